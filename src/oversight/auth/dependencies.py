@@ -1,0 +1,73 @@
+"""FastAPI dependencies: the request's session (the transaction boundary) and its principal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from oversight.auth import service as auth_service
+from oversight.auth.permissions import Action, Resource, is_allowed
+from oversight.auth.principal import Principal
+from oversight.auth.scope import bind_principal
+from oversight.config import Settings
+from oversight.errors import NotAuthenticated, PermissionDenied
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request: committed when the handler succeeds, rolled back otherwise."""
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/login")
+
+
+def get_current_principal(
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The authenticated caller, read fresh from the database, bound to the session's scope."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise NotAuthenticated("authentication required: send 'Authorization: Bearer <token>'")
+    principal = auth_service.principal_from_token(
+        session=session, settings=settings, token=credentials.credentials
+    )
+    bind_principal(session, principal)
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]
+
+
+def require(resource: Resource, action: Action) -> Callable[[Principal], Principal]:
+    """A dependency that admits the caller only if the permission table allows `action`."""
+
+    def check(principal: CurrentPrincipal) -> Principal:
+        if not is_allowed(principal.role, resource, action):
+            raise PermissionDenied(
+                f"role {principal.role.value!r} may not {action.value} {resource.value}"
+            )
+        return principal
+
+    check.__name__ = f"require_{resource.value}_{action.value}"
+    return check

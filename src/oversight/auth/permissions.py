@@ -1,0 +1,97 @@
+"""The permission table: which role may do what to which resource. The one place to look.
+
+Row scope (which records) is separate: see `oversight.auth.scope`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+
+from oversight.vocabulary import Role
+
+
+class Resource(enum.StrEnum):
+    customers = "customers"
+    projects = "projects"
+    project_costs = "project_costs"
+    requests = "requests"
+    work_logs = "work_logs"
+    invoices = "invoices"
+    users = "users"
+
+
+class Action(enum.StrEnum):
+    read = "read"
+    create = "create"
+    update = "update"
+    # service request workflow
+    assign = "assign"
+    start = "start"
+    complete = "complete"
+    approve = "approve"
+    reject = "reject"
+    close = "close"
+    reopen = "reopen"
+    cancel = "cancel"
+    # invoice workflow
+    issue = "issue"
+    mark_paid = "mark_paid"
+
+
+R, C, U = Action.read, Action.create, Action.update
+_ALL_REQUEST_ACTIONS = frozenset(
+    {R, C, U, Action.assign, Action.start, Action.complete, Action.approve, Action.reject}
+    | {Action.close, Action.reopen, Action.cancel}
+)
+_ALL_INVOICE_ACTIONS = frozenset({R, C, U, Action.issue, Action.mark_paid, Action.cancel})
+_READ = frozenset({R})
+_WRITE = frozenset({R, C, U})
+
+PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
+    Role.admin: {
+        Resource.customers: _WRITE,
+        Resource.projects: _WRITE,
+        Resource.project_costs: _WRITE,
+        Resource.requests: _ALL_REQUEST_ACTIONS,
+        Resource.work_logs: _WRITE,
+        Resource.invoices: _ALL_INVOICE_ACTIONS,
+        Resource.users: _WRITE,
+    },
+    Role.director: {resource: _READ for resource in Resource},
+    Role.viewer: {resource: _READ for resource in Resource if resource is not Resource.users},
+    Role.accountant: {
+        Resource.customers: _WRITE,
+        Resource.projects: _READ,
+        Resource.project_costs: _WRITE,
+        Resource.requests: _READ,
+        Resource.work_logs: _READ,
+        Resource.invoices: _ALL_INVOICE_ACTIONS,
+    },
+    Role.project_manager: {
+        Resource.customers: _READ,
+        Resource.projects: frozenset({R, U}),
+        Resource.project_costs: _WRITE,
+        Resource.requests: _ALL_REQUEST_ACTIONS - {Action.approve, Action.reject},
+        Resource.work_logs: _READ,
+        Resource.invoices: frozenset({R, C, U}),
+    },
+    Role.engineer: {
+        Resource.customers: _READ,
+        Resource.projects: _READ,
+        Resource.requests: frozenset({R, Action.start, Action.complete}),
+        Resource.work_logs: _WRITE,
+    },
+    Role.client: {
+        Resource.customers: _READ,
+        Resource.projects: _READ,
+        Resource.requests: frozenset(
+            {R, C, Action.approve, Action.reject, Action.reopen, Action.cancel}
+        ),
+        Resource.invoices: _READ,
+    },
+}
+
+
+def is_allowed(role: Role, resource: Resource, action: Action) -> bool:
+    return action in PERMISSIONS.get(role, {}).get(resource, frozenset())

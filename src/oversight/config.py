@@ -1,0 +1,220 @@
+"""The one Settings object: every setting of Oversight, read from `OVERSIGHT_*` and `.env`.
+
+Groups nest with a double underscore: `OVERSIGHT_DATABASE__URL`, `OVERSIGHT_SLA__HIGH__RESOLUTION_HOURS`.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+from datetime import date, time, timedelta
+from decimal import Decimal
+from typing import Annotated, Any, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from oversight.kit.business_hours import BusinessCalendar
+from oversight.vocabulary import Priority, Role
+
+DEV_JWT_SECRET = "oversight-development-secret-change-me"  # noqa: S105 - refused outside development
+
+
+class Environment(enum.StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Group):
+    url: str = "sqlite:///var/oversight.db"
+    echo: bool = False
+    pool_size: Annotated[int, Field(ge=1, le=200)] = 5
+
+    @field_validator("url")
+    @classmethod
+    def _parseable(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError("not a database URL (expected e.g. sqlite:///var/oversight.db)") from None
+        if url.get_backend_name() not in {"sqlite", "postgresql"}:
+            raise ValueError(f"unsupported database {url.get_backend_name()!r} (sqlite or postgresql)")
+        return value
+
+
+class AuthSettings(_Group):
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    jwt_issuer: str = "oversight"
+    jwt_audience: str = "oversight-api"
+    access_token_minutes: Annotated[int, Field(gt=0, le=24 * 60)] = 60
+    sensitive_access_token_minutes: Annotated[int, Field(gt=0, le=24 * 60)] = 15
+    sensitive_roles: frozenset[Role] = frozenset({Role.admin, Role.director, Role.accountant})
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters")
+        return value
+
+
+class CompanySettings(_Group):
+    name: str = "Oversight Demo Service Co."
+    timezone: str = "Europe/Moscow"
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "RUB"
+    workdays: frozenset[Annotated[int, Field(ge=1, le=7)]] = frozenset({1, 2, 3, 4, 5})
+    work_start: time = time(9, 0)
+    work_end: time = time(18, 0)
+    holidays: frozenset[date] = frozenset()
+    invoice_payment_days: Annotated[int, Field(ge=0, le=365)] = 30
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (IANA name, e.g. Europe/Moscow)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _hours_in_order(self) -> Self:
+        if not self.workdays:
+            raise ValueError("workdays: at least one working day is needed")
+        if self.work_end <= self.work_start:
+            raise ValueError("work_end must be later than work_start")
+        return self
+
+    @functools.cached_property
+    def calendar(self) -> BusinessCalendar:
+        return BusinessCalendar(
+            timezone=ZoneInfo(self.timezone),
+            workdays=frozenset(self.workdays),
+            day_start=self.work_start,
+            day_end=self.work_end,
+            holidays=frozenset(self.holidays),
+        )
+
+
+class SlaTarget(_Group):
+    """Business hours allowed for the first response and for resolution."""
+
+    response_hours: Annotated[Decimal, Field(gt=0, le=10_000)]
+    resolution_hours: Annotated[Decimal, Field(gt=0, le=10_000)]
+
+    @model_validator(mode="after")
+    def _response_first(self) -> Self:
+        if self.resolution_hours < self.response_hours:
+            raise ValueError("resolution_hours must not be shorter than response_hours")
+        return self
+
+    @property
+    def response(self) -> timedelta:
+        return timedelta(seconds=int(self.response_hours * 3600))
+
+    @property
+    def resolution(self) -> timedelta:
+        return timedelta(seconds=int(self.resolution_hours * 3600))
+
+
+class SlaSettings(_Group):
+    critical: SlaTarget = SlaTarget(response_hours=Decimal(1), resolution_hours=Decimal(4))
+    high: SlaTarget = SlaTarget(response_hours=Decimal(2), resolution_hours=Decimal(9))
+    medium: SlaTarget = SlaTarget(response_hours=Decimal(4), resolution_hours=Decimal(27))
+    low: SlaTarget = SlaTarget(response_hours=Decimal(9), resolution_hours=Decimal(45))
+
+    def for_priority(self, priority: Priority) -> SlaTarget:
+        target: SlaTarget = getattr(self, Priority(priority).value)
+        return target
+
+
+class ApiSettings(_Group):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    docs_enabled: bool = True
+    max_page_size: Annotated[int, Field(ge=1, le=1000)] = 200
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="OVERSIGHT_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="forbid",
+        frozen=True,
+    )
+
+    env: Environment = Environment.development
+    database: DatabaseSettings = DatabaseSettings()
+    auth: AuthSettings = AuthSettings()
+    company: CompanySettings = CompanySettings()
+    sla: SlaSettings = SlaSettings()
+    api: ApiSettings = ApiSettings()
+
+    @model_validator(mode="after")
+    def _no_default_secrets_in_production(self) -> Self:
+        if (
+            self.env is Environment.production
+            and self.auth.jwt_secret.get_secret_value() == DEV_JWT_SECRET
+        ):
+            raise ValueError(
+                "auth.jwt_secret: the development default is refused in production; "
+                "set OVERSIGHT_AUTH__JWT_SECRET"
+            )
+        return self
+
+
+class SettingsError(Exception):
+    """A setting is invalid; the message is one line naming the setting."""
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line per problem, each naming the setting as its environment variable."""
+    lines = []
+    for problem in error.errors():
+        location = [str(part) for part in problem["loc"] if not str(part).isdigit()]
+        name = "OVERSIGHT_" + "__".join(location).upper() if location else "settings"
+        message = problem["msg"].removeprefix("Value error, ")
+        lines.append(f"invalid setting {name}: {message}")
+    return "\n".join(lines)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings from the environment; raise SettingsError naming every bad one."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise SettingsError(describe_validation_error(error)) from None
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()
+
+
+def masked_settings(settings: Settings) -> dict[str, Any]:
+    """The effective settings as plain data, secrets replaced by '********'."""
+    data: dict[str, Any] = settings.model_dump(mode="json")
+    data["auth"]["jwt_secret"] = "********"
+    url = make_url(settings.database.url)
+    if url.password:
+        data["database"]["url"] = url.render_as_string(hide_password=True)
+    return data

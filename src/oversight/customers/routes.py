@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+
+from oversight.auth.dependencies import SessionDep, require
+from oversight.auth.permissions import Action, Resource
+from oversight.auth.principal import Principal
+from oversight.customers import repository
+from oversight.customers import service as customer_service
+from oversight.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate
+from oversight.kit.pagination import Page, PageQuery, page_of
+
+router = APIRouter(prefix="/customers", tags=["customers"])
+
+CustomerReader = Annotated[Principal, Depends(require(Resource.customers, Action.read))]
+CustomerCreator = Annotated[Principal, Depends(require(Resource.customers, Action.create))]
+CustomerEditor = Annotated[Principal, Depends(require(Resource.customers, Action.update))]
+
+
+@router.get("")
+def list_customers(
+    session: SessionDep,
+    _: CustomerReader,
+    params: PageQuery,
+    search: Annotated[str | None, Query(max_length=100)] = None,
+) -> Page[CustomerRead]:
+    rows, total = repository.list_customers(session, params, search=search)
+    return page_of(CustomerRead, rows, total, params)
+
+
+@router.get("/{customer_id}")
+def read_customer(session: SessionDep, _: CustomerReader, customer_id: int) -> CustomerRead:
+    return CustomerRead.model_validate(repository.get_customer_or_raise(session, customer_id))
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_customer(
+    session: SessionDep, _: CustomerCreator, body: CustomerCreate
+) -> CustomerRead:
+    return CustomerRead.model_validate(customer_service.create_customer(session=session, data=body))
+
+
+@router.patch("/{customer_id}")
+def update_customer(
+    session: SessionDep, _: CustomerEditor, customer_id: int, body: CustomerUpdate
+) -> CustomerRead:
+    customer = repository.get_customer_or_raise(session, customer_id)
+    updated = customer_service.update_customer(session=session, customer=customer, data=body)
+    return CustomerRead.model_validate(updated)

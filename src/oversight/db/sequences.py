@@ -1,0 +1,50 @@
+"""Gap-tolerant, concurrency-safe counters for human-facing numbers (SR-000123, INV-2026-0001)."""
+
+from __future__ import annotations
+
+from sqlalchemy import String, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from oversight.db.base import Base
+
+
+class NumberSequence(Base):
+    __tablename__ = "number_sequences"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_value: Mapped[int] = mapped_column(default=0)
+
+
+def next_value(session: Session, name: str) -> int:
+    """The next value of counter `name`, created at 1 on first use.
+
+    The UPDATE holds the counter's row lock until the transaction ends, so two writers
+    never receive the same value; a rolled-back transaction gives its value back.
+    """
+    table = NumberSequence.__table__
+    bump = (
+        update(table)
+        .where(table.c.name == name)
+        .values(last_value=table.c.last_value + 1)
+        .returning(table.c.last_value)
+    )
+    value = session.execute(bump).scalar_one_or_none()
+    if value is not None:
+        return int(value)
+    try:
+        with session.begin_nested():
+            session.execute(insert(table).values(name=name, last_value=1))
+    except IntegrityError:
+        return int(session.execute(bump).scalar_one())
+    return 1
+
+
+def advance_to(session: Session, name: str, value: int) -> None:
+    """Make sure counter `name` will next hand out a number above `value` (bulk loads)."""
+    table = NumberSequence.__table__
+    current = session.execute(select(table.c.last_value).where(table.c.name == name)).scalar()
+    if current is None:
+        session.execute(insert(table).values(name=name, last_value=value))
+    elif current < value:
+        session.execute(update(table).where(table.c.name == name).values(last_value=value))

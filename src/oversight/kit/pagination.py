@@ -1,0 +1,96 @@
+"""Page-number pagination and whitelisted sorting, shared by every list endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Query
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session
+
+from oversight.errors import InvalidInput
+
+MAX_PAGE_SIZE = 200
+
+T = TypeVar("T")
+M = TypeVar("M")
+
+
+@dataclass(frozen=True, slots=True)
+class PageParams:
+    page: int = 1
+    page_size: int = 50
+    sort: str | None = None
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
+
+def page_params(
+    page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")] = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="items per page")] = 50,
+    sort: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            pattern=r"^-?[a-z_]+(,-?[a-z_]+)*$",
+            description="comma-separated fields, '-' for descending, e.g. -created_at,number",
+        ),
+    ] = None,
+) -> PageParams:
+    return PageParams(page=page, page_size=page_size, sort=sort)
+
+
+PageQuery = Annotated[PageParams, Depends(page_params)]
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    page: int
+    page_size: int
+    total: int
+
+
+def order_by_clauses(
+    sort: str | None,
+    allowed: Mapping[str, ColumnElement[Any]],
+    default: str,
+    tiebreaker: ColumnElement[Any],
+) -> list[ColumnElement[Any]]:
+    """ORDER BY clauses for a `sort` string; InvalidInput naming the allowed fields otherwise."""
+    clauses = []
+    for item in (sort or default).split(","):
+        name = item.removeprefix("-")
+        column = allowed.get(name)
+        if column is None:
+            raise InvalidInput(
+                f"cannot sort by {name!r}; sortable fields: {', '.join(sorted(allowed))}",
+                details={"field": "sort"},
+            )
+        clauses.append(column.desc() if item.startswith("-") else column.asc())
+    clauses.append(tiebreaker.asc())
+    return clauses
+
+
+def fetch_page(
+    session: Session, statement: Select[tuple[M]], params: PageParams
+) -> tuple[Sequence[M], int]:
+    """One page of `statement`'s rows and the total number of rows it matches."""
+    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    rows = session.scalars(statement.offset(params.offset).limit(params.page_size)).all()
+    return rows, int(total or 0)
+
+
+def page_of(schema: type[T], rows: Sequence[Any], total: int, params: PageParams) -> Page[T]:
+    """A Page of `schema` items read from ORM rows."""
+    validate = getattr(schema, "model_validate")
+    return Page[schema](  # type: ignore[valid-type]
+        items=[validate(row) for row in rows],
+        page=params.page,
+        page_size=params.page_size,
+        total=total,
+    )

@@ -1,0 +1,25 @@
+"""Base classes for API schemas: unknown fields are refused, never silently dropped."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+
+class InputSchema(BaseModel):
+    """A request body. A field the caller may not set is an error (422), not ignored."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    def provided(self) -> dict[str, Any]:
+        """The fields the caller actually sent, for partial updates."""
+        return self.model_dump(include=self.model_fields_set)
+
+
+class OutputSchema(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 ()\-]{4,30}$")]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]

@@ -1,0 +1,49 @@
+"""The web application: create_app() wires settings, database, row scope, errors and routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from oversight import __version__
+from oversight.api import api_router
+from oversight.auth.scope import install_row_scope
+from oversight.config import Settings, get_settings
+from oversight.db.session import create_db_engine, session_factory
+from oversight.errors import install_error_handlers
+from oversight.health import router as health_router
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """The ASGI app. Pass `engine` to share one (tests); otherwise one is made from settings."""
+    settings = settings or get_settings()
+    owns_engine = engine is None
+    db_engine = engine if engine is not None else create_db_engine(settings.database)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_engine:
+            db_engine.dispose()
+
+    docs = settings.api.docs_enabled
+    app = FastAPI(
+        title="Oversight",
+        version=__version__,
+        description="Service desk back office: customers, projects, requests, work logs, invoices.",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    app.state.settings = settings
+    app.state.engine = db_engine
+    app.state.session_factory = session_factory(db_engine)
+    install_row_scope()
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(api_router)
+    return app

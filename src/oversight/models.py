@@ -1,0 +1,24 @@
+"""Every model, imported in one place so the metadata (and Alembic) sees the whole schema."""
+
+from oversight.customers.models import Customer
+from oversight.db.base import Base
+from oversight.db.sequences import NumberSequence
+from oversight.invoices.models import Invoice
+from oversight.projects.models import Project, ProjectCost
+from oversight.service_requests.models import CompletionApproval, ServiceRequest, WorkLog
+from oversight.users.models import User
+
+metadata = Base.metadata
+
+__all__ = [
+    "CompletionApproval",
+    "Customer",
+    "Invoice",
+    "NumberSequence",
+    "Project",
+    "ProjectCost",
+    "ServiceRequest",
+    "User",
+    "WorkLog",
+    "metadata",
+]

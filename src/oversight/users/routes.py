@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+
+from oversight.auth.dependencies import CurrentPrincipal, SessionDep, require
+from oversight.auth.permissions import Action, Resource
+from oversight.auth.principal import Principal
+from oversight.kit.pagination import Page, PageQuery, page_of
+from oversight.users import repository
+from oversight.users import service as user_service
+from oversight.users.schemas import ProfileUpdate, UserCreate, UserRead, UserUpdate
+from oversight.vocabulary import Role
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+UserReader = Annotated[Principal, Depends(require(Resource.users, Action.read))]
+UserCreator = Annotated[Principal, Depends(require(Resource.users, Action.create))]
+UserEditor = Annotated[Principal, Depends(require(Resource.users, Action.update))]
+
+
+@router.get("/me")
+def read_me(session: SessionDep, principal: CurrentPrincipal) -> UserRead:
+    return UserRead.model_validate(repository.get_user_or_raise(session, principal.user_id))
+
+
+@router.patch("/me")
+def update_me(session: SessionDep, principal: CurrentPrincipal, body: ProfileUpdate) -> UserRead:
+    user = repository.get_user_or_raise(session, principal.user_id)
+    return UserRead.model_validate(user_service.update_profile(session=session, user=user, data=body))
+
+
+@router.get("")
+def list_users(
+    session: SessionDep,
+    _: UserReader,
+    params: PageQuery,
+    role: Annotated[Role | None, Query()] = None,
+    is_active: Annotated[bool | None, Query()] = None,
+) -> Page[UserRead]:
+    rows, total = repository.list_users(session, params, role=role, is_active=is_active)
+    return page_of(UserRead, rows, total, params)
+
+
+@router.get("/{user_id}")
+def read_user(session: SessionDep, _: UserReader, user_id: int) -> UserRead:
+    return UserRead.model_validate(repository.get_user_or_raise(session, user_id))
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_user(session: SessionDep, _: UserCreator, body: UserCreate) -> UserRead:
+    return UserRead.model_validate(user_service.create_user(session=session, data=body))
+
+
+@router.patch("/{user_id}")
+def update_user(session: SessionDep, _: UserEditor, user_id: int, body: UserUpdate) -> UserRead:
+    user = repository.get_user_or_raise(session, user_id)
+    return UserRead.model_validate(user_service.update_user(session=session, user=user, data=body))

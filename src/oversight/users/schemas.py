@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import EmailStr, Field, StringConstraints
+
+from oversight.kit.schemas import InputSchema, Name, OutputSchema, Phone
+from oversight.vocabulary import Role
+
+Username = Annotated[
+    str, StringConstraints(min_length=3, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")
+]
+Password = Annotated[str, StringConstraints(min_length=12, max_length=128)]
+Capacity = Annotated[Decimal, Field(ge=0, le=168, decimal_places=2)]
+Rate = Annotated[Decimal, Field(ge=0, le=1_000_000, decimal_places=2)]
+
+
+class UserCreate(InputSchema):
+    username: Username
+    full_name: Name
+    password: Password
+    role: Role
+    email: EmailStr | None = None
+    phone: Phone | None = None
+    customer_id: int | None = None
+    weekly_capacity_hours: Capacity | None = None
+    cost_rate: Rate | None = None
+
+
+class UserUpdate(InputSchema):
+    """What an administrator may change on another user."""
+
+    full_name: Name | None = None
+    email: EmailStr | None = None
+    phone: Phone | None = None
+    role: Role | None = None
+    customer_id: int | None = None
+    weekly_capacity_hours: Capacity | None = None
+    cost_rate: Rate | None = None
+    is_active: bool | None = None
+
+
+class ProfileUpdate(InputSchema):
+    """What a user may change about themselves: never their role, customer or status."""
+
+    full_name: Name | None = None
+    email: EmailStr | None = None
+    phone: Phone | None = None
+
+
+class UserRead(OutputSchema):
+    id: int
+    username: str
+    full_name: str
+    email: str | None
+    phone: str | None
+    role: Role
+    customer_id: int | None
+    weekly_capacity_hours: Decimal | None
+    cost_rate: Decimal | None
+    is_active: bool
+    created_at: datetime

@@ -1,0 +1,102 @@
+"""Managing users: creation, role changes, disabling. Services flush; callers commit."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from oversight.customers.repository import get_customer_or_raise
+from oversight.errors import Conflict, InvalidInput, NotFound
+from oversight.security.passwords import hash_password
+from oversight.users import repository
+from oversight.users.models import User
+from oversight.users.schemas import ProfileUpdate, UserCreate, UserUpdate
+from oversight.vocabulary import Role
+
+DEFAULT_ENGINEER_CAPACITY = Decimal(40)
+
+
+def _check_customer_link(session: Session, role: Role, customer_id: int | None) -> None:
+    if role is Role.client:
+        if customer_id is None:
+            raise InvalidInput(
+                "a client user must belong to a customer: set customer_id",
+                details={"field": "customer_id"},
+            )
+        try:
+            get_customer_or_raise(session, customer_id)
+        except NotFound:
+            raise InvalidInput(
+                f"customer {customer_id} does not exist", details={"field": "customer_id"}
+            ) from None
+    elif customer_id is not None:
+        raise InvalidInput(
+            f"only client users belong to a customer, not role {role.value!r}",
+            details={"field": "customer_id"},
+        )
+
+
+def create_user(*, session: Session, data: UserCreate) -> User:
+    username = data.username.lower()
+    if repository.find_by_username(session, username) is not None:
+        raise Conflict(f"username {username!r} is taken")
+    _check_customer_link(session, data.role, data.customer_id)
+    capacity = data.weekly_capacity_hours
+    if data.role is Role.engineer and capacity is None:
+        capacity = DEFAULT_ENGINEER_CAPACITY
+    user = User(
+        username=username,
+        full_name=data.full_name,
+        password_hash=hash_password(data.password),
+        role=data.role,
+        email=data.email,
+        phone=data.phone,
+        customer_id=data.customer_id,
+        weekly_capacity_hours=capacity,
+        cost_rate=data.cost_rate,
+        is_active=True,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def update_user(*, session: Session, user: User, data: UserUpdate) -> User:
+    changes: dict[str, Any] = data.provided()
+    for required in ("full_name", "role", "is_active"):
+        if required in changes and changes[required] is None:
+            raise InvalidInput(f"{required} cannot be empty", details={"field": required})
+    role = changes.get("role", user.role)
+    customer_id = changes.get("customer_id", user.customer_id)
+    if role is not Role.client and "role" in changes and "customer_id" not in changes:
+        customer_id = None
+        changes["customer_id"] = None
+    _check_customer_link(session, role, customer_id)
+    for field, value in changes.items():
+        setattr(user, field, value)
+    session.flush()
+    return user
+
+
+def update_profile(*, session: Session, user: User, data: ProfileUpdate) -> User:
+    changes = data.provided()
+    if "full_name" in changes and changes["full_name"] is None:
+        raise InvalidInput("full_name cannot be empty", details={"field": "full_name"})
+    for field, value in changes.items():
+        setattr(user, field, value)
+    session.flush()
+    return user
+
+
+def set_role(*, session: Session, user: User, role: Role, customer_id: int | None = None) -> User:
+    return update_user(
+        session=session, user=user, data=UserUpdate(role=role, customer_id=customer_id)
+    )
+
+
+def disable_user(*, session: Session, user: User) -> User:
+    user.is_active = False
+    session.flush()
+    return user

@@ -1,0 +1,137 @@
+"""Fixtures: real databases (SQLite file and a PostgreSQL server we start), one transaction
+per test rolled back at the end, the app wired to that transaction, and tokens per user."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+sys.path.insert(0, str(Path(__file__).parent / "support"))
+
+import servers  # noqa: E402
+
+from oversight.auth import service as auth_service  # noqa: E402
+from oversight.auth.dependencies import get_session  # noqa: E402
+from oversight.auth.scope import PRINCIPAL_KEY, install_row_scope  # noqa: E402
+from oversight.config import Settings  # noqa: E402
+from oversight.db.migrate import upgrade  # noqa: E402
+from oversight.db.session import create_db_engine  # noqa: E402
+from oversight.main import create_app  # noqa: E402
+from oversight.users.models import User  # noqa: E402
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def make_settings(database_url: str) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None, env="test", database={"url": database_url}
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[servers.PostgresServer]:
+    """One real PostgreSQL server for the whole session (per xdist worker)."""
+    with servers.postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def database_url_factory(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[object]:
+    """Makes a fresh, empty database on a backend and returns its URL."""
+    counter = iter(range(1_000_000))
+
+    def make(backend: str) -> str:
+        number = next(counter)
+        if backend == "sqlite":
+            return f"sqlite:///{tmp_path_factory.mktemp('sqlite')}/oversight-{number}.db"
+        server: servers.PostgresServer = request.getfixturevalue("postgres")
+        name = f"oversight_{number}"
+        server.create_database(name)
+        return server.url(name)
+
+    yield make
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def settings(backend: str, database_url_factory: object) -> Settings:
+    return make_settings(database_url_factory(backend))  # type: ignore[operator]
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    """A migrated database on the current backend, shared by the session's tests."""
+    db_engine = create_db_engine(settings.database)
+    upgrade(db_engine)
+    install_row_scope()
+    yield db_engine
+    db_engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test.
+
+    Commits inside the test (or the app) only release savepoints.
+    """
+    connection = engine.connect()
+    transaction = connection.begin()
+    db_session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    try:
+        yield db_session
+    finally:
+        db_session.close()
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine, session: Session) -> FastAPI:
+    application = create_app(settings, engine=engine)
+
+    def test_session() -> Iterator[Session]:
+        # Each request starts like a fresh session would: no principal, no cached objects
+        # (a cached object would bypass the row scope of the next caller).
+        session.info.pop(PRINCIPAL_KEY, None)
+        session.expunge_all()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+    application.dependency_overrides[get_session] = test_session
+    return application
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def auth(settings: Settings):  # type: ignore[no-untyped-def]
+    """`auth(user)` -> headers carrying a valid access token for that user."""
+
+    def headers(user: User) -> dict[str, str]:
+        token, _ = auth_service.issue_access_token(settings=settings, user=user)
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers
