@@ -6,6 +6,11 @@ from fastapi import APIRouter
 
 from oversight.auth.routes import router as auth_router
 from oversight.customers.routes import router as customers_router
+from oversight.invoices.routes import router as invoices_router
+from oversight.projects.routes import costs_router as project_costs_router
+from oversight.projects.routes import router as projects_router
+from oversight.service_requests.routes import work_logs_router
+from oversight.service_requests.routes import router as requests_router
 from oversight.users.routes import router as users_router
 
 API_PREFIX = "/api/v1"
@@ -14,3 +19,8 @@ api_router = APIRouter(prefix=API_PREFIX)
 api_router.include_router(auth_router)
 api_router.include_router(users_router)
 api_router.include_router(customers_router)
+api_router.include_router(projects_router)
+api_router.include_router(project_costs_router)
+api_router.include_router(requests_router)
+api_router.include_router(work_logs_router)
+api_router.include_router(invoices_router)

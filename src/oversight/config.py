@@ -133,11 +133,34 @@ class SlaTarget(_Group):
         return timedelta(seconds=int(self.resolution_hours * 3600))
 
 
+_DEFAULT_SLA_HOURS = {
+    "critical": {"response_hours": 1, "resolution_hours": 4},
+    "high": {"response_hours": 2, "resolution_hours": 9},
+    "medium": {"response_hours": 4, "resolution_hours": 27},
+    "low": {"response_hours": 9, "resolution_hours": 45},
+}
+
+
 class SlaSettings(_Group):
-    critical: SlaTarget = SlaTarget(response_hours=Decimal(1), resolution_hours=Decimal(4))
-    high: SlaTarget = SlaTarget(response_hours=Decimal(2), resolution_hours=Decimal(9))
-    medium: SlaTarget = SlaTarget(response_hours=Decimal(4), resolution_hours=Decimal(27))
-    low: SlaTarget = SlaTarget(response_hours=Decimal(9), resolution_hours=Decimal(45))
+    """Per-priority targets in business hours; any single figure may be overridden alone."""
+
+    critical: SlaTarget
+    high: SlaTarget
+    medium: SlaTarget
+    low: SlaTarget
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        merged: dict[str, Any] = {}
+        for priority, defaults in _DEFAULT_SLA_HOURS.items():
+            given = data.get(priority, {})
+            if isinstance(given, SlaTarget):
+                given = given.model_dump()
+            merged[priority] = {**defaults, **given} if isinstance(given, dict) else given
+        return {**data, **merged}
 
     def for_priority(self, priority: Priority) -> SlaTarget:
         target: SlaTarget = getattr(self, Priority(priority).value)
@@ -165,7 +188,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     auth: AuthSettings = AuthSettings()
     company: CompanySettings = CompanySettings()
-    sla: SlaSettings = SlaSettings()
+    sla: SlaSettings = SlaSettings.model_validate({})
     api: ApiSettings = ApiSettings()
 
     @model_validator(mode="after")
@@ -192,6 +215,9 @@ def describe_validation_error(error: ValidationError) -> str:
         location = [str(part) for part in problem["loc"] if not str(part).isdigit()]
         name = "OVERSIGHT_" + "__".join(location).upper() if location else "settings"
         message = problem["msg"].removeprefix("Value error, ")
+        given = problem.get("input")
+        if isinstance(given, str | int | float) and problem["type"] != "missing":
+            message += f" (got {given!r})"
         lines.append(f"invalid setting {name}: {message}")
     return "\n".join(lines)
 

@@ -79,9 +79,7 @@ class CompletionApproval(Base):
     )
     decision: Mapped[ApprovalDecision] = mapped_column(enum_column(ApprovalDecision))
     comment: Mapped[str] = mapped_column(Text, default="")
-    decided_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

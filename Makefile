@@ -1,0 +1,47 @@
+# The two commands of the README: `make run` and `make test`. Everything else supports them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_DEV := $(VENV)/.installed-dev
+
+.PHONY: run test lint typecheck imports unit bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP_RUN): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(STAMP_DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@ $(STAMP_RUN)
+
+## run: set up and serve on the embedded default (SQLite under var/, demo data loaded once)
+run: $(STAMP_RUN)
+	$(BIN)/oversight migrate
+	$(BIN)/oversight demo-data --if-empty
+	$(BIN)/oversight serve
+
+## test: install what the tests need, then lint, type-check, check layers, run the suite
+test: $(STAMP_DEV)
+	scripts/ensure-system-deps.sh
+	$(MAKE) --no-print-directory lint typecheck imports unit
+
+lint: $(STAMP_DEV)
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck: $(STAMP_DEV)
+	$(BIN)/mypy
+
+imports: $(STAMP_DEV)
+	$(BIN)/lint-imports
+
+unit: $(STAMP_DEV)
+	$(BIN)/pytest -n 2 --dist loadfile -q
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,265 @@
+"""The `oversight` command: serve, migrate, demo data, users, configuration."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from decimal import Decimal
+from typing import Annotated, NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import Engine
+
+from oversight.config import Settings, SettingsError, describe_validation_error, get_settings
+from oversight.config import masked_settings as masked
+from oversight.db import migrate as db_migrate
+from oversight.db.session import create_db_engine, session_factory, unit_of_work
+from oversight.errors import AppError
+from oversight.kit.pagination import PageParams
+from oversight.users import repository as user_repository
+from oversight.users import service as user_service
+from oversight.users.schemas import UserCreate
+from oversight.vocabulary import Role
+
+app = typer.Typer(no_args_is_help=True, help="Oversight: the back office of a field-service company.")
+users_app = typer.Typer(no_args_is_help=True, help="Manage user accounts.")
+config_app = typer.Typer(no_args_is_help=True, help="Inspect the configuration.")
+app.add_typer(users_app, name="users")
+app.add_typer(config_app, name="config")
+
+console = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print `message` on stderr, one unwrapped line per problem, and exit with `code`."""
+    typer.echo("\n".join(f"error: {line}" for line in message.splitlines()), err=True)
+    raise typer.Exit(code)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return get_settings()
+    except SettingsError as error:
+        fail(str(error), code=2)
+
+
+def engine_or_exit(settings: Settings) -> Engine:
+    return create_db_engine(settings.database)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    settings = settings_or_exit()
+    engine = engine_or_exit(settings)
+    db_migrate.upgrade(engine)
+    console.print(f"database at revision {db_migrate.current_revision(engine)}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address (default from settings)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default from settings)")] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="worker processes")] = 1,
+    reload: Annotated[bool, typer.Option(help="restart on code changes (development)")] = False,
+) -> None:
+    """Serve the HTTP API (and its docs at /docs)."""
+    import uvicorn
+
+    settings = settings_or_exit()
+    uvicorn.run(
+        "oversight.main:create_app",
+        factory=True,
+        host=host or settings.api.host,
+        port=port or settings.api.port,
+        workers=workers,
+        reload=reload,
+    )
+
+
+@app.command("demo-data")
+def demo_data(
+    customers: Annotated[int, typer.Option(min=1)] = 12,
+    engineers: Annotated[int, typer.Option(min=1)] = 8,
+    project_managers: Annotated[int, typer.Option(min=1)] = 3,
+    projects: Annotated[int, typer.Option(min=1)] = 20,
+    requests: Annotated[int, typer.Option(min=0)] = 2000,
+    months: Annotated[int, typer.Option(min=1, max=120)] = 18,
+    seed: Annotated[int, typer.Option(help="same seed, same company")] = 20261122,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="do nothing if the database already has data")
+    ] = False,
+) -> None:
+    """Generate a realistic, reproducible company: people, projects, requests, invoices."""
+    from oversight.demo.generator import DemoDataError, DemoSpec, database_is_empty, generate
+
+    settings = settings_or_exit()
+    engine = engine_or_exit(settings)
+    if if_empty and not database_is_empty(engine):
+        console.print("demo data: the database already has data; nothing loaded")
+        return
+    try:
+        spec = DemoSpec(
+            customers=customers,
+            engineers=engineers,
+            project_managers=project_managers,
+            projects=projects,
+            requests=requests,
+            months=months,
+            seed=seed,
+        )
+    except ValueError as error:
+        fail(str(error), code=2)
+    columns = (
+        TextColumn("{task.description:<16}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=False) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        try:
+            summary = generate(engine, settings, spec, progress=progress)
+        except DemoDataError as error:
+            fail(str(error))
+    table = Table(title="demo data loaded")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, count in summary.counts.items():
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+
+
+@users_app.command("create")
+def create_user(
+    username: str,
+    role: Annotated[Role, typer.Option(help="one of: " + ", ".join(Role))],
+    full_name: Annotated[str, typer.Option("--name", help="full name")],
+    email: Annotated[str | None, typer.Option()] = None,
+    phone: Annotated[str | None, typer.Option()] = None,
+    customer_id: Annotated[int | None, typer.Option(help="required for client users")] = None,
+    capacity: Annotated[Decimal | None, typer.Option(help="engineer: weekly hours")] = None,
+    cost_rate: Annotated[Decimal | None, typer.Option(help="engineer: cost per hour")] = None,
+    password_env: Annotated[
+        str | None,
+        typer.Option(help="read the password from this environment variable instead of a prompt"),
+    ] = None,
+) -> None:
+    """Create a user; the password is prompted for (or read from --password-env)."""
+    settings = settings_or_exit()
+    if password_env:
+        password = os.environ.get(password_env)
+        if not password:
+            fail(f"environment variable {password_env} is empty or not set", code=2)
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("repeat: ") != password:
+            fail("the passwords differ", code=2)
+    try:
+        data = UserCreate(
+            username=username,
+            full_name=full_name,
+            password=password,
+            role=role,
+            email=email,
+            phone=phone,
+            customer_id=customer_id,
+            weekly_capacity_hours=capacity,
+            cost_rate=cost_rate,
+        )
+    except ValidationError as error:
+        fail(describe_validation_error(error).replace("invalid setting OVERSIGHT_", "invalid "), 2)
+    try:
+        with unit_of_work(session_factory(engine_or_exit(settings))) as session:
+            user = user_service.create_user(session=session, data=data)
+    except AppError as error:
+        fail(error.message, code=2)
+    console.print(f"created user {user.username} (id {user.id}, role {user.role.value})")
+
+
+@users_app.command("list")
+def list_users(
+    role: Annotated[Role | None, typer.Option()] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """List users."""
+    settings = settings_or_exit()
+    with unit_of_work(session_factory(engine_or_exit(settings))) as session:
+        rows, _ = user_repository.list_users(session, PageParams(page=1, page_size=10_000), role=role)
+        records = [
+            {"id": u.id, "username": u.username, "name": u.full_name, "role": u.role.value,
+             "active": u.is_active}
+            for u in rows
+        ]
+    if as_json:
+        console.print_json(json.dumps(records))
+        return
+    table = Table()
+    for column in ("id", "username", "name", "role", "active"):
+        table.add_column(column)
+    for record in records:
+        table.add_row(*(str(value) for value in record.values()))
+    console.print(table)
+
+
+def _with_user(username: str) -> tuple[Settings, str]:
+    return settings_or_exit(), username.strip().lower()
+
+
+@users_app.command("set-role")
+def set_role(
+    username: str,
+    role: Role,
+    customer_id: Annotated[int | None, typer.Option(help="required when the role is client")] = None,
+) -> None:
+    """Change a user's role (takes effect on their next request)."""
+    settings, name = _with_user(username)
+    try:
+        with unit_of_work(session_factory(engine_or_exit(settings))) as session:
+            user = user_repository.find_by_username(session, name)
+            if user is None:
+                fail(f"no user named {name!r}")
+            user_service.set_role(session=session, user=user, role=role, customer_id=customer_id)
+    except AppError as error:
+        fail(error.message, code=2)
+    console.print(f"{name} is now {role.value}")
+
+
+@users_app.command("disable")
+def disable(username: str) -> None:
+    """Disable a user: their tokens stop working on the next request."""
+    settings, name = _with_user(username)
+    with unit_of_work(session_factory(engine_or_exit(settings))) as session:
+        user = user_repository.find_by_username(session, name)
+        if user is None:
+            fail(f"no user named {name!r}")
+        user_service.disable_user(session=session, user=user)
+    console.print(f"{name} is disabled")
+
+
+@config_app.command("show")
+def show_config() -> None:
+    """Print the effective settings, secrets masked."""
+    settings = settings_or_exit()
+    console.print_json(json.dumps(masked(settings)))
+
+
+def main() -> None:
+    try:
+        app()
+    except SettingsError as error:
+        typer.echo(str(error), err=True)
+        sys.exit(2)

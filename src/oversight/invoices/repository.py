@@ -1,0 +1,98 @@
+"""Queries for invoices. Row scope is applied by the session (oversight.auth.scope).
+
+`overdue_clause` and `is_overdue` are the one definition of "overdue", in SQL and in Python;
+keep them side by side and in agreement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from oversight.errors import NotFound
+from oversight.invoices.models import Invoice, InvoiceStatus
+from oversight.kit.pagination import PageParams, fetch_page, order_by_clauses
+
+
+def _nulls_last(column: Any) -> ColumnElement[Any]:
+    """Sort NULL dates after every real date on both SQLite and PostgreSQL."""
+    return func.coalesce(column, date.max)
+
+
+SORTABLE: dict[str, ColumnElement[Any]] = {
+    "number": Invoice.number,
+    "issued_on": _nulls_last(Invoice.issued_on),
+    "due_on": _nulls_last(Invoice.due_on),
+    "amount": Invoice.amount,
+    "created_at": Invoice.created_at,
+}
+
+
+def overdue_clause(today: date) -> ColumnElement[bool]:
+    """Issued (not paid, not cancelled) and due before `today`, the company-local date."""
+    return and_(Invoice.status == InvoiceStatus.issued, Invoice.due_on < today)
+
+
+def not_overdue_clause(today: date) -> ColumnElement[bool]:
+    return or_(
+        Invoice.status != InvoiceStatus.issued, Invoice.due_on.is_(None), Invoice.due_on >= today
+    )
+
+
+def is_overdue(invoice: Invoice, today: date) -> bool:
+    """The Python twin of `overdue_clause`, for one loaded invoice."""
+    return (
+        invoice.status == InvoiceStatus.issued
+        and invoice.due_on is not None
+        and invoice.due_on < today
+    )
+
+
+def get_invoice_or_raise(session: Session, invoice_id: int) -> Invoice:
+    """The invoice if it exists and is in the caller's scope; NotFound (the same) otherwise."""
+    invoice = session.get(Invoice, invoice_id)
+    if invoice is None:
+        raise NotFound(f"invoice {invoice_id} not found")
+    return invoice
+
+
+def is_visible(session: Session, invoice_id: int) -> bool:
+    """Whether the caller's row scope includes the invoice (as stored after the last flush)."""
+    return session.scalar(select(Invoice.id).where(Invoice.id == invoice_id)) is not None
+
+
+def list_invoices(
+    session: Session,
+    params: PageParams,
+    *,
+    today: date,
+    customer_id: int | None = None,
+    project_id: int | None = None,
+    status: InvoiceStatus | None = None,
+    overdue: bool | None = None,
+    issued_from: date | None = None,
+    issued_to: date | None = None,
+) -> tuple[Sequence[Invoice], int]:
+    statement = select(Invoice)
+    if customer_id is not None:
+        statement = statement.where(Invoice.customer_id == customer_id)
+    if project_id is not None:
+        statement = statement.where(Invoice.project_id == project_id)
+    if status is not None:
+        statement = statement.where(Invoice.status == status)
+    if overdue is not None:
+        statement = statement.where(
+            overdue_clause(today) if overdue else not_overdue_clause(today)
+        )
+    if issued_from is not None:
+        statement = statement.where(Invoice.issued_on >= issued_from)
+    if issued_to is not None:
+        statement = statement.where(Invoice.issued_on <= issued_to)
+    statement = statement.order_by(
+        *order_by_clauses(params.sort, SORTABLE, "-created_at", Invoice.id)
+    )
+    return fetch_page(session, statement, params)

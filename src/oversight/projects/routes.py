@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+
+from oversight.auth.dependencies import SessionDep, require
+from oversight.auth.permissions import Action, Resource
+from oversight.auth.principal import Principal
+from oversight.errors import InvalidInput
+from oversight.kit.pagination import Page, PageQuery, page_of
+from oversight.projects import repository
+from oversight.projects import service as project_service
+from oversight.projects.models import CostCategory, ProjectStatus
+from oversight.projects.schemas import (
+    ProjectCostCreate,
+    ProjectCostRead,
+    ProjectCostUpdate,
+    ProjectCreate,
+    ProjectRead,
+    ProjectUpdate,
+)
+
+router = APIRouter(prefix="/projects", tags=["projects"])
+costs_router = APIRouter(prefix="/project-costs", tags=["project costs"])
+
+ProjectReader = Annotated[Principal, Depends(require(Resource.projects, Action.read))]
+ProjectCreator = Annotated[Principal, Depends(require(Resource.projects, Action.create))]
+ProjectEditor = Annotated[Principal, Depends(require(Resource.projects, Action.update))]
+
+CostReader = Annotated[Principal, Depends(require(Resource.project_costs, Action.read))]
+CostCreator = Annotated[Principal, Depends(require(Resource.project_costs, Action.create))]
+CostEditor = Annotated[Principal, Depends(require(Resource.project_costs, Action.update))]
+
+
+@router.get("")
+def list_projects(
+    session: SessionDep,
+    _: ProjectReader,
+    params: PageQuery,
+    customer_id: Annotated[int | None, Query()] = None,
+    manager_id: Annotated[int | None, Query()] = None,
+    project_status: Annotated[ProjectStatus | None, Query(alias="status")] = None,
+    search: Annotated[str | None, Query(max_length=100, description="in name or code")] = None,
+) -> Page[ProjectRead]:
+    rows, total = repository.list_projects(
+        session,
+        params,
+        customer_id=customer_id,
+        manager_id=manager_id,
+        status=project_status,
+        search=search,
+    )
+    return page_of(ProjectRead, rows, total, params)
+
+
+@router.get("/{project_id}")
+def read_project(session: SessionDep, _: ProjectReader, project_id: int) -> ProjectRead:
+    return ProjectRead.model_validate(repository.get_project_or_raise(session, project_id))
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_project(session: SessionDep, _: ProjectCreator, body: ProjectCreate) -> ProjectRead:
+    return ProjectRead.model_validate(project_service.create_project(session=session, data=body))
+
+
+@router.patch("/{project_id}")
+def update_project(
+    session: SessionDep, _: ProjectEditor, project_id: int, body: ProjectUpdate
+) -> ProjectRead:
+    project = repository.get_project_or_raise(session, project_id)
+    updated = project_service.update_project(session=session, project=project, data=body)
+    return ProjectRead.model_validate(updated)
+
+
+@costs_router.get("")
+def list_project_costs(
+    session: SessionDep,
+    _: CostReader,
+    params: PageQuery,
+    project_id: Annotated[int | None, Query()] = None,
+    category: Annotated[CostCategory | None, Query()] = None,
+    incurred_from: Annotated[
+        date | None, Query(alias="from", description="incurred on or after")
+    ] = None,
+    incurred_to: Annotated[date | None, Query(alias="to", description="incurred on or before")] = None,
+) -> Page[ProjectCostRead]:
+    if incurred_from is not None and incurred_to is not None and incurred_to < incurred_from:
+        raise InvalidInput(
+            f"to {incurred_to.isoformat()} is before from {incurred_from.isoformat()}",
+            details={"field": "to"},
+        )
+    rows, total = repository.list_costs(
+        session,
+        params,
+        project_id=project_id,
+        category=category,
+        incurred_from=incurred_from,
+        incurred_to=incurred_to,
+    )
+    return page_of(ProjectCostRead, rows, total, params)
+
+
+@costs_router.get("/{cost_id}")
+def read_project_cost(session: SessionDep, _: CostReader, cost_id: int) -> ProjectCostRead:
+    return ProjectCostRead.model_validate(repository.get_cost_or_raise(session, cost_id))
+
+
+@costs_router.post("", status_code=status.HTTP_201_CREATED)
+def create_project_cost(
+    session: SessionDep, _: CostCreator, body: ProjectCostCreate
+) -> ProjectCostRead:
+    return ProjectCostRead.model_validate(project_service.create_cost(session=session, data=body))
+
+
+@costs_router.patch("/{cost_id}")
+def update_project_cost(
+    session: SessionDep, _: CostEditor, cost_id: int, body: ProjectCostUpdate
+) -> ProjectCostRead:
+    cost = repository.get_cost_or_raise(session, cost_id)
+    updated = project_service.update_cost(session=session, cost=cost, data=body)
+    return ProjectCostRead.model_validate(updated)

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+from oversight.kit.money import to_money
+from oversight.kit.schemas import InputSchema, Name, OutputSchema
+from oversight.projects.models import CostCategory, ProjectStatus
+
+Budget = Annotated[
+    Decimal, Field(ge=0, max_digits=14, decimal_places=2), AfterValidator(to_money)
+]
+CostAmount = Annotated[
+    Decimal, Field(gt=0, max_digits=14, decimal_places=2), AfterValidator(to_money)
+]
+CostDescription = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class ProjectCreate(InputSchema):
+    """A new project; its `code` is generated, never sent."""
+
+    name: Name
+    description: str | None = None
+    customer_id: int
+    manager_id: int | None = None
+    budget: Budget
+    status: ProjectStatus = ProjectStatus.planned
+    start_date: date
+    end_date: date | None = None
+
+
+class ProjectUpdate(InputSchema):
+    """What may change on a project. The customer is fixed once the project exists."""
+
+    name: Name | None = None
+    description: str | None = None
+    manager_id: int | None = None
+    budget: Budget | None = None
+    status: ProjectStatus | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+
+
+class ProjectRead(OutputSchema):
+    id: int
+    code: str
+    name: str
+    description: str | None
+    customer_id: int
+    manager_id: int | None
+    budget: Decimal
+    status: ProjectStatus
+    start_date: date
+    end_date: date | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProjectCostCreate(InputSchema):
+    project_id: int
+    incurred_on: date
+    category: CostCategory
+    description: CostDescription
+    amount: CostAmount
+
+
+class ProjectCostUpdate(InputSchema):
+    project_id: int | None = None
+    incurred_on: date | None = None
+    category: CostCategory | None = None
+    description: CostDescription | None = None
+    amount: CostAmount | None = None
+
+
+class ProjectCostRead(OutputSchema):
+    id: int
+    project_id: int
+    incurred_on: date
+    category: CostCategory
+    description: str
+    amount: Decimal
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,138 @@
+"""Creating and changing projects and their costs. Services flush; the caller's unit of work commits."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from oversight.customers.repository import get_customer_or_raise
+from oversight.db.sequences import next_value
+from oversight.errors import Conflict, InvalidInput, NotFound
+from oversight.projects import repository
+from oversight.projects.models import Project, ProjectCost, ProjectStatus
+from oversight.projects.schemas import (
+    ProjectCostCreate,
+    ProjectCostUpdate,
+    ProjectCreate,
+    ProjectUpdate,
+)
+from oversight.users.repository import get_user_or_raise
+from oversight.vocabulary import Role
+
+MANAGER_ROLES = frozenset({Role.project_manager, Role.admin})
+CLOSED_STATUSES = frozenset({ProjectStatus.completed, ProjectStatus.cancelled})
+_REQUIRED_PROJECT_FIELDS = ("name", "budget", "status", "start_date")
+_REQUIRED_COST_FIELDS = ("project_id", "incurred_on", "category", "description", "amount")
+
+
+def _refuse_nulls(changes: dict[str, Any], required: tuple[str, ...]) -> None:
+    for field in required:
+        if field in changes and changes[field] is None:
+            raise InvalidInput(f"{field} cannot be empty", details={"field": field})
+
+
+def _check_customer(session: Session, customer_id: int) -> None:
+    """A customer the caller cannot see counts as missing."""
+    try:
+        get_customer_or_raise(session, customer_id)
+    except NotFound:
+        raise InvalidInput(
+            f"customer {customer_id} does not exist", details={"field": "customer_id"}
+        ) from None
+
+
+def _check_manager(session: Session, manager_id: int) -> None:
+    try:
+        user = get_user_or_raise(session, manager_id)
+    except NotFound:
+        raise InvalidInput(
+            f"user {manager_id} does not exist", details={"field": "manager_id"}
+        ) from None
+    if not user.is_active:
+        raise InvalidInput(
+            f"user {manager_id} is disabled and cannot manage projects",
+            details={"field": "manager_id"},
+        )
+    if user.role not in MANAGER_ROLES:
+        raise InvalidInput(
+            f"user {manager_id} has role {user.role.value!r}; a project manager must be "
+            f"{' or '.join(sorted(role.value for role in MANAGER_ROLES))}",
+            details={"field": "manager_id"},
+        )
+
+
+def _check_dates(start_date: date, end_date: date | None) -> None:
+    if end_date is not None and end_date < start_date:
+        raise InvalidInput(
+            f"end_date {end_date.isoformat()} is before start_date {start_date.isoformat()}",
+            details={"field": "end_date"},
+        )
+
+
+def next_project_code(session: Session) -> str:
+    return f"PRJ-{next_value(session, 'project'):04d}"
+
+
+def create_project(*, session: Session, data: ProjectCreate) -> Project:
+    """A new project with a generated code, after checking its customer, manager and dates."""
+    _check_customer(session, data.customer_id)
+    if data.manager_id is not None:
+        _check_manager(session, data.manager_id)
+    _check_dates(data.start_date, data.end_date)
+    project = Project(code=next_project_code(session), **data.model_dump())
+    session.add(project)
+    session.flush()
+    return project
+
+
+def update_project(*, session: Session, project: Project, data: ProjectUpdate) -> Project:
+    """Apply the fields the caller sent. Status changes are free-form."""
+    changes = data.provided()
+    _refuse_nulls(changes, _REQUIRED_PROJECT_FIELDS)
+    if changes.get("manager_id") is not None:
+        _check_manager(session, changes["manager_id"])
+    _check_dates(
+        changes.get("start_date", project.start_date), changes.get("end_date", project.end_date)
+    )
+    for field, value in changes.items():
+        setattr(project, field, value)
+    session.flush()
+    return project
+
+
+def _project_open_for_costs(session: Session, project_id: int) -> Project:
+    """The project a cost may be booked on: visible to the caller, and not completed/cancelled."""
+    try:
+        project = repository.get_project_or_raise(session, project_id)
+    except NotFound:
+        raise InvalidInput(
+            f"project {project_id} does not exist", details={"field": "project_id"}
+        ) from None
+    if project.status in CLOSED_STATUSES:
+        raise Conflict(
+            f"project {project.code} is {project.status.value}; it cannot get new costs"
+        )
+    return project
+
+
+def create_cost(*, session: Session, data: ProjectCostCreate) -> ProjectCost:
+    _project_open_for_costs(session, data.project_id)
+    cost = ProjectCost(**data.model_dump())
+    session.add(cost)
+    session.flush()
+    return cost
+
+
+def update_cost(*, session: Session, cost: ProjectCost, data: ProjectCostUpdate) -> ProjectCost:
+    """Apply the fields the caller sent. Moving a cost to another project books a new cost
+    there, so the target project must be open; a cost may be corrected where it stands."""
+    changes = data.provided()
+    _refuse_nulls(changes, _REQUIRED_COST_FIELDS)
+    if "project_id" in changes and changes["project_id"] != cost.project_id:
+        _project_open_for_costs(session, changes["project_id"])
+    for field, value in changes.items():
+        setattr(cost, field, value)
+    session.flush()
+    return cost

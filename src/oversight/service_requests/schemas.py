@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from oversight.kit.schemas import InputSchema, OutputSchema
+from oversight.service_requests.models import ApprovalDecision, RequestStatus
+from oversight.service_requests.workflow import RequestAction
+from oversight.vocabulary import Priority
+
+Title = Annotated[str, StringConstraints(min_length=3, max_length=200)]
+Description = Annotated[str, StringConstraints(max_length=10_000)]
+Comment = Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
+WorkHours = Annotated[Decimal, Field(gt=0, le=24, decimal_places=2)]
+
+
+class RequestCreate(InputSchema):
+    title: Title
+    description: Description = ""
+    priority: Priority = Priority.medium
+    customer_id: int | None = Field(
+        default=None, description="required for staff unless project_id is given; clients omit it"
+    )
+    project_id: int | None = None
+
+
+class RequestUpdate(InputSchema):
+    title: Title | None = None
+    description: Description | None = None
+    priority: Priority | None = None
+    project_id: int | None = None
+
+
+class RequestRead(OutputSchema):
+    id: int
+    number: str
+    customer_id: int
+    project_id: int | None
+    title: str
+    description: str
+    priority: Priority
+    status: RequestStatus
+    created_at: datetime
+    first_response_at: datetime | None
+    response_due_at: datetime
+    resolution_due_at: datetime
+    sla_paused: bool
+    is_overdue: bool
+    assigned_engineer_id: int | None
+    completed_at: datetime | None
+    closed_at: datetime | None
+    cancelled_at: datetime | None
+    revision_count: int
+    allowed_actions: list[RequestAction]
+
+
+class AssignBody(InputSchema):
+    engineer_id: int
+
+
+class ApproveBody(InputSchema):
+    comment: Comment | None = None
+
+
+class RejectBody(InputSchema):
+    """Rejecting completed work must say what is wrong."""
+
+    comment: Comment
+
+
+class ApprovalRead(OutputSchema):
+    id: int
+    request_id: int
+    decision: ApprovalDecision
+    comment: str
+    decided_by_id: int | None
+    decided_at: datetime
+
+
+class WorkLogCreate(InputSchema):
+    request_id: int
+    work_date: date
+    hours: WorkHours
+    description: Description = ""
+    engineer_id: int | None = Field(
+        default=None, description="staff logging for an engineer; engineers omit it"
+    )
+
+
+class WorkLogUpdate(InputSchema):
+    work_date: date | None = None
+    hours: WorkHours | None = None
+    description: Description | None = None
+
+
+class WorkLogRead(OutputSchema):
+    id: int
+    request_id: int
+    engineer_id: int
+    work_date: date
+    hours: Decimal
+    description: str
+    created_at: datetime
