@@ -85,9 +85,7 @@ def list_invoices(
     if status is not None:
         statement = statement.where(Invoice.status == status)
     if overdue is not None:
-        statement = statement.where(
-            overdue_clause(today) if overdue else not_overdue_clause(today)
-        )
+        statement = statement.where(overdue_clause(today) if overdue else not_overdue_clause(today))
     if issued_from is not None:
         statement = statement.where(Invoice.issued_on >= issued_from)
     if issued_to is not None:

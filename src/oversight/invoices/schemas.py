@@ -10,9 +10,7 @@ from oversight.invoices.models import InvoiceStatus
 from oversight.kit.money import to_money
 from oversight.kit.schemas import InputSchema, OutputSchema
 
-Amount = Annotated[
-    Decimal, Field(gt=0, max_digits=14, decimal_places=2), AfterValidator(to_money)
-]
+Amount = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2), AfterValidator(to_money)]
 Currency = Annotated[
     str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217, e.g. RUB")
 ]

@@ -1,4 +1,6 @@
-"""Queries for projects and their costs. Row scope is applied by the session (oversight.auth.scope)."""
+"""Queries for projects and their costs. Row scope is applied by the session
+(oversight.auth.scope).
+"""
 
 from __future__ import annotations
 

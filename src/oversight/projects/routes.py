@@ -84,7 +84,9 @@ def list_project_costs(
     incurred_from: Annotated[
         date | None, Query(alias="from", description="incurred on or after")
     ] = None,
-    incurred_to: Annotated[date | None, Query(alias="to", description="incurred on or before")] = None,
+    incurred_to: Annotated[
+        date | None, Query(alias="to", description="incurred on or before")
+    ] = None,
 ) -> Page[ProjectCostRead]:
     if incurred_from is not None and incurred_to is not None and incurred_to < incurred_from:
         raise InvalidInput(

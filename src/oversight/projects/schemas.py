@@ -10,9 +10,7 @@ from oversight.kit.money import to_money
 from oversight.kit.schemas import InputSchema, Name, OutputSchema
 from oversight.projects.models import CostCategory, ProjectStatus
 
-Budget = Annotated[
-    Decimal, Field(ge=0, max_digits=14, decimal_places=2), AfterValidator(to_money)
-]
+Budget = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2), AfterValidator(to_money)]
 CostAmount = Annotated[
     Decimal, Field(gt=0, max_digits=14, decimal_places=2), AfterValidator(to_money)
 ]

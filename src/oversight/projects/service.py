@@ -1,4 +1,7 @@
-"""Creating and changing projects and their costs. Services flush; the caller's unit of work commits."""
+"""Creating and changing projects and their costs.
+
+Services flush; the caller's unit of work commits.
+"""
 
 from __future__ import annotations
 
@@ -111,9 +114,7 @@ def _project_open_for_costs(session: Session, project_id: int) -> Project:
             f"project {project_id} does not exist", details={"field": "project_id"}
         ) from None
     if project.status in CLOSED_STATUSES:
-        raise Conflict(
-            f"project {project.code} is {project.status.value}; it cannot get new costs"
-        )
+        raise Conflict(f"project {project.code} is {project.status.value}; it cannot get new costs")
     return project
 
 
