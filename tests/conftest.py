@@ -105,8 +105,10 @@ def app(settings: Settings, engine: Engine, session: Session) -> FastAPI:
     application = create_app(settings, engine=engine)
 
     def test_session() -> Iterator[Session]:
-        # Each request starts like a fresh session would: no principal, no cached objects
-        # (a cached object would bypass the row scope of the next caller).
+        # Each request starts like a fresh session would: the test's set-up committed (a
+        # savepoint release), no principal, no cached objects (a cached object would bypass
+        # the row scope of the next caller).
+        session.commit()
         session.info.pop(PRINCIPAL_KEY, None)
         session.expunge_all()
         try:

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from oversight.errors import NotFound
 from oversight.invoices.models import Invoice, InvoiceStatus
@@ -23,7 +23,7 @@ def _nulls_last(column: Any) -> ColumnElement[Any]:
     return func.coalesce(column, date.max)
 
 
-SORTABLE: dict[str, ColumnElement[Any]] = {
+SORTABLE: dict[str, ColumnElement[Any] | QueryableAttribute[Any]] = {
     "number": Invoice.number,
     "issued_on": _nulls_last(Invoice.issued_on),
     "due_on": _nulls_last(Invoice.due_on),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, PlainSerializer, StringConstraints
+
+from oversight.kit.money import to_money
 
 
 class InputSchema(BaseModel):
@@ -23,3 +26,9 @@ class OutputSchema(BaseModel):
 
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 ()\-]{4,30}$")]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+Amount = Annotated[
+    Decimal,
+    PlainSerializer(lambda value: str(to_money(value)), return_type=str, when_used="json"),
+]
+"""A Decimal that leaves the API as a string with exactly two places ("1500.00")."""

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from oversight.kit.schemas import InputSchema, OutputSchema
+from oversight.kit.schemas import Amount, InputSchema, OutputSchema
 from oversight.service_requests.models import ApprovalDecision, RequestStatus
 from oversight.service_requests.workflow import RequestAction
 from oversight.vocabulary import Priority
@@ -101,6 +101,6 @@ class WorkLogRead(OutputSchema):
     request_id: int
     engineer_id: int
     work_date: date
-    hours: Decimal
+    hours: Amount
     description: str
     created_at: datetime

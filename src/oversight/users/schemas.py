@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import EmailStr, Field, StringConstraints
 
-from oversight.kit.schemas import InputSchema, Name, OutputSchema, Phone
+from oversight.kit.schemas import Amount, InputSchema, Name, OutputSchema, Phone
 from oversight.vocabulary import Role
 
 Username = Annotated[
@@ -58,7 +58,7 @@ class UserRead(OutputSchema):
     phone: str | None
     role: Role
     customer_id: int | None
-    weekly_capacity_hours: Decimal | None
-    cost_rate: Decimal | None
+    weekly_capacity_hours: Amount | None
+    cost_rate: Amount | None
     is_active: bool
     created_at: datetime
