@@ -1,0 +1,91 @@
+"""The `oversight` command against a real, freshly migrated database on each backend."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from oversight.cli import app
+from oversight.config import get_settings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_env(monkeypatch, backend, database_url_factory, tmp_path):
+    for name in list(__import__("os").environ):
+        if name.startswith("OVERSIGHT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OVERSIGHT_DATABASE__URL", database_url_factory(backend))
+    monkeypatch.setenv("NEW_PASSWORD", "a perfectly long password")
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["migrate"])
+    assert result.exit_code == 0, result.output
+    yield
+    get_settings.cache_clear()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_users_create_then_list_as_json(cli_env):
+    created = invoke("users", "create", "m.ivanova", "--role", "accountant",
+                     "--name", "Maria Ivanova", "--password-env", "NEW_PASSWORD")
+    assert created.exit_code == 0, created.output
+    listed = invoke("users", "list", "--json")
+    records = json.loads(listed.stdout)
+    assert [(r["username"], r["role"]) for r in records] == [("m.ivanova", "accountant")]
+
+
+def test_set_role_and_disable(cli_env):
+    invoke("users", "create", "p.smirnov", "--role", "engineer", "--name", "P. Smirnov",
+           "--password-env", "NEW_PASSWORD")
+    assert invoke("users", "set-role", "p.smirnov", "project_manager").exit_code == 0
+    assert invoke("users", "disable", "p.smirnov").exit_code == 0
+    record = json.loads(invoke("users", "list", "--json").stdout)[0]
+    assert record["role"] == "project_manager"
+    assert record["active"] is False
+
+
+def test_client_role_without_customer_is_refused_with_a_message(cli_env):
+    result = invoke("users", "create", "c.nobody", "--role", "client", "--name", "C",
+                    "--password-env", "NEW_PASSWORD")
+    assert result.exit_code == 2
+    assert "customer" in result.output
+    assert json.loads(invoke("users", "list", "--json").stdout) == []
+
+
+def test_unknown_user_is_named(cli_env):
+    result = invoke("users", "disable", "ghost")
+    assert result.exit_code == 1
+    assert "ghost" in result.output
+
+
+def test_unknown_role_is_refused_by_the_parser(cli_env):
+    result = invoke("users", "create", "x.y", "--role", "overlord", "--name", "X",
+                    "--password-env", "NEW_PASSWORD")
+    assert result.exit_code == 2
+    assert "overlord" in result.output
+
+
+def test_config_show_masks_secrets(cli_env, monkeypatch):
+    monkeypatch.setenv("OVERSIGHT_AUTH__JWT_SECRET", "z" * 40)
+    get_settings.cache_clear()
+    result = invoke("config", "show")
+    assert result.exit_code == 0
+    shown = json.loads(result.stdout)
+    assert shown["auth"]["jwt_secret"] == "********"
+    assert "z" * 40 not in result.stdout
+
+
+def test_bad_setting_stops_the_command_with_one_line(cli_env, monkeypatch):
+    monkeypatch.setenv("OVERSIGHT_COMPANY__TIMEZONE", "Nowhere/City")
+    get_settings.cache_clear()
+    result = invoke("migrate")
+    assert result.exit_code == 2
+    assert result.output.strip().count("\n") == 0
+    assert "OVERSIGHT_COMPANY__TIMEZONE" in result.output
