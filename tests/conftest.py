@@ -15,16 +15,15 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).parent / "support"))
 
-import servers  # noqa: E402
-
-from oversight.auth import service as auth_service  # noqa: E402
-from oversight.auth.dependencies import get_session  # noqa: E402
-from oversight.auth.scope import PRINCIPAL_KEY, install_row_scope  # noqa: E402
-from oversight.config import Settings  # noqa: E402
-from oversight.db.migrate import upgrade  # noqa: E402
-from oversight.db.session import create_db_engine  # noqa: E402
-from oversight.main import create_app  # noqa: E402
-from oversight.users.models import User  # noqa: E402
+import servers
+from oversight.auth import service as auth_service
+from oversight.auth.dependencies import get_session
+from oversight.auth.scope import PRINCIPAL_KEY, install_row_scope
+from oversight.config import Settings
+from oversight.db.migrate import upgrade
+from oversight.db.session import create_db_engine
+from oversight.main import create_app
+from oversight.users.models import User
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -45,7 +44,7 @@ def postgres() -> Iterator[servers.PostgresServer]:
 @pytest.fixture(scope="session")
 def database_url_factory(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[object]:
+) -> object:
     """Makes a fresh, empty database on a backend and returns its URL."""
     counter = iter(range(1_000_000))
 
@@ -58,7 +57,7 @@ def database_url_factory(
         server.create_database(name)
         return server.url(name)
 
-    yield make
+    return make
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

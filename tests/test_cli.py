@@ -33,8 +33,17 @@ def invoke(*args: str):
 
 
 def test_users_create_then_list_as_json(cli_env):
-    created = invoke("users", "create", "m.ivanova", "--role", "accountant",
-                     "--name", "Maria Ivanova", "--password-env", "NEW_PASSWORD")
+    created = invoke(
+        "users",
+        "create",
+        "m.ivanova",
+        "--role",
+        "accountant",
+        "--name",
+        "Maria Ivanova",
+        "--password-env",
+        "NEW_PASSWORD",
+    )
     assert created.exit_code == 0, created.output
     listed = invoke("users", "list", "--json")
     records = json.loads(listed.stdout)
@@ -42,8 +51,17 @@ def test_users_create_then_list_as_json(cli_env):
 
 
 def test_set_role_and_disable(cli_env):
-    invoke("users", "create", "p.smirnov", "--role", "engineer", "--name", "P. Smirnov",
-           "--password-env", "NEW_PASSWORD")
+    invoke(
+        "users",
+        "create",
+        "p.smirnov",
+        "--role",
+        "engineer",
+        "--name",
+        "P. Smirnov",
+        "--password-env",
+        "NEW_PASSWORD",
+    )
     assert invoke("users", "set-role", "p.smirnov", "project_manager").exit_code == 0
     assert invoke("users", "disable", "p.smirnov").exit_code == 0
     record = json.loads(invoke("users", "list", "--json").stdout)[0]
@@ -52,8 +70,17 @@ def test_set_role_and_disable(cli_env):
 
 
 def test_client_role_without_customer_is_refused_with_a_message(cli_env):
-    result = invoke("users", "create", "c.nobody", "--role", "client", "--name", "C",
-                    "--password-env", "NEW_PASSWORD")
+    result = invoke(
+        "users",
+        "create",
+        "c.nobody",
+        "--role",
+        "client",
+        "--name",
+        "C",
+        "--password-env",
+        "NEW_PASSWORD",
+    )
     assert result.exit_code == 2
     assert "customer" in result.output
     assert json.loads(invoke("users", "list", "--json").stdout) == []
@@ -66,8 +93,17 @@ def test_unknown_user_is_named(cli_env):
 
 
 def test_unknown_role_is_refused_by_the_parser(cli_env):
-    result = invoke("users", "create", "x.y", "--role", "overlord", "--name", "X",
-                    "--password-env", "NEW_PASSWORD")
+    result = invoke(
+        "users",
+        "create",
+        "x.y",
+        "--role",
+        "overlord",
+        "--name",
+        "X",
+        "--password-env",
+        "NEW_PASSWORD",
+    )
     assert result.exit_code == 2
     assert "overlord" in result.output
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import sys
 from pathlib import Path
 
 import psycopg
@@ -78,9 +77,16 @@ def test_postgres_server_lifecycle() -> None:
 
 
 def test_postgres_server_cleans_up_when_body_raises() -> None:
-    with pytest.raises(RuntimeError, match="boom"), servers.postgres_server() as pg:
-        data_dir, port = pg.data_dir, pg.port
-        raise RuntimeError("boom")
+    seen = {}
+
+    def body() -> None:
+        with servers.postgres_server() as pg:
+            seen.update(data_dir=pg.data_dir, port=pg.port)
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        body()
+    data_dir, port = seen["data_dir"], seen["port"]
     assert not _port_open("127.0.0.1", port)
     assert not data_dir.parent.exists()
 

@@ -9,8 +9,8 @@ from oversight.customers.routes import router as customers_router
 from oversight.invoices.routes import router as invoices_router
 from oversight.projects.routes import costs_router as project_costs_router
 from oversight.projects.routes import router as projects_router
-from oversight.service_requests.routes import work_logs_router
 from oversight.service_requests.routes import router as requests_router
+from oversight.service_requests.routes import work_logs_router
 from oversight.users.routes import router as users_router
 
 API_PREFIX = "/api/v1"

@@ -12,7 +12,14 @@ from typing import Annotated, NoReturn
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from sqlalchemy import Engine
 
@@ -27,7 +34,9 @@ from oversight.users import service as user_service
 from oversight.users.schemas import UserCreate
 from oversight.vocabulary import Role
 
-app = typer.Typer(no_args_is_help=True, help="Oversight: the back office of a field-service company.")
+app = typer.Typer(
+    no_args_is_help=True, help="Oversight: the back office of a field-service company."
+)
 users_app = typer.Typer(no_args_is_help=True, help="Manage user accounts.")
 config_app = typer.Typer(no_args_is_help=True, help="Inspect the configuration.")
 app.add_typer(users_app, name="users")
@@ -124,7 +133,7 @@ def demo_data(
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=err, transient=False) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def progress(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
@@ -198,10 +207,17 @@ def list_users(
     """List users."""
     settings = settings_or_exit()
     with unit_of_work(session_factory(engine_or_exit(settings))) as session:
-        rows, _ = user_repository.list_users(session, PageParams(page=1, page_size=10_000), role=role)
+        rows, _ = user_repository.list_users(
+            session, PageParams(page=1, page_size=10_000), role=role
+        )
         records = [
-            {"id": u.id, "username": u.username, "name": u.full_name, "role": u.role.value,
-             "active": u.is_active}
+            {
+                "id": u.id,
+                "username": u.username,
+                "name": u.full_name,
+                "role": u.role.value,
+                "active": u.is_active,
+            }
             for u in rows
         ]
     if as_json:
@@ -223,7 +239,9 @@ def _with_user(username: str) -> tuple[Settings, str]:
 def set_role(
     username: str,
     role: Role,
-    customer_id: Annotated[int | None, typer.Option(help="required when the role is client")] = None,
+    customer_id: Annotated[
+        int | None, typer.Option(help="required when the role is client")
+    ] = None,
 ) -> None:
     """Change a user's role (takes effect on their next request)."""
     settings, name = _with_user(username)

@@ -1,6 +1,7 @@
 """The one Settings object: every setting of Oversight, read from `OVERSIGHT_*` and `.env`.
 
-Groups nest with a double underscore: `OVERSIGHT_DATABASE__URL`, `OVERSIGHT_SLA__HIGH__RESOLUTION_HOURS`.
+Groups nest with a double underscore:
+`OVERSIGHT_DATABASE__URL`, `OVERSIGHT_SLA__HIGH__RESOLUTION_HOURS`.
 """
 
 from __future__ import annotations
@@ -52,9 +53,13 @@ class DatabaseSettings(_Group):
         try:
             url = make_url(value)
         except ArgumentError:
-            raise ValueError("not a database URL (expected e.g. sqlite:///var/oversight.db)") from None
+            raise ValueError(
+                "not a database URL (expected e.g. sqlite:///var/oversight.db)"
+            ) from None
         if url.get_backend_name() not in {"sqlite", "postgresql"}:
-            raise ValueError(f"unsupported database {url.get_backend_name()!r} (sqlite or postgresql)")
+            raise ValueError(
+                f"unsupported database {url.get_backend_name()!r} (sqlite or postgresql)"
+            )
         return value
 
 
@@ -90,7 +95,9 @@ class CompanySettings(_Group):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (IANA name, e.g. Europe/Moscow)") from None
+            raise ValueError(
+                f"unknown time zone {value!r} (IANA name, e.g. Europe/Moscow)"
+            ) from None
         return value
 
     @model_validator(mode="after")
@@ -239,7 +246,7 @@ def get_settings() -> Settings:
 def masked_settings(settings: Settings) -> dict[str, Any]:
     """The effective settings as plain data, secrets replaced by '********'."""
     data: dict[str, Any] = settings.model_dump(mode="json")
-    data["auth"]["jwt_secret"] = "********"
+    data["auth"]["jwt_secret"] = "********"  # noqa: S105 - the mask itself
     url = make_url(settings.database.url)
     if url.password:
         data["database"]["url"] = url.render_as_string(hide_password=True)

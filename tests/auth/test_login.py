@@ -3,8 +3,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import jwt
-from builders import PASSWORD, make_user
 
+from builders import PASSWORD, make_user
 from oversight.auth import service as auth_service
 from oversight.kit.clock import utcnow
 from oversight.users.models import User
@@ -80,8 +80,15 @@ def test_token_signed_with_another_key_is_401(client, session):
     user = make_user(session, Role.admin)
     now = utcnow()
     forged = jwt.encode(
-        {"sub": str(user.id), "iss": "oversight", "aud": "oversight-api", "iat": now, "nbf": now,
-         "exp": now + timedelta(minutes=5), "typ": "access"},
+        {
+            "sub": str(user.id),
+            "iss": "oversight",
+            "aud": "oversight-api",
+            "iat": now,
+            "nbf": now,
+            "exp": now + timedelta(minutes=5),
+            "typ": "access",
+        },
         "another-secret-that-is-long-enough-to-sign",
         algorithm="HS256",
     )
@@ -93,8 +100,15 @@ def test_unsigned_token_is_401(client, session):
     user = make_user(session, Role.admin)
     now = utcnow()
     unsigned = jwt.encode(
-        {"sub": str(user.id), "iss": "oversight", "aud": "oversight-api", "iat": now, "nbf": now,
-         "exp": now + timedelta(minutes=5), "typ": "access"},
+        {
+            "sub": str(user.id),
+            "iss": "oversight",
+            "aud": "oversight-api",
+            "iat": now,
+            "nbf": now,
+            "exp": now + timedelta(minutes=5),
+            "typ": "access",
+        },
         None,
         algorithm="none",
     )

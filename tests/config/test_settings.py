@@ -40,7 +40,11 @@ def test_dotenv_file_is_read(tmp_path):
     [
         ("OVERSIGHT_DATABASE__URL", "not a url", "OVERSIGHT_DATABASE__URL"),
         ("OVERSIGHT_DATABASE__URL", "mysql://u@h/db", "OVERSIGHT_DATABASE__URL"),
-        ("OVERSIGHT_AUTH__SENSITIVE_ROLES", '["admin","overlord"]', "OVERSIGHT_AUTH__SENSITIVE_ROLES"),
+        (
+            "OVERSIGHT_AUTH__SENSITIVE_ROLES",
+            '["admin","overlord"]',
+            "OVERSIGHT_AUTH__SENSITIVE_ROLES",
+        ),
         ("OVERSIGHT_SLA__LOW__RESOLUTION_HOURS", "-4", "OVERSIGHT_SLA__LOW__RESOLUTION_HOURS"),
         ("OVERSIGHT_COMPANY__TIMEZONE", "Mars/Olympus", "OVERSIGHT_COMPANY__TIMEZONE"),
         ("OVERSIGHT_COMPANY__WORK_END", "08:00", "OVERSIGHT_COMPANY"),

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from builders import make_customer, make_user
-
 from oversight.vocabulary import Role
 
 

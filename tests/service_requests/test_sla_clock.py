@@ -7,7 +7,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from builders import make_project, make_user
-
 from oversight.auth.principal import Principal
 from oversight.service_requests import service
 from oversight.service_requests.schemas import RequestCreate
@@ -21,8 +20,9 @@ def msk(*parts: int) -> datetime:
 
 
 def _principal(user) -> Principal:
-    return Principal(user_id=user.id, username=user.username, role=user.role,
-                     customer_id=user.customer_id)
+    return Principal(
+        user_id=user.id, username=user.username, role=user.role, customer_id=user.customer_id
+    )
 
 
 def _create(session, settings, priority: Priority, at: datetime):
@@ -62,8 +62,12 @@ def test_waiting_for_approval_over_a_weekend_moves_the_due_date_by_the_paused_bu
     # Completed Wednesday 16:00 with 2 business hours left; the client answers Monday 12:00.
     service.complete(session=session, request=request, now=msk(2026, 11, 18, 16, 0))
     service.reject(
-        session=session, settings=settings, principal=_principal(admin), request=request,
-        comment="Vent 3 still stuck", now=msk(2026, 11, 23, 12, 0),
+        session=session,
+        settings=settings,
+        principal=_principal(admin),
+        request=request,
+        comment="Vent 3 still stuck",
+        now=msk(2026, 11, 23, 12, 0),
     )
     # The 2 remaining business hours run again from Monday 12:00.
     assert request.resolution_due_at == msk(2026, 11, 23, 14, 0)
@@ -78,7 +82,10 @@ def test_approval_after_the_pause_counts_as_on_time_when_work_was_done_in_time(s
     service.start(session=session, request=request, now=msk(2026, 11, 17, 9, 30))
     service.complete(session=session, request=request, now=msk(2026, 11, 17, 12, 0))
     service.approve(
-        session=session, settings=settings, principal=_principal(admin), request=request,
+        session=session,
+        settings=settings,
+        principal=_principal(admin),
+        request=request,
         now=msk(2026, 11, 19, 15, 0),
     )
     assert request.closed_at == msk(2026, 11, 19, 15, 0)
@@ -94,7 +101,10 @@ def test_work_completed_after_the_due_date_stays_late_however_fast_the_client_an
     service.start(session=session, request=request, now=msk(2026, 11, 17, 9, 30))
     service.complete(session=session, request=request, now=msk(2026, 11, 17, 14, 0))
     service.approve(
-        session=session, settings=settings, principal=_principal(admin), request=request,
+        session=session,
+        settings=settings,
+        principal=_principal(admin),
+        request=request,
         now=msk(2026, 11, 17, 14, 5),
     )
     assert request.resolution_due_at == msk(2026, 11, 17, 13, 0)
@@ -111,7 +121,7 @@ def test_paused_request_is_not_overdue_while_the_client_decides(session, setting
 
 
 def test_first_response_is_the_first_start_only(session, settings):
-    request, admin = _create(session, settings, Priority.low, msk(2026, 11, 17, 9, 0))
+    request, _ = _create(session, settings, Priority.low, msk(2026, 11, 17, 9, 0))
     engineer = make_user(session, Role.engineer)
     service.assign(session=session, request=request, engineer_id=engineer.id)
     service.start(session=session, request=request, now=msk(2026, 11, 17, 11, 0))

@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from builders import make_request, make_user, make_work_log
-
 from oversight.service_requests.models import RequestStatus
 from oversight.vocabulary import Role
 
@@ -31,8 +30,12 @@ def test_engineer_cannot_log_for_someone_else(client, session, auth):
     request = _assigned_request(session, engineer)
     response = client.post(
         "/api/v1/work-logs",
-        json={"request_id": request.id, "work_date": "2026-03-03", "hours": "1",
-              "engineer_id": colleague.id},
+        json={
+            "request_id": request.id,
+            "work_date": "2026-03-03",
+            "hours": "1",
+            "engineer_id": colleague.id,
+        },
         headers=auth(engineer),
     )
     assert response.status_code == 422
@@ -95,8 +98,12 @@ def test_no_logging_on_a_new_request(client, session, auth):
     request = make_request(session)
     response = client.post(
         "/api/v1/work-logs",
-        json={"request_id": request.id, "work_date": "2026-03-03", "hours": "1",
-              "engineer_id": engineer.id},
+        json={
+            "request_id": request.id,
+            "work_date": "2026-03-03",
+            "hours": "1",
+            "engineer_id": engineer.id,
+        },
         headers=auth(admin),
     )
     assert response.status_code == 409
@@ -104,8 +111,9 @@ def test_no_logging_on_a_new_request(client, session, auth):
 
 def test_engineer_lists_only_own_logs(client, session, auth):
     engineer = make_user(session, Role.engineer)
-    mine = make_work_log(session, engineer_id=engineer.id,
-                         request_id=_assigned_request(session, engineer).id)
+    mine = make_work_log(
+        session, engineer_id=engineer.id, request_id=_assigned_request(session, engineer).id
+    )
     make_work_log(session)
     listing = client.get("/api/v1/work-logs", headers=auth(engineer)).json()
     assert [item["id"] for item in listing["items"]] == [mine.id]

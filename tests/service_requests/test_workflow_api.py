@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from builders import make_project, make_request, make_user
 
+from builders import make_project, make_request, make_user
 from oversight.service_requests.models import RequestStatus
 from oversight.service_requests.workflow import TRANSITIONS, RequestAction
 from oversight.vocabulary import Role

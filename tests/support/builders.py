@@ -106,9 +106,9 @@ def make_project_cost(session: Session, **fields: Any) -> ProjectCost:
 def make_request(session: Session, **fields: Any) -> ServiceRequest:
     n = _next()
     if "project_id" not in fields:
-        fields["project_id"] = make_project(session, **(
-            {"customer_id": fields["customer_id"]} if "customer_id" in fields else {}
-        )).id
+        fields["project_id"] = make_project(
+            session, **({"customer_id": fields["customer_id"]} if "customer_id" in fields else {})
+        ).id
     if "customer_id" not in fields:
         project = session.get(Project, fields["project_id"])
         assert project is not None

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from builders import make_customer, make_user
-
 from oversight.vocabulary import Role
 
 VALID = {"full_name": "Ivan Petrov", "password": "a long enough password"}
@@ -55,7 +54,8 @@ def test_taken_username_is_a_conflict(client, session, auth):
     admin = make_user(session, Role.admin)
     make_user(session, Role.viewer, username="taken.name")
     response = client.post(
-        "/api/v1/users", json={**VALID, "username": "taken.name", "role": "viewer"},
+        "/api/v1/users",
+        json={**VALID, "username": "taken.name", "role": "viewer"},
         headers=auth(admin),
     )
     assert response.status_code == 409
@@ -64,7 +64,8 @@ def test_taken_username_is_a_conflict(client, session, auth):
 def test_unknown_role_is_refused(client, session, auth):
     admin = make_user(session, Role.admin)
     response = client.post(
-        "/api/v1/users", json={**VALID, "username": "x.role", "role": "overlord"},
+        "/api/v1/users",
+        json={**VALID, "username": "x.role", "role": "overlord"},
         headers=auth(admin),
     )
     assert response.status_code == 422
@@ -84,7 +85,8 @@ def test_moving_a_user_out_of_the_client_role_drops_the_customer(client, session
 def test_only_admins_manage_users(client, session, auth):
     director = make_user(session, Role.director)
     response = client.post(
-        "/api/v1/users", json={**VALID, "username": "d.new", "role": "viewer"},
+        "/api/v1/users",
+        json={**VALID, "username": "d.new", "role": "viewer"},
         headers=auth(director),
     )
     assert response.status_code == 403

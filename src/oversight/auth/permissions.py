@@ -58,7 +58,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.invoices: _ALL_INVOICE_ACTIONS,
         Resource.users: _WRITE,
     },
-    Role.director: {resource: _READ for resource in Resource},
+    Role.director: dict.fromkeys(Resource, _READ),
     Role.viewer: {resource: _READ for resource in Resource if resource is not Resource.users},
     Role.accountant: {
         Resource.customers: _WRITE,

@@ -14,5 +14,5 @@ class LoginRequest(InputSchema):
 
 class TokenResponse(OutputSchema):
     access_token: str
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the scheme name
     expires_in: int

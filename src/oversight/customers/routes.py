@@ -36,9 +36,7 @@ def read_customer(session: SessionDep, _: CustomerReader, customer_id: int) -> C
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_customer(
-    session: SessionDep, _: CustomerCreator, body: CustomerCreate
-) -> CustomerRead:
+def create_customer(session: SessionDep, _: CustomerCreator, body: CustomerCreate) -> CustomerRead:
     return CustomerRead.model_validate(customer_service.create_customer(session=session, data=body))
 
 

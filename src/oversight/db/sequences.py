@@ -22,19 +22,18 @@ def next_value(session: Session, name: str) -> int:
     The UPDATE holds the counter's row lock until the transaction ends, so two writers
     never receive the same value; a rolled-back transaction gives its value back.
     """
-    table = NumberSequence.__table__
     bump = (
-        update(table)
-        .where(table.c.name == name)
-        .values(last_value=table.c.last_value + 1)
-        .returning(table.c.last_value)
+        update(NumberSequence)
+        .where(NumberSequence.name == name)
+        .values(last_value=NumberSequence.last_value + 1)
+        .returning(NumberSequence.last_value)
     )
     value = session.execute(bump).scalar_one_or_none()
     if value is not None:
         return int(value)
     try:
         with session.begin_nested():
-            session.execute(insert(table).values(name=name, last_value=1))
+            session.execute(insert(NumberSequence).values(name=name, last_value=1))
     except IntegrityError:
         return int(session.execute(bump).scalar_one())
     return 1
@@ -42,9 +41,10 @@ def next_value(session: Session, name: str) -> int:
 
 def advance_to(session: Session, name: str, value: int) -> None:
     """Make sure counter `name` will next hand out a number above `value` (bulk loads)."""
-    table = NumberSequence.__table__
-    current = session.execute(select(table.c.last_value).where(table.c.name == name)).scalar()
+    current = session.scalar(select(NumberSequence.last_value).where(NumberSequence.name == name))
     if current is None:
-        session.execute(insert(table).values(name=name, last_value=value))
+        session.execute(insert(NumberSequence).values(name=name, last_value=value))
     elif current < value:
-        session.execute(update(table).where(table.c.name == name).values(last_value=value))
+        session.execute(
+            update(NumberSequence).where(NumberSequence.name == name).values(last_value=value)
+        )

@@ -73,7 +73,9 @@ class Hours(TypeDecorator[Decimal]):
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Dialect) -> Any:
-        return dialect.type_descriptor(Numeric(7, 2, asdecimal=dialect.name != "sqlite"))
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Numeric(7, 2, asdecimal=False))
+        return dialect.type_descriptor(Numeric(7, 2, asdecimal=True))
 
     def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
         if value is None:
@@ -85,5 +87,3 @@ class Hours(TypeDecorator[Decimal]):
         if value is None:
             return None
         return to_money(str(value))
-
-

@@ -8,8 +8,8 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, UnaryExpression, func, select
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from oversight.errors import InvalidInput
 
@@ -17,6 +17,7 @@ MAX_PAGE_SIZE = 200
 
 T = TypeVar("T")
 M = TypeVar("M")
+S = TypeVar("S", bound=BaseModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +58,10 @@ class Page(BaseModel, Generic[T]):
 
 def order_by_clauses(
     sort: str | None,
-    allowed: Mapping[str, ColumnElement[Any]],
+    allowed: Mapping[str, QueryableAttribute[Any]],
     default: str,
-    tiebreaker: ColumnElement[Any],
-) -> list[ColumnElement[Any]]:
+    tiebreaker: QueryableAttribute[Any],
+) -> list[UnaryExpression[Any]]:
     """ORDER BY clauses for a `sort` string; InvalidInput naming the allowed fields otherwise."""
     clauses = []
     for item in (sort or default).split(","):
@@ -77,7 +78,7 @@ def order_by_clauses(
 
 
 def fetch_page(
-    session: Session, statement: Select[tuple[M]], params: PageParams
+    session: Session, statement: Select[M], params: PageParams
 ) -> tuple[Sequence[M], int]:
     """One page of `statement`'s rows and the total number of rows it matches."""
     total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
@@ -85,11 +86,10 @@ def fetch_page(
     return rows, int(total or 0)
 
 
-def page_of(schema: type[T], rows: Sequence[Any], total: int, params: PageParams) -> Page[T]:
+def page_of(schema: type[S], rows: Sequence[Any], total: int, params: PageParams) -> Page[S]:
     """A Page of `schema` items read from ORM rows."""
-    validate = getattr(schema, "model_validate")
     return Page[schema](  # type: ignore[valid-type]
-        items=[validate(row) for row in rows],
+        items=[schema.model_validate(row) for row in rows],
         page=params.page,
         page_size=params.page_size,
         total=total,

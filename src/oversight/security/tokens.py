@@ -10,7 +10,7 @@ from typing import Any
 import jwt
 
 ALGORITHM = "HS256"
-ACCESS_TOKEN_TYPE = "access"
+ACCESS_TOKEN_TYPE = "access"  # noqa: S105 - a claim value, not a secret
 
 
 class InvalidToken(Exception):

@@ -63,7 +63,7 @@ def get_request_or_raise(session: Session, request_id: int) -> ServiceRequest:
     return request
 
 
-def _filtered(filters: RequestFilters, now: datetime) -> Select[tuple[ServiceRequest]]:
+def _filtered(filters: RequestFilters, now: datetime) -> Select[ServiceRequest]:
     statement = select(ServiceRequest)
     if filters.status:
         statement = statement.where(SR.status.in_(filters.status))

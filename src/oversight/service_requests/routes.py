@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, status
 from oversight.auth.dependencies import SessionDep, SettingsDep, require
 from oversight.auth.permissions import Action, Resource
 from oversight.auth.principal import Principal
+from oversight.kit.clock import utcnow
 from oversight.kit.pagination import Page, PageQuery, page_of
 from oversight.service_requests import repository, work_logs
 from oversight.service_requests import service as request_service
@@ -78,7 +79,7 @@ def list_requests(
         overdue=overdue,
         search=search,
     )
-    now = request_service.utcnow()
+    now = utcnow()
     rows, total = repository.list_requests(session, params, filters, now=now)
     return Page[RequestRead](
         items=[request_service.to_read(row, now) for row in rows],

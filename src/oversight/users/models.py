@@ -17,7 +17,8 @@ class User(Timestamped, Base):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(
-            "(role = 'client' AND customer_id IS NOT NULL) OR (role <> 'client' AND customer_id IS NULL)",
+            "(role = 'client' AND customer_id IS NOT NULL)"
+            " OR (role <> 'client' AND customer_id IS NULL)",
             name="client_has_customer",
         ),
         CheckConstraint("weekly_capacity_hours >= 0", name="capacity_not_negative"),

@@ -10,7 +10,12 @@ from oversight.kit.pagination import PageParams, fetch_page, order_by_clauses
 from oversight.users.models import User
 from oversight.vocabulary import Role
 
-SORTABLE = {"username": User.username, "full_name": User.full_name, "role": User.role, "id": User.id}
+SORTABLE = {
+    "username": User.username,
+    "full_name": User.full_name,
+    "role": User.role,
+    "id": User.id,
+}
 
 
 def get_user_or_raise(session: Session, user_id: int) -> User:

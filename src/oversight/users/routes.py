@@ -28,7 +28,9 @@ def read_me(session: SessionDep, principal: CurrentPrincipal) -> UserRead:
 @router.patch("/me")
 def update_me(session: SessionDep, principal: CurrentPrincipal, body: ProfileUpdate) -> UserRead:
     user = repository.get_user_or_raise(session, principal.user_id)
-    return UserRead.model_validate(user_service.update_profile(session=session, user=user, data=body))
+    return UserRead.model_validate(
+        user_service.update_profile(session=session, user=user, data=body)
+    )
 
 
 @router.get("")
