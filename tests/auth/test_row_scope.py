@@ -1,0 +1,152 @@
+"""Row scope: records outside the caller's scope do not exist for them (404, absent from
+lists), for every scoped model, for reads, updates and workflow actions alike."""
+
+from __future__ import annotations
+
+import pytest
+from builders import (
+    make_invoice,
+    make_project,
+    make_project_cost,
+    make_request,
+    make_user,
+    make_work_log,
+)
+
+from oversight.invoices.models import InvoiceStatus
+from oversight.service_requests.models import RequestStatus
+from oversight.vocabulary import Role
+
+
+@pytest.fixture
+def two_companies(session):
+    """Two customers, each with its own manager, engineer, contact, project and records."""
+
+    def company():
+        manager = make_user(session, Role.project_manager)
+        engineer = make_user(session, Role.engineer)
+        project = make_project(session, manager_id=manager.id)
+        contact = make_user(session, Role.client, customer_id=project.customer_id)
+        request = make_request(
+            session, project_id=project.id, status=RequestStatus.in_progress,
+            assigned_engineer_id=engineer.id,
+        )
+        return {
+            "manager": manager,
+            "engineer": engineer,
+            "contact": contact,
+            "customers": project.customer_id,
+            "projects": project.id,
+            "requests": request.id,
+            "work-logs": make_work_log(session, request_id=request.id, engineer_id=engineer.id).id,
+            "project-costs": make_project_cost(session, project_id=project.id).id,
+            "invoices": make_invoice(
+                session, project_id=project.id, status=InvoiceStatus.issued
+            ).id,
+        }
+
+    return company(), company()
+
+
+# What each scoped role may read at all (others are 403 by the permission table).
+READABLE = {
+    "manager": ["customers", "projects", "requests", "work-logs", "project-costs", "invoices"],
+    "engineer": ["customers", "projects", "requests", "work-logs"],
+    "contact": ["customers", "projects", "requests", "invoices"],
+}
+CASES = [(who, kind) for who, kinds in READABLE.items() for kind in kinds]
+
+
+@pytest.mark.parametrize(("who", "kind"), CASES)
+def test_own_record_is_visible_and_the_other_companys_is_404(
+    client, session, auth, two_companies, who, kind
+):
+    mine, theirs = two_companies
+    headers = auth(mine[who])
+    assert client.get(f"/api/v1/{kind}/{mine[kind]}", headers=headers).status_code == 200
+    hidden = client.get(f"/api/v1/{kind}/{theirs[kind]}", headers=headers)
+    missing = client.get(f"/api/v1/{kind}/987654321", headers=headers)
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json()["error"]["code"] == missing.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(("who", "kind"), CASES)
+def test_lists_hold_only_own_records(client, session, auth, two_companies, who, kind):
+    mine, theirs = two_companies
+    body = client.get(f"/api/v1/{kind}?page_size=200", headers=auth(mine[who])).json()
+    ids = {item["id"] for item in body["items"]}
+    assert mine[kind] in ids
+    assert theirs[kind] not in ids
+    assert body["total"] == len(ids)
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "body"),
+    [
+        ("manager", "requests/{requests}", {"title": "Hijacked title"}),
+        ("manager", "projects/{projects}", {"name": "Hijacked"}),
+        ("manager", "project-costs/{project-costs}", {"description": "Hijacked"}),
+        ("engineer", "work-logs/{work-logs}", {"hours": "9.00"}),
+    ],
+)
+def test_updates_to_the_other_companys_records_are_404(
+    client, session, auth, two_companies, who, path, body
+):
+    mine, theirs = two_companies
+    url = "/api/v1/" + path.format(**{k: v for k, v in theirs.items() if isinstance(v, int)})
+    response = client.patch(url, json=body, headers=auth(mine[who]))
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("who", "action", "body"),
+    [
+        ("manager", "cancel", None),
+        ("manager", "assign", "engineer"),
+        ("engineer", "complete", None),
+        ("contact", "cancel", None),
+    ],
+)
+def test_actions_on_the_other_companys_requests_are_404(
+    client, session, auth, two_companies, who, action, body
+):
+    mine, theirs = two_companies
+    payload = {"engineer_id": mine["engineer"].id} if body == "engineer" else None
+    response = client.post(
+        f"/api/v1/requests/{theirs['requests']}/{action}", json=payload, headers=auth(mine[who])
+    )
+    assert response.status_code == 404
+
+
+def test_client_does_not_see_draft_invoices_of_its_own_customer(client, session, auth):
+    contact = make_user(session, Role.client)
+    project = make_project(session, customer_id=contact.customer_id)
+    draft = make_invoice(session, project_id=project.id, status=InvoiceStatus.draft)
+    issued = make_invoice(session, project_id=project.id, status=InvoiceStatus.issued)
+    listing = client.get("/api/v1/invoices", headers=auth(contact)).json()
+    assert [item["id"] for item in listing["items"]] == [issued.id]
+    assert client.get(f"/api/v1/invoices/{draft.id}", headers=auth(contact)).status_code == 404
+
+
+def test_unassigning_an_engineer_removes_access_immediately(client, session, auth):
+    engineer = make_user(session, Role.engineer)
+    other = make_user(session, Role.engineer)
+    admin = make_user(session, Role.admin)
+    request = make_request(session, status=RequestStatus.assigned, assigned_engineer_id=engineer.id)
+    assert client.get(f"/api/v1/requests/{request.id}", headers=auth(engineer)).status_code == 200
+    reassigned = client.post(
+        f"/api/v1/requests/{request.id}/assign", json={"engineer_id": other.id},
+        headers=auth(admin),
+    )
+    assert reassigned.status_code == 200
+    assert client.get(f"/api/v1/requests/{request.id}", headers=auth(engineer)).status_code == 404
+
+
+def test_counting_respects_the_scope(client, session, auth):
+    engineer = make_user(session, Role.engineer)
+    for _ in range(3):
+        make_request(session, status=RequestStatus.assigned, assigned_engineer_id=engineer.id)
+    for _ in range(4):
+        make_request(session)
+    body = client.get("/api/v1/requests", headers=auth(engineer)).json()
+    assert body["total"] == 3
