@@ -21,9 +21,7 @@ def _port_open(host: str, port: int) -> bool:
 
 def _redis(sock: socket.socket, *args: bytes) -> bytes:
     """Send one RESP command; return a simple reply line or a bulk string's bytes."""
-    payload = b"*%d\r\n" % len(args) + b"".join(
-        b"$%d\r\n%s\r\n" % (len(a), a) for a in args
-    )
+    payload = b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
     sock.sendall(payload)
     reply = b""
     while not reply.endswith(b"\r\n"):

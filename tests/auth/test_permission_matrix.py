@@ -1,4 +1,4 @@
-"""Role × endpoint × action: every cell of the permission table, through the real API.
+"""Role by endpoint by action: every cell of the permission table, through the real API.
 
 Each case builds a small company in which the caller's row scope *does* include the target
 records, so the only thing that can refuse the call is the permission table: an allowed cell
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+
 from builders import (
     make_customer,
     make_invoice,
@@ -21,7 +22,6 @@ from builders import (
     make_user,
     make_work_log,
 )
-
 from oversight.auth.permissions import Action, Resource, is_allowed
 from oversight.invoices.models import InvoiceStatus
 from oversight.service_requests.models import RequestStatus
@@ -87,34 +87,46 @@ class Endpoint:
             (Resource.customers, Action.create): {"name": f"Matrix Customer {n}"},
             (Resource.customers, Action.update): {"address": "1 Test Street"},
             (Resource.projects, Action.create): {
-                "name": f"Matrix Project {n}", "customer_id": world.customer.id,
-                "manager_id": world.manager.id, "budget": "5000.00", "start_date": "2026-01-01",
+                "name": f"Matrix Project {n}",
+                "customer_id": world.customer.id,
+                "manager_id": world.manager.id,
+                "budget": "5000.00",
+                "start_date": "2026-01-01",
             },
             (Resource.projects, Action.update): {"name": "Renamed project"},
             (Resource.project_costs, Action.create): {
-                "project_id": world.project.id, "incurred_on": "2026-02-02",
-                "category": "travel", "description": "Fuel", "amount": "300.00",
+                "project_id": world.project.id,
+                "incurred_on": "2026-02-02",
+                "category": "travel",
+                "description": "Fuel",
+                "amount": "300.00",
             },
             (Resource.project_costs, Action.update): {"description": "Fuel and tolls"},
             (Resource.requests, Action.create): {
-                "title": "Matrix request", "project_id": world.project.id,
+                "title": "Matrix request",
+                "project_id": world.project.id,
             },
             (Resource.requests, Action.update): {"title": "Matrix request, renamed"},
             (Resource.requests, Action.assign): {"engineer_id": world.engineer.id},
             (Resource.requests, Action.reject): {"comment": "Not fixed"},
             (Resource.work_logs, Action.create): {
-                "request_id": world.request.id, "work_date": "2026-03-03", "hours": "1.50",
+                "request_id": world.request.id,
+                "work_date": "2026-03-03",
+                "hours": "1.50",
                 **({} if role is Role.engineer else {"engineer_id": world.engineer.id}),
             },
             (Resource.work_logs, Action.update): {"hours": "2.00"},
             (Resource.invoices, Action.create): {
-                "customer_id": world.customer.id, "project_id": world.project.id,
+                "customer_id": world.customer.id,
+                "project_id": world.project.id,
                 "amount": "1000.00",
             },
             (Resource.invoices, Action.update): {"description": "Corrected"},
             (Resource.users, Action.create): {
-                "username": f"matrix.user{n}", "full_name": "Matrix User",
-                "password": "a long enough password", "role": "viewer",
+                "username": f"matrix.user{n}",
+                "full_name": "Matrix User",
+                "password": "a long enough password",
+                "role": "viewer",
             },
             (Resource.users, Action.update): {"full_name": "Renamed User"},
         }
@@ -122,14 +134,18 @@ class Endpoint:
 
     def url(self, world: World) -> str:
         return "/api/v1" + self.path.format(
-            customer=world.customer.id, project=world.project.id, cost=world.cost.id,
-            request=world.request.id, work_log=world.work_log.id, invoice=world.invoice.id,
+            customer=world.customer.id,
+            project=world.project.id,
+            cost=world.cost.id,
+            request=world.request.id,
+            work_log=world.work_log.id,
+            invoice=world.invoice.id,
             user=world.engineer.id,
         )
 
 
 R, A = Resource, Action
-S, I = RequestStatus, InvoiceStatus
+S, IS = RequestStatus, InvoiceStatus
 ENDPOINTS = [
     Endpoint(R.customers, A.read, "GET", "/customers/{customer}"),
     Endpoint(R.customers, A.create, "POST", "/customers"),
@@ -156,8 +172,8 @@ ENDPOINTS = [
     Endpoint(R.work_logs, A.update, "PATCH", "/work-logs/{work_log}"),
     Endpoint(R.invoices, A.read, "GET", "/invoices/{invoice}"),
     Endpoint(R.invoices, A.create, "POST", "/invoices"),
-    Endpoint(R.invoices, A.update, "PATCH", "/invoices/{invoice}", invoice_status=I.draft),
-    Endpoint(R.invoices, A.issue, "POST", "/invoices/{invoice}/issue", invoice_status=I.draft),
+    Endpoint(R.invoices, A.update, "PATCH", "/invoices/{invoice}", invoice_status=IS.draft),
+    Endpoint(R.invoices, A.issue, "POST", "/invoices/{invoice}/issue", invoice_status=IS.draft),
     Endpoint(R.invoices, A.mark_paid, "POST", "/invoices/{invoice}/mark-paid"),
     Endpoint(R.invoices, A.cancel, "POST", "/invoices/{invoice}/cancel"),
     Endpoint(R.users, A.read, "GET", "/users/{user}"),
@@ -165,8 +181,13 @@ ENDPOINTS = [
     Endpoint(R.users, A.update, "PATCH", "/users/{user}"),
 ]
 LISTS = {
-    R.customers: "/customers", R.projects: "/projects", R.project_costs: "/project-costs",
-    R.requests: "/requests", R.work_logs: "/work-logs", R.invoices: "/invoices", R.users: "/users",
+    R.customers: "/customers",
+    R.projects: "/projects",
+    R.project_costs: "/project-costs",
+    R.requests: "/requests",
+    R.work_logs: "/work-logs",
+    R.invoices: "/invoices",
+    R.users: "/users",
 }
 
 
@@ -176,7 +197,7 @@ def _id(endpoint: Endpoint) -> str:
 
 def _client_sees_drafts(role: Role, endpoint: Endpoint) -> bool:
     # Draft invoices are outside a client's scope by design; the client matrix uses issued ones.
-    return not (role is Role.client and endpoint.invoice_status is I.draft)
+    return not (role is Role.client and endpoint.invoice_status is IS.draft)
 
 
 @pytest.mark.parametrize("role", list(Role), ids=str)

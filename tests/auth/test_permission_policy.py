@@ -8,8 +8,15 @@ import pytest
 from oversight.auth.permissions import Action, Resource, is_allowed
 from oversight.vocabulary import Role
 
-ROLES = [Role.admin, Role.director, Role.accountant, Role.project_manager, Role.engineer,
-         Role.client, Role.viewer]
+ROLES = [
+    Role.admin,
+    Role.director,
+    Role.accountant,
+    Role.project_manager,
+    Role.engineer,
+    Role.client,
+    Role.viewer,
+]
 POLICY = """
 customers       read        Y Y Y Y Y Y Y
 customers       create      Y . Y . . . .

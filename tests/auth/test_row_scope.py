@@ -4,6 +4,7 @@ lists), for every scoped model, for reads, updates and workflow actions alike.""
 from __future__ import annotations
 
 import pytest
+
 from builders import (
     make_invoice,
     make_project,
@@ -12,7 +13,6 @@ from builders import (
     make_user,
     make_work_log,
 )
-
 from oversight.invoices.models import InvoiceStatus
 from oversight.service_requests.models import RequestStatus
 from oversight.vocabulary import Role
@@ -28,7 +28,9 @@ def two_companies(session):
         project = make_project(session, manager_id=manager.id)
         contact = make_user(session, Role.client, customer_id=project.customer_id)
         request = make_request(
-            session, project_id=project.id, status=RequestStatus.in_progress,
+            session,
+            project_id=project.id,
+            status=RequestStatus.in_progress,
             assigned_engineer_id=engineer.id,
         )
         return {
@@ -135,7 +137,8 @@ def test_unassigning_an_engineer_removes_access_immediately(client, session, aut
     request = make_request(session, status=RequestStatus.assigned, assigned_engineer_id=engineer.id)
     assert client.get(f"/api/v1/requests/{request.id}", headers=auth(engineer)).status_code == 200
     reassigned = client.post(
-        f"/api/v1/requests/{request.id}/assign", json={"engineer_id": other.id},
+        f"/api/v1/requests/{request.id}/assign",
+        json={"engineer_id": other.id},
         headers=auth(admin),
     )
     assert reassigned.status_code == 200

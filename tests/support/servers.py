@@ -104,9 +104,7 @@ def postgres_bindir() -> Path:
     Raises:
         ServerStartError: no PostgreSQL server binaries are installed.
     """
-    candidates = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=_version_key
-    )
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=_version_key)
     if candidates:
         return candidates[-1].parent
     found = shutil.which("pg_ctl")
@@ -138,9 +136,7 @@ class PostgresServer:
     socket_dir: Path
     bindir: Path
 
-    def url(
-        self, database: str = "postgres", driver: str = "postgresql+psycopg"
-    ) -> str:
+    def url(self, database: str = "postgres", driver: str = "postgresql+psycopg") -> str:
         """SQLAlchemy URL for ``database``, e.g. ``postgresql+psycopg://postgres@127.0.0.1:5433/db``.
 
         Pass ``driver="postgresql"`` for a libpq URI usable by ``psycopg.connect``.
@@ -149,9 +145,7 @@ class PostgresServer:
 
     def conninfo(self, database: str = "postgres") -> str:
         """libpq connection string for ``database`` (for ``psycopg.connect``)."""
-        return make_conninfo(
-            host=self.host, port=self.port, user=self.user, dbname=database
-        )
+        return make_conninfo(host=self.host, port=self.port, user=self.user, dbname=database)
 
     def create_database(self, name: str) -> None:
         """Create database ``name`` (quoted as an identifier) owned by ``user``.
@@ -258,8 +252,7 @@ def _initdb(bindir: Path, base: Path, data_dir: Path) -> None:
     )  # fmt: skip
     if result.returncode != 0:
         raise ServerStartError(
-            f"initdb failed (exit {result.returncode}):\n"
-            f"{result.stdout}\n{result.stderr}"
+            f"initdb failed (exit {result.returncode}):\n{result.stdout}\n{result.stderr}"
         )
 
 
@@ -459,9 +452,7 @@ def _redis_ping(host: str, port: int, timeout: float) -> bool:
 def _redis_binary() -> str:
     found = shutil.which("redis-server")
     if not found:
-        raise ServerStartError(
-            "redis-server not found on PATH; run scripts/ensure-system-deps.sh"
-        )
+        raise ServerStartError("redis-server not found on PATH; run scripts/ensure-system-deps.sh")
     return found
 
 

@@ -24,7 +24,9 @@ class Invoice(Timestamped, Base):
     __tablename__ = "invoices"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
-        CheckConstraint("due_on IS NULL OR issued_on IS NULL OR due_on >= issued_on", name="due_after_issue"),
+        CheckConstraint(
+            "due_on IS NULL OR issued_on IS NULL OR due_on >= issued_on", name="due_after_issue"
+        ),
         CheckConstraint("paid_on IS NULL OR paid_on >= issued_on", name="paid_after_issue"),
     )
 
@@ -44,3 +46,4 @@ class Invoice(Timestamped, Base):
     due_on: Mapped[date | None]
     paid_on: Mapped[date | None]
     cancelled_on: Mapped[date | None]
+    cancellation_reason: Mapped[str | None] = mapped_column(Text)

@@ -19,11 +19,12 @@ from oversight.kit.pagination import PageParams, fetch_page, order_by_clauses
 
 
 def _nulls_last(column: Any) -> ColumnElement[Any]:
-    """Sort NULL dates after every real date on both SQLite and PostgreSQL."""
+    """A missing date sorts as later than every real one (last ascending, first descending)
+    on both backends; left alone, SQLite would put NULLs first and PostgreSQL last."""
     return func.coalesce(column, date.max)
 
 
-SORTABLE: dict[str, ColumnElement[Any] | QueryableAttribute[Any]] = {
+SORTABLE: dict[str, QueryableAttribute[Any] | ColumnElement[Any]] = {
     "number": Invoice.number,
     "issued_on": _nulls_last(Invoice.issued_on),
     "due_on": _nulls_last(Invoice.due_on),

@@ -63,6 +63,7 @@ class InvoiceRead(OutputSchema):
     due_on: date | None
     paid_on: date | None
     cancelled_on: date | None
+    cancellation_reason: str | None
     is_overdue: bool = Field(description="issued and past its due date (company time zone)")
     created_at: datetime
     updated_at: datetime

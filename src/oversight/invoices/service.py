@@ -173,14 +173,11 @@ def mark_invoice_paid(
 def cancel_invoice(
     *, session: Session, settings: Settings, invoice: Invoice, data: InvoiceCancellation
 ) -> Invoice:
-    """draft or issued -> cancelled, today. The reason is kept at the end of the description
-    (invoices have no column of their own for it yet)."""
+    """draft or issued -> cancelled, today, with the reason kept beside it."""
     status = workflow.target_status(invoice, InvoiceAction.cancel)
     today = company_today(settings)
     invoice.status = status
     invoice.cancelled_on = today
-    if data.reason:
-        note = f"Cancelled on {today.isoformat()}: {data.reason}"
-        invoice.description = f"{invoice.description}\n\n{note}" if invoice.description else note
+    invoice.cancellation_reason = data.reason
     session.flush()
     return invoice

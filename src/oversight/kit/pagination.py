@@ -8,7 +8,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
-from sqlalchemy import Select, UnaryExpression, func, select
+from sqlalchemy import ColumnElement, Select, UnaryExpression, func, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from oversight.errors import InvalidInput
@@ -58,9 +58,9 @@ class Page(BaseModel, Generic[T]):
 
 def order_by_clauses(
     sort: str | None,
-    allowed: Mapping[str, QueryableAttribute[Any]],
+    allowed: Mapping[str, QueryableAttribute[Any] | ColumnElement[Any]],
     default: str,
-    tiebreaker: QueryableAttribute[Any],
+    tiebreaker: QueryableAttribute[Any] | ColumnElement[Any],
 ) -> list[UnaryExpression[Any]]:
     """ORDER BY clauses for a `sort` string; InvalidInput naming the allowed fields otherwise."""
     clauses = []

@@ -40,6 +40,11 @@ def get_project_or_raise(session: Session, project_id: int) -> Project:
     return project
 
 
+def is_visible(session: Session, project_id: int) -> bool:
+    """Whether the caller's row scope includes the project (as stored after the last flush)."""
+    return session.scalar(select(Project.id).where(Project.id == project_id)) is not None
+
+
 def list_projects(
     session: Session,
     params: PageParams,

@@ -91,7 +91,9 @@ def create_project(*, session: Session, data: ProjectCreate) -> Project:
 
 
 def update_project(*, session: Session, project: Project, data: ProjectUpdate) -> Project:
-    """Apply the fields the caller sent. Status changes are free-form."""
+    """Apply the fields the caller sent. Status changes are free-form. A caller cannot hand
+    the project to a manager outside their own scope (a project manager giving their project
+    away would lose it): reassignment across managers is for unrestricted roles."""
     changes = data.provided()
     _refuse_nulls(changes, _REQUIRED_PROJECT_FIELDS)
     if changes.get("manager_id") is not None:
@@ -102,6 +104,12 @@ def update_project(*, session: Session, project: Project, data: ProjectUpdate) -
     for field, value in changes.items():
         setattr(project, field, value)
     session.flush()
+    if not repository.is_visible(session, project.id):
+        raise InvalidInput(
+            "the project would be outside the records you can see: "
+            "only an administrator can hand it to another manager",
+            details={"field": "manager_id"},
+        )
     return project
 
 
