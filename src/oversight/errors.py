@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger("oversight.errors")
@@ -108,6 +109,15 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
+    # A uniqueness or reference check lost a race with another writer; the database's own
+    # message names tables and values, so it stays in the log.
+    logger.warning("integrity error on %s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        error_body("conflict", "the change conflicts with existing data; reload and retry"), 409
+    )
+
+
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     request_id = request.headers.get("x-request-id")
     logger.error(
@@ -125,4 +135,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(Exception, _unhandled)
