@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import pytest
-from builders import make_user
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from builders import make_user
 from oversight.auth.dependencies import SessionDep
 from oversight.customers.models import Customer
 from oversight.vocabulary import Role

@@ -6,6 +6,8 @@ import getpass
 import json
 import os
 import sys
+from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, NoReturn
 
@@ -27,6 +29,15 @@ from oversight.config import Settings, SettingsError, describe_validation_error,
 from oversight.config import masked_settings as masked
 from oversight.db import migrate as db_migrate
 from oversight.db.session import create_db_engine, session_factory, unit_of_work
+from oversight.demo.generator import (
+    DEMO_PASSWORD,
+    DemoAccount,
+    DemoDataError,
+    DemoSpec,
+    database_is_empty,
+    generate,
+    usable_demo_accounts,
+)
 from oversight.errors import AppError
 from oversight.kit.pagination import PageParams
 from oversight.users import repository as user_repository
@@ -102,17 +113,20 @@ def demo_data(
     requests: Annotated[int, typer.Option(min=0)] = 2000,
     months: Annotated[int, typer.Option(min=1, max=120)] = 18,
     seed: Annotated[int, typer.Option(help="same seed, same company")] = 20261122,
+    end: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="last day of the history (default: today)"),
+    ] = None,
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="do nothing if the database already has data")
     ] = False,
 ) -> None:
     """Generate a realistic, reproducible company: people, projects, requests, invoices."""
-    from oversight.demo.generator import DemoDataError, DemoSpec, database_is_empty, generate
-
     settings = settings_or_exit()
     engine = engine_or_exit(settings)
     if if_empty and not database_is_empty(engine):
         console.print("demo data: the database already has data; nothing loaded")
+        _print_logins(settings, usable_demo_accounts(engine), DEMO_PASSWORD)
         return
     try:
         spec = DemoSpec(
@@ -123,6 +137,7 @@ def demo_data(
             requests=requests,
             months=months,
             seed=seed,
+            end=end.date() if end else None,
         )
     except ValueError as error:
         fail(str(error), code=2)
@@ -150,6 +165,24 @@ def demo_data(
     for name, count in summary.counts.items():
         table.add_row(name, f"{count:,}")
     console.print(table)
+    if summary.password is not None:
+        _print_logins(settings, list(summary.accounts), summary.password)
+
+
+def _print_logins(settings: Settings, accounts: Sequence[DemoAccount], password: str) -> None:
+    if not accounts:
+        return
+    table = Table(title=f"demo logins (password: {password})")
+    table.add_column("username")
+    table.add_column("role")
+    for account in accounts:
+        table.add_row(account.username, account.role.value)
+    console.print(table)
+    base = f"http://{settings.api.host}:{settings.api.port}"
+    console.print(
+        f"API docs: {base}/docs — log in with POST /api/v1/auth/login, then Authorize with the "
+        "access_token"
+    )
 
 
 @users_app.command("create")

@@ -7,6 +7,8 @@ something went wrong and which request id to quote, never a trace, SQL or a secr
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -53,6 +55,20 @@ class Conflict(AppError):
 class InvalidInput(AppError):
     status_code = 422
     code = "invalid_input"
+
+
+@contextmanager
+def referenced_by(field: str) -> Iterator[None]:
+    """Inside the block, a NotFound is the caller's bad reference: 422 naming `field`.
+
+    A record outside the caller's row scope is not found either, so it is reported exactly
+    like one that does not exist.
+    """
+    try:
+        yield
+    except NotFound as error:
+        what = error.message.removesuffix(" not found")
+        raise InvalidInput(f"{what} does not exist", details={"field": field}) from None
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from oversight.auth.permissions import Action, Resource, is_allowed
 from oversight.auth.principal import Principal
 from oversight.auth.scope import bind_principal
 from oversight.config import Settings
+from oversight.db.session import unit_of_work
 from oversight.errors import NotAuthenticated, PermissionDenied
 
 
@@ -24,15 +25,8 @@ def get_settings_dep(request: Request) -> Settings:
 
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request: committed when the handler succeeds, rolled back otherwise."""
-    session: Session = request.app.state.session_factory()
-    try:
+    with unit_of_work(request.app.state.session_factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]

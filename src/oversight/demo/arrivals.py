@@ -63,7 +63,9 @@ def plan_days(
             ]
             base = 1.0
         else:
-            windows = [(local_epoch(calendar, day, time(8)), local_epoch(calendar, day, time(21)), 1.0)]
+            windows = [
+                (local_epoch(calendar, day, time(8)), local_epoch(calendar, day, time(21)), 1.0)
+            ]
             base = 0.14
         clipped = [
             (lo, min(hi, history.as_of) - lo, share * (min(hi, history.as_of) - lo) / (hi - lo))

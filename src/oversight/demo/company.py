@@ -136,7 +136,17 @@ def build_company(
     )  # fmt: skip
     staff.add_all(spec)
     _add_projects(rng, company, spec.projects, history, first_ids["projects"], first_project_number)
+    _ensure_a_late_payer(company)
     return company
+
+
+def _ensure_a_late_payer(company: Company) -> None:
+    """Every company has one customer who pays late: the one with the oldest monthly-billed
+    contract after the first, so overdue invoices show up even in small loads."""
+    monthly = [p for p in company.projects if not p.billed_by_milestones]
+    candidates = [p for p in monthly if p.index > 0] or monthly or company.projects
+    oldest = min(candidates, key=lambda project: (project.start, project.index))
+    company.customer(oldest.customer_id).payer = "chronic"
 
 
 def _add_customers(
@@ -157,7 +167,7 @@ def _add_customers(
         domain = f"{names.slug(title)}.example"
         address = f"{rng.randint(1, 180)} {rng.choice(names.STREETS)}, {city}"
         created = history.at(history.start - timedelta(days=rng.randint(5, 120)), 10, 30)
-        payer = "chronic" if index == 1 else rng.choice(PAYERS)
+        payer = rng.choice(PAYERS)
         company.customers.append(CustomerPlan(first_id + index, name, domain, payer))
         company.customer_rows.append(
             (first_id + index, name, contact.full_name, names.phone(rng, area),
@@ -298,7 +308,7 @@ def _project_fate(
     return ProjectStatus.active, None, None
 
 
-def project_rows(company: Company, history: History) -> list[Row]:
+def project_rows(company: Company) -> list[Row]:
     rows = []
     for project in company.projects:
         customer = company.customer(project.customer_id)

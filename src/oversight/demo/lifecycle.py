@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import math
 import random
-from itertools import accumulate
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from itertools import accumulate
 from typing import Any
 
 from oversight.config import Settings
 from oversight.demo import names
+from oversight.demo.names import pick
 from oversight.demo.working_time import NEVER, History, utc
 from oversight.service_requests.models import ApprovalDecision, RequestStatus
 from oversight.service_requests.sla import due_dates, resume_after_pause
@@ -40,9 +42,24 @@ WORK_LOG_COLUMNS = (
 PRIORITIES = (Priority.critical, Priority.high, Priority.medium, Priority.low)
 PRIORITY_WEIGHTS = tuple(accumulate((5, 20, 50, 25)))
 
-LATE_RESPONSE = {Priority.critical: 0.15, Priority.high: 0.10, Priority.medium: 0.07, Priority.low: 0.06}
-LATE_RESOLUTION = {Priority.critical: 0.16, Priority.high: 0.08, Priority.medium: 0.06, Priority.low: 0.05}
-MEDIAN_WORK_HOURS = {Priority.critical: 4.5, Priority.high: 3.5, Priority.medium: 3.0, Priority.low: 2.5}
+LATE_RESPONSE = {
+    Priority.critical: 0.15,
+    Priority.high: 0.10,
+    Priority.medium: 0.07,
+    Priority.low: 0.06,
+}
+LATE_RESOLUTION = {
+    Priority.critical: 0.10,
+    Priority.high: 0.06,
+    Priority.medium: 0.04,
+    Priority.low: 0.04,
+}
+MEDIAN_WORK_HOURS = {
+    Priority.critical: 6.5,
+    Priority.high: 5.5,
+    Priority.medium: 4.5,
+    Priority.low: 3.5,
+}
 STALLED = 0.03
 CANCELLED = 0.035
 REJECTED_FIRST, REJECTED_AGAIN = 0.10, 0.03
@@ -102,7 +119,7 @@ class Lifecycle:
         batch: Batch,
     ) -> None:
         """Append the request, its approvals and work logs to `batch`, advancing `ids`."""
-        priority = rng.choices(PRIORITIES, cum_weights=PRIORITY_WEIGHTS)[0]
+        priority = PRIORITIES[bisect_right(PRIORITY_WEIGHTS, rng.random() * PRIORITY_WEIGHTS[-1])]
         events, segments = self._plan(rng, priority, created)
         created_at = utc(created)
         due = due_dates(self.settings, priority, created_at)
@@ -133,7 +150,7 @@ class Lifecycle:
                 batch.approvals.append(
                     (ids.approval, request_id,
                      (ApprovalDecision.approved if approved else ApprovalDecision.rejected).value,
-                     rng.choice(names.APPROVAL_COMMENTS if approved else names.REJECTION_COMMENTS),
+                     pick(rng, names.APPROVAL_COMMENTS if approved else names.REJECTION_COMMENTS),
                      parties.decided_by_id, at)
                 )  # fmt: skip
                 ids.approval += 1
@@ -233,16 +250,27 @@ class Lifecycle:
             first_day, last_day = local_date(lo), local_date(end)
             span = (last_day - first_day).days + 1
             quarters = max(2, round(hours * 4))
-            count = 1 if span == 1 else min(span, max(1 + rng.randrange(3), math.ceil(quarters / 32)))
+            count = (
+                1 if span == 1 else min(span, max(1 + rng.randrange(3), math.ceil(quarters / 32)))
+            )
             quarters = min(max(quarters, 2 * count), 32 * count)
-            moments = sorted(lo + int(rng.random() * (end - lo)) for _ in range(count))
+            moments = self._working_moments(rng, lo, end, count)
             for moment, part in zip(moments, _split(rng, quarters, count), strict=True):
                 at = utc(moment)
                 batch.work_logs.append(
                     (ids.work_log, request_id, engineer_id, local_date(moment), _QUARTERS[part],
-                     rng.choice(names.WORK_NOTES), at, at)
+                     pick(rng, names.WORK_NOTES), at, at)
                 )  # fmt: skip
                 ids.work_log += 1
+
+    def _working_moments(self, rng: random.Random, lo: int, hi: int, count: int) -> list[int]:
+        """`count` instants in [lo, hi], in working hours when the span has any, in order."""
+        working = self.working
+        first, last = working.position(lo), working.position(hi)
+        if last <= first:
+            return sorted(lo + int(rng.random() * (hi - lo)) for _ in range(count))
+        positions = sorted(first + int(rng.random() * (last - first)) for _ in range(count))
+        return [min(max(working.instant(p), lo), hi) for p in positions]
 
 
 @dataclass(slots=True)
@@ -268,9 +296,8 @@ def _split(rng: random.Random, quarters: int, parts: int) -> list[int]:
 
 
 def _title(rng: random.Random) -> tuple[str, str]:
-    system = rng.choice(names.SYSTEMS)
-    title = rng.choice(names.REQUEST_TITLES).format(
-        System=system[0].upper() + system[1:], system=system, place=rng.choice(names.PLACES)
+    system = pick(rng, names.SYSTEMS)
+    title = pick(rng, names.REQUEST_TITLES).format(
+        System=system[0].upper() + system[1:], system=system, place=pick(rng, names.PLACES)
     )
-    return title, rng.choice(names.REQUEST_DETAILS)
-
+    return title, pick(rng, names.REQUEST_DETAILS)

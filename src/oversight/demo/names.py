@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 MALE_FIRST = (
     "Ivan", "Pavel", "Sergey", "Dmitry", "Alexey", "Andrey", "Mikhail", "Nikolay", "Oleg",
@@ -73,10 +77,10 @@ REQUEST_TITLES = (
     "{System} fault in {place}",
     "{System}: false alarms in {place}",
     "Scheduled maintenance of the {system}, {place}",
-    "{System} does not respond, {place}",
+    "{System} not responding, {place}",
     "Inspect the {system} after a power outage",
     "Replace batteries of the {system}",
-    "{System} shows a trouble signal in {place}",
+    "{System}: trouble signal in {place}",
     "Annual test of the {system}",
     "Relocate the {system} in {place} after refurbishment",
     "Noise from the {system} in {place}",
@@ -107,6 +111,12 @@ REJECTION_COMMENTS = (
     "Ceiling tiles were not put back after the work.",
     "Pressure drops again after two days.",
 )  # fmt: skip
+INVOICE_CANCELLATIONS = (
+    "Issued with the wrong amount; a corrected invoice follows.",
+    "The customer's bank details changed; reissued.",
+    "Duplicate of an invoice already issued for the same period.",
+    "Services disputed; settled by a credit agreement.",
+)  # fmt: skip
 APPROVAL_COMMENTS = ("", "", "", "Thank you, all good.", "Accepted.", "OK, works now.")
 
 COST_ITEMS = {
@@ -122,7 +132,9 @@ COST_ITEMS = {
         "Hydraulic test of sprinkler risers", "Height works: facade detectors",
         "Fire-retardant treatment of timber", "Duct cleaning (subcontractor)",
     ),
-    "travel": ("Site visits: fuel and tolls", "Business trip: rail tickets and hotel", "Taxi to site"),
+    "travel": (
+        "Site visits: fuel and tolls", "Business trip: rail tickets and hotel", "Taxi to site",
+    ),
     "other": ("Permits and inspection fees", "Tool rental", "Courier services"),
 }  # fmt: skip
 
@@ -151,6 +163,11 @@ class Person:
     def login(self) -> str:
         """`i.petrov` style; callers make it unique."""
         return f"{self.first[0]}.{self.last}".lower()
+
+
+def pick(rng: random.Random, choices: Sequence[T]) -> T:
+    """`rng.choice`, at half the cost: it runs once or more per generated request."""
+    return choices[int(rng.random() * len(choices))]
 
 
 def person(rng: random.Random) -> Person:

@@ -56,7 +56,9 @@ class DemoSpec:
             raise ValueError(f"end: expected a date or None, got {self.end!r}")
 
 
-def _check_int(name: str, value: object, minimum: int | None = None, maximum: int | None = None) -> None:
+def _check_int(
+    name: str, value: object, minimum: int | None = None, maximum: int | None = None
+) -> None:
     if not isinstance(value, int) or isinstance(value, bool):
         raise ValueError(f"{name}: expected an integer, got {value!r}")
     if minimum is not None and value < minimum:
@@ -75,9 +77,10 @@ class DemoAccount:
 
 @dataclass(frozen=True, slots=True)
 class DemoSummary:
-    """What `generate` inserted: rows per table, the demo logins, and the history's span."""
+    """What `generate` did: rows inserted per table (`counts`), the demo logins, and the span
+    of the history."""
 
-    inserted: Mapping[str, int]
+    counts: Mapping[str, int]
     accounts: tuple[DemoAccount, ...]
     history_start: date
     history_end: date

@@ -58,6 +58,8 @@ class WorkingTime:
         if not self._starts:
             raise ValueError(f"no working day between {first_day} and {last_day}")
         self.total = total
+        self._days = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 2)]
+        self._midnights = [local_epoch(calendar, day, time(0)) for day in self._days]
 
     def position(self, moment: int) -> int:
         index = bisect_right(self._starts, moment) - 1
@@ -72,6 +74,9 @@ class WorkingTime:
         return self._starts[index] + position - self._before[index]
 
     def local_date(self, moment: int) -> date:
+        index = bisect_right(self._midnights, moment) - 1
+        if 0 <= index < len(self._days) - 1:
+            return self._days[index]
         return datetime.fromtimestamp(moment, self.calendar.timezone).date()
 
 
@@ -110,9 +115,7 @@ class History:
         self.calendar = calendar
         self.end = end
         self.start = months_before(end, months)
-        self.as_of = (
-            as_of if as_of is not None else local_epoch(calendar, end + _ONE_DAY, time(0))
-        )
+        self.as_of = as_of if as_of is not None else local_epoch(calendar, end + _ONE_DAY, time(0))
         self.working = WorkingTime(
             calendar, self.start - timedelta(days=7), end + timedelta(days=self.PROJECTION_DAYS)
         )

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from oversight.config import Settings
 from oversight.customers.repository import get_customer_or_raise
 from oversight.db.sequences import next_value
-from oversight.errors import InvalidInput, NotFound
+from oversight.errors import InvalidInput, referenced_by
 from oversight.invoices import repository, workflow
 from oversight.invoices.models import Invoice, InvoiceStatus
 from oversight.invoices.schemas import (
@@ -41,23 +41,9 @@ def present(invoice: Invoice, *, today: date) -> InvoiceRead:
     return InvoiceRead.model_validate(data | {"is_overdue": repository.is_overdue(invoice, today)})
 
 
-def _check_customer(session: Session, customer_id: int) -> None:
-    """A customer the caller cannot see counts as missing."""
-    try:
-        get_customer_or_raise(session, customer_id)
-    except NotFound:
-        raise InvalidInput(
-            f"customer {customer_id} does not exist", details={"field": "customer_id"}
-        ) from None
-
-
 def _visible_project(session: Session, project_id: int) -> Project:
-    try:
+    with referenced_by("project_id"):
         return get_project_or_raise(session, project_id)
-    except NotFound:
-        raise InvalidInput(
-            f"project {project_id} does not exist", details={"field": "project_id"}
-        ) from None
 
 
 def _ensure_still_visible(session: Session, invoice: Invoice) -> None:
@@ -79,7 +65,8 @@ def next_invoice_number(session: Session, today: date) -> str:
 
 def create_invoice(*, session: Session, settings: Settings, data: InvoiceCreate) -> Invoice:
     """A new draft invoice with a generated number."""
-    _check_customer(session, data.customer_id)
+    with referenced_by("customer_id"):
+        get_customer_or_raise(session, data.customer_id)
     if data.project_id is not None:
         project = _visible_project(session, data.project_id)
         if project.customer_id != data.customer_id:
@@ -106,10 +93,7 @@ def create_invoice(*, session: Session, settings: Settings, data: InvoiceCreate)
 def update_invoice(*, session: Session, invoice: Invoice, data: InvoiceUpdate) -> Invoice:
     """Apply the fields the caller sent; only a draft may change."""
     workflow.ensure_editable(invoice)
-    changes = data.provided()
-    for required in ("amount", "description"):
-        if required in changes and changes[required] is None:
-            raise InvalidInput(f"{required} cannot be empty", details={"field": required})
+    changes = data.provided(not_null=("amount", "description"))
     project_id = changes.get("project_id")
     if project_id is not None and project_id != invoice.project_id:
         project = _visible_project(session, project_id)

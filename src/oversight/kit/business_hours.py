@@ -13,6 +13,7 @@ All arithmetic is done on UTC datetimes; every datetime returned is in ``UTC``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -29,6 +30,13 @@ def _utc(value: datetime, name: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"naive datetime: {name}={value.isoformat()} has no timezone")
     return value.astimezone(UTC)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _local_instant(timezone: ZoneInfo, day: date, at: time) -> datetime:
+    """The UTC instant of local wall time `at` on `day`; cached because zone conversion is the
+    hot spot of every due-date computation (bulk loads compute millions)."""
+    return datetime.combine(day, at, tzinfo=timezone).replace(fold=0).astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +79,7 @@ class BusinessCalendar:
             yield lo, min(hi, end)
 
     def _local(self, day: date, at: time) -> datetime:
-        return datetime.combine(day, at, tzinfo=self.timezone).replace(fold=0).astimezone(UTC)
+        return _local_instant(self.timezone, day, at)
 
     def _day_intervals(self, start: datetime, last_day: date | None) -> Iterator[Interval]:
         """Working intervals clipped to begin at ``start`` (UTC), day by day up to

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer, StringConstraints
 
+from oversight.errors import InvalidInput
 from oversight.kit.money import to_money
 
 
@@ -15,9 +16,16 @@ class InputSchema(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    def provided(self) -> dict[str, Any]:
-        """The fields the caller actually sent, for partial updates."""
-        return self.model_dump(include=self.model_fields_set)
+    def provided(self, *, not_null: tuple[str, ...] = ()) -> dict[str, Any]:
+        """The fields the caller actually sent, for partial updates.
+
+        Fields named in `not_null` may be left out but not cleared: an explicit null is a 422.
+        """
+        changes = self.model_dump(include=self.model_fields_set)
+        for field in not_null:
+            if field in changes and changes[field] is None:
+                raise InvalidInput(f"{field} cannot be empty", details={"field": field})
+        return changes
 
 
 class OutputSchema(BaseModel):

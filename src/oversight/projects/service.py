@@ -6,13 +6,12 @@ Services flush; the caller's unit of work commits.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from oversight.customers.repository import get_customer_or_raise
 from oversight.db.sequences import next_value
-from oversight.errors import Conflict, InvalidInput, NotFound
+from oversight.errors import Conflict, InvalidInput, referenced_by
 from oversight.projects import repository
 from oversight.projects.models import Project, ProjectCost, ProjectStatus
 from oversight.projects.schemas import (
@@ -30,29 +29,9 @@ _REQUIRED_PROJECT_FIELDS = ("name", "budget", "status", "start_date")
 _REQUIRED_COST_FIELDS = ("project_id", "incurred_on", "category", "description", "amount")
 
 
-def _refuse_nulls(changes: dict[str, Any], required: tuple[str, ...]) -> None:
-    for field in required:
-        if field in changes and changes[field] is None:
-            raise InvalidInput(f"{field} cannot be empty", details={"field": field})
-
-
-def _check_customer(session: Session, customer_id: int) -> None:
-    """A customer the caller cannot see counts as missing."""
-    try:
-        get_customer_or_raise(session, customer_id)
-    except NotFound:
-        raise InvalidInput(
-            f"customer {customer_id} does not exist", details={"field": "customer_id"}
-        ) from None
-
-
 def _check_manager(session: Session, manager_id: int) -> None:
-    try:
+    with referenced_by("manager_id"):
         user = get_user_or_raise(session, manager_id)
-    except NotFound:
-        raise InvalidInput(
-            f"user {manager_id} does not exist", details={"field": "manager_id"}
-        ) from None
     if not user.is_active:
         raise InvalidInput(
             f"user {manager_id} is disabled and cannot manage projects",
@@ -80,7 +59,8 @@ def next_project_code(session: Session) -> str:
 
 def create_project(*, session: Session, data: ProjectCreate) -> Project:
     """A new project with a generated code, after checking its customer, manager and dates."""
-    _check_customer(session, data.customer_id)
+    with referenced_by("customer_id"):
+        get_customer_or_raise(session, data.customer_id)
     if data.manager_id is not None:
         _check_manager(session, data.manager_id)
     _check_dates(data.start_date, data.end_date)
@@ -94,8 +74,7 @@ def update_project(*, session: Session, project: Project, data: ProjectUpdate) -
     """Apply the fields the caller sent. Status changes are free-form. A caller cannot hand
     the project to a manager outside their own scope (a project manager giving their project
     away would lose it): reassignment across managers is for unrestricted roles."""
-    changes = data.provided()
-    _refuse_nulls(changes, _REQUIRED_PROJECT_FIELDS)
+    changes = data.provided(not_null=_REQUIRED_PROJECT_FIELDS)
     if changes.get("manager_id") is not None:
         _check_manager(session, changes["manager_id"])
     _check_dates(
@@ -115,12 +94,8 @@ def update_project(*, session: Session, project: Project, data: ProjectUpdate) -
 
 def _project_open_for_costs(session: Session, project_id: int) -> Project:
     """The project a cost may be booked on: visible to the caller, and not completed/cancelled."""
-    try:
+    with referenced_by("project_id"):
         project = repository.get_project_or_raise(session, project_id)
-    except NotFound:
-        raise InvalidInput(
-            f"project {project_id} does not exist", details={"field": "project_id"}
-        ) from None
     if project.status in CLOSED_STATUSES:
         raise Conflict(f"project {project.code} is {project.status.value}; it cannot get new costs")
     return project
@@ -137,8 +112,7 @@ def create_cost(*, session: Session, data: ProjectCostCreate) -> ProjectCost:
 def update_cost(*, session: Session, cost: ProjectCost, data: ProjectCostUpdate) -> ProjectCost:
     """Apply the fields the caller sent. Moving a cost to another project books a new cost
     there, so the target project must be open; a cost may be corrected where it stands."""
-    changes = data.provided()
-    _refuse_nulls(changes, _REQUIRED_COST_FIELDS)
+    changes = data.provided(not_null=_REQUIRED_COST_FIELDS)
     if "project_id" in changes and changes["project_id"] != cost.project_id:
         _project_open_for_costs(session, changes["project_id"])
     for field, value in changes.items():

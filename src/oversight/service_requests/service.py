@@ -14,9 +14,10 @@ from oversight.auth.principal import Principal
 from oversight.config import Settings
 from oversight.customers.repository import get_customer_or_raise
 from oversight.db.sequences import next_value
-from oversight.errors import Conflict, InvalidInput, NotFound
+from oversight.errors import Conflict, InvalidInput, referenced_by
 from oversight.kit.clock import utcnow
 from oversight.projects.models import Project
+from oversight.projects.repository import get_project_or_raise
 from oversight.service_requests import sla
 from oversight.service_requests.models import (
     ApprovalDecision,
@@ -62,10 +63,8 @@ def to_read(request: ServiceRequest, now: datetime | None = None) -> RequestRead
 
 
 def _visible_project(session: Session, project_id: int) -> Project:
-    project = session.get(Project, project_id)
-    if project is None:
-        raise InvalidInput(f"project {project_id} does not exist", details={"field": "project_id"})
-    return project
+    with referenced_by("project_id"):
+        return get_project_or_raise(session, project_id)
 
 
 def _resolve_customer(session: Session, principal: Principal, data: RequestCreate) -> int:
@@ -84,12 +83,8 @@ def _resolve_customer(session: Session, principal: Principal, data: RequestCreat
                 details={"field": "customer_id"},
             )
         return _visible_project(session, data.project_id).customer_id
-    try:
+    with referenced_by("customer_id"):
         get_customer_or_raise(session, data.customer_id)
-    except NotFound:
-        raise InvalidInput(
-            f"customer {data.customer_id} does not exist", details={"field": "customer_id"}
-        ) from None
     return data.customer_id
 
 
@@ -140,10 +135,7 @@ def update_request(
 ) -> ServiceRequest:
     """Edit title, description, project or priority. A new priority re-derives the due dates,
     which is only allowed before work has started (afterwards the SLA is a commitment)."""
-    changes = data.provided()
-    for required in ("title", "priority"):
-        if required in changes and changes[required] is None:
-            raise InvalidInput(f"{required} cannot be empty", details={"field": required})
+    changes = data.provided(not_null=("title", "priority"))
     if request.status not in OPEN_STATUSES:
         raise Conflict(f"request {request.number} is {request.status.value} and cannot be edited")
     if changes.get("project_id") is not None:

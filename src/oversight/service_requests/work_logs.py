@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from oversight.auth.principal import Principal
 from oversight.config import Settings
-from oversight.errors import Conflict, InvalidInput, NotFound
+from oversight.errors import Conflict, InvalidInput, referenced_by
 from oversight.kit.clock import local_today
 from oversight.service_requests.models import RequestStatus, ServiceRequest, WorkLog
 from oversight.service_requests.repository import get_request_or_raise
@@ -62,12 +62,8 @@ def _engineer_for(session: Session, principal: Principal, data: WorkLogCreate) -
 def create_work_log(
     *, session: Session, settings: Settings, principal: Principal, data: WorkLogCreate
 ) -> WorkLog:
-    try:
+    with referenced_by("request_id"):
         request = get_request_or_raise(session, data.request_id)
-    except NotFound:
-        raise InvalidInput(
-            f"service request {data.request_id} does not exist", details={"field": "request_id"}
-        ) from None
     if request.status not in LOGGABLE:
         raise Conflict(f"cannot log work on request {request.number}: it is {request.status.value}")
     _check_date(settings, request, data.work_date)
@@ -87,10 +83,7 @@ def update_work_log(
     *, session: Session, settings: Settings, log: WorkLog, data: WorkLogUpdate
 ) -> WorkLog:
     """Correct a log; which logs a caller may touch is the row scope's business."""
-    changes = data.provided()
-    for required in ("work_date", "hours"):
-        if required in changes and changes[required] is None:
-            raise InvalidInput(f"{required} cannot be empty", details={"field": required})
+    changes = data.provided(not_null=("work_date", "hours"))
     if "work_date" in changes:
         request = get_request_or_raise(session, log.request_id)
         _check_date(settings, request, changes["work_date"])

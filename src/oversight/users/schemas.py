@@ -10,7 +10,7 @@ from oversight.kit.schemas import Amount, InputSchema, Name, OutputSchema, Phone
 from oversight.vocabulary import Role
 
 Username = Annotated[
-    str, StringConstraints(min_length=3, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    str, StringConstraints(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")
 ]
 Password = Annotated[str, StringConstraints(min_length=12, max_length=128)]
 Capacity = Annotated[Decimal, Field(ge=0, le=168, decimal_places=2)]

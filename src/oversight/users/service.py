@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from oversight.customers.repository import get_customer_or_raise
-from oversight.errors import Conflict, InvalidInput, NotFound
+from oversight.errors import Conflict, InvalidInput, referenced_by
 from oversight.security.passwords import hash_password
 from oversight.users import repository
 from oversight.users.models import User
@@ -25,12 +25,8 @@ def _check_customer_link(session: Session, role: Role, customer_id: int | None) 
                 "a client user must belong to a customer: set customer_id",
                 details={"field": "customer_id"},
             )
-        try:
+        with referenced_by("customer_id"):
             get_customer_or_raise(session, customer_id)
-        except NotFound:
-            raise InvalidInput(
-                f"customer {customer_id} does not exist", details={"field": "customer_id"}
-            ) from None
     elif customer_id is not None:
         raise InvalidInput(
             f"only client users belong to a customer, not role {role.value!r}",
@@ -64,10 +60,7 @@ def create_user(*, session: Session, data: UserCreate) -> User:
 
 
 def update_user(*, session: Session, user: User, data: UserUpdate) -> User:
-    changes: dict[str, Any] = data.provided()
-    for required in ("full_name", "role", "is_active"):
-        if required in changes and changes[required] is None:
-            raise InvalidInput(f"{required} cannot be empty", details={"field": required})
+    changes: dict[str, Any] = data.provided(not_null=("full_name", "role", "is_active"))
     role = changes.get("role", user.role)
     customer_id = changes.get("customer_id", user.customer_id)
     if role is not Role.client and "role" in changes and "customer_id" not in changes:
@@ -81,9 +74,7 @@ def update_user(*, session: Session, user: User, data: UserUpdate) -> User:
 
 
 def update_profile(*, session: Session, user: User, data: ProfileUpdate) -> User:
-    changes = data.provided()
-    if "full_name" in changes and changes["full_name"] is None:
-        raise InvalidInput("full_name cannot be empty", details={"field": "full_name"})
+    changes = data.provided(not_null=("full_name",))
     for field, value in changes.items():
         setattr(user, field, value)
     session.flush()
