@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session
 sys.path.insert(0, str(Path(__file__).parent / "support"))
 
 import servers
+from oversight.audit.capture import install_audit_capture
 from oversight.auth import service as auth_service
 from oversight.auth.dependencies import get_session
 from oversight.auth.scope import PRINCIPAL_KEY, install_row_scope
 from oversight.config import Settings
 from oversight.db.migrate import upgrade
-from oversight.db.session import create_db_engine
+from oversight.db.session import create_db_engine, transaction_scope
 from oversight.main import create_app
 from oversight.users.models import User
 
@@ -76,6 +77,7 @@ def engine(settings: Settings) -> Iterator[Engine]:
     db_engine = create_db_engine(settings.database)
     upgrade(db_engine)
     install_row_scope()
+    install_audit_capture()
     yield db_engine
     db_engine.dispose()
 
@@ -110,12 +112,8 @@ def app(settings: Settings, engine: Engine, session: Session) -> FastAPI:
         session.commit()
         session.info.pop(PRINCIPAL_KEY, None)
         session.expunge_all()
-        try:
+        with transaction_scope(session):
             yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
 
     application.dependency_overrides[get_session] = test_session
     return application

@@ -10,11 +10,12 @@ from sqlalchemy import Engine
 
 from oversight import __version__
 from oversight.api import api_router
+from oversight.audit.capture import install_audit_capture
 from oversight.auth.scope import install_row_scope
 from oversight.config import Settings, get_settings
 from oversight.db.session import create_db_engine, session_factory
 from oversight.errors import install_error_handlers
-from oversight.health import router as health_router
+from oversight.observability.app import install_observability
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
@@ -43,7 +44,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = db_engine
     app.state.session_factory = session_factory(db_engine)
     install_row_scope()
+    install_audit_capture()
     install_error_handlers(app)
-    app.include_router(health_router)
+    install_observability(app, settings)
     app.include_router(api_router)
     return app

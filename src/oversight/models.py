@@ -1,5 +1,6 @@
 """Every model, imported in one place so the metadata (and Alembic) sees the whole schema."""
 
+from oversight.audit.models import AuditArchivePermit, AuditChainHead, AuditEvent
 from oversight.customers.models import Customer
 from oversight.db.base import Base
 from oversight.db.sequences import NumberSequence
@@ -11,6 +12,9 @@ from oversight.users.models import User
 metadata = Base.metadata
 
 __all__ = [
+    "AuditArchivePermit",
+    "AuditChainHead",
+    "AuditEvent",
     "CompletionApproval",
     "Customer",
     "Invoice",

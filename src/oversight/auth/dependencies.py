@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from oversight.audit.events import defer_event
 from oversight.auth import service as auth_service
 from oversight.auth.permissions import Action, Resource, is_allowed
 from oversight.auth.principal import Principal
@@ -16,6 +17,7 @@ from oversight.auth.scope import bind_principal
 from oversight.config import Settings
 from oversight.db.session import unit_of_work
 from oversight.errors import NotAuthenticated, PermissionDenied
+from oversight.observability.context import note_user
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -30,7 +32,8 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the response is sent, so a failed commit is never a 200.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/login")
 
@@ -47,17 +50,24 @@ def get_current_principal(
         session=session, settings=settings, token=credentials.credentials
     )
     bind_principal(session, principal)
+    note_user(principal.user_id)
     return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]
 
 
-def require(resource: Resource, action: Action) -> Callable[[Principal], Principal]:
+def require(resource: Resource, action: Action) -> Callable[..., Principal]:
     """A dependency that admits the caller only if the permission table allows `action`."""
 
-    def check(principal: CurrentPrincipal) -> Principal:
+    def check(session: SessionDep, principal: CurrentPrincipal) -> Principal:
         if not is_allowed(principal.role, resource, action):
+            defer_event(
+                session,
+                "access.denied",
+                entity_type=resource.value,
+                details={"resource": resource.value, "action": action.value},
+            )
             raise PermissionDenied(
                 f"role {principal.role.value!r} may not {action.value} {resource.value}"
             )

@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from oversight.audit.events import defer_event, record_event
 from oversight.auth.principal import Principal
 from oversight.config import Settings
 from oversight.errors import NotAuthenticated
@@ -38,13 +39,49 @@ def authenticate(*, session: Session, username: str, password: str) -> User:
 
     Unknown user, wrong password and disabled account are indistinguishable to the caller.
     """
-    user = session.scalar(select(User).where(User.username == username.strip().lower()))
+    tried = username.strip().lower()
+    user = session.scalar(select(User).where(User.username == tried))
     if user is None:
         spend_verification_time(password)
-        raise NotAuthenticated(INVALID_CREDENTIALS)
-    if not verify_password(user.password_hash, password) or not user.is_active:
-        raise NotAuthenticated(INVALID_CREDENTIALS)
-    return user
+        _login_failed(session, tried, None, "unknown user")
+    elif not verify_password(user.password_hash, password):
+        _login_failed(session, tried, user, "wrong password")
+    elif not user.is_active:
+        _login_failed(session, tried, user, "account disabled")
+    else:
+        record_event(
+            session, "auth.login_succeeded", entity_type="user", entity_id=user.id,
+            actor=_as_actor(user),
+        )  # fmt: skip
+        return user
+    raise NotAuthenticated(INVALID_CREDENTIALS)
+
+
+def _as_actor(user: User) -> dict[str, object]:
+    return {
+        "actor_type": "user",
+        "actor_id": user.id,
+        "actor_name": user.username,
+        "actor_role": user.role.value,
+    }
+
+
+def _login_failed(session: Session, tried: str, user: User | None, reason: str) -> None:
+    """Kept even though the login's transaction rolls back; never the password itself."""
+    defer_event(
+        session,
+        "auth.login_failed",
+        entity_type="user" if user else None,
+        entity_id=user.id if user else None,
+        details={"username": tried[:64]},
+        reason=reason,
+        actor={
+            "actor_type": "anonymous",
+            "actor_id": None,
+            "actor_name": tried[:64],
+            "actor_role": None,
+        },
+    )
 
 
 def issue_access_token(*, settings: Settings, user: User) -> tuple[str, timedelta]:

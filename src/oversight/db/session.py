@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -50,15 +50,45 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
 
+_SURVIVORS = "oversight.survivors"
+
+
+def keep_whatever_happens(session: Session, write: Callable[[Session], object]) -> None:
+    """Register a write that must land whatever becomes of this unit of work: with it when it
+    commits, or in a transaction of its own after it rolls back (the audit event of a refused
+    request, say). Registering the same callable twice runs it once."""
+    survivors: list[Callable[[Session], object]] = session.info.setdefault(_SURVIVORS, [])
+    if write not in survivors:
+        survivors.append(write)
+
+
+def _run_survivors(session: Session) -> bool:
+    survivors = session.info.pop(_SURVIVORS, [])
+    for write in survivors:
+        write(session)
+    return bool(survivors)
+
+
 @contextmanager
-def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A session that commits when the block succeeds and rolls back when it raises."""
-    session = factory()
+def transaction_scope(session: Session) -> Iterator[Session]:
+    """Commit when the block succeeds, roll back when it raises; survivors land either way."""
     try:
         yield session
+        _run_survivors(session)
         session.commit()
     except BaseException:
         session.rollback()
+        if _run_survivors(session):
+            session.commit()
         raise
+
+
+@contextmanager
+def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A new session whose work commits when the block succeeds and rolls back when it raises."""
+    session = factory()
+    try:
+        with transaction_scope(session):
+            yield session
     finally:
         session.close()

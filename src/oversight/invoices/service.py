@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from oversight.config import Settings
 from oversight.customers.repository import get_customer_or_raise
+from oversight.db.intent import note_intent
 from oversight.db.sequences import next_value
 from oversight.errors import InvalidInput, referenced_by
 from oversight.invoices import repository, workflow
@@ -124,6 +125,7 @@ def issue_invoice(
             details={"field": "issued_on"},
         )
     invoice.status = status
+    note_intent(session, invoice, "invoice.issued")
     invoice.issued_on = issued_on
     invoice.due_on = due_on
     session.flush()
@@ -149,6 +151,7 @@ def mark_invoice_paid(
             details={"field": "paid_on"},
         )
     invoice.status = status
+    note_intent(session, invoice, "invoice.paid")
     invoice.paid_on = paid_on
     session.flush()
     return invoice
@@ -161,6 +164,7 @@ def cancel_invoice(
     status = workflow.target_status(invoice, InvoiceAction.cancel)
     today = company_today(settings)
     invoice.status = status
+    note_intent(session, invoice, "invoice.cancelled", data.reason)
     invoice.cancelled_on = today
     invoice.cancellation_reason = data.reason
     session.flush()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from oversight.auth.principal import Principal
 from oversight.config import Settings
 from oversight.customers.repository import get_customer_or_raise
+from oversight.db.intent import note_intent
 from oversight.db.sequences import next_value
 from oversight.errors import Conflict, InvalidInput, referenced_by
 from oversight.kit.clock import utcnow
@@ -157,8 +158,12 @@ def update_request(
     return request
 
 
-def _move(request: ServiceRequest, action: RequestAction) -> None:
+def _move(
+    session: Session, request: ServiceRequest, action: RequestAction, reason: str | None = None
+) -> None:
+    """Apply `action` to the state and tell the audit trail which action this change is."""
     request.status = next_status(request.number, request.status, action)
+    note_intent(session, request, f"service_request.{action.value}", reason)
 
 
 def _resume_clock(settings: Settings, request: ServiceRequest, now: datetime) -> None:
@@ -194,7 +199,7 @@ def assign(*, session: Session, request: ServiceRequest, engineer_id: int) -> Se
         raise InvalidInput(
             f"user {engineer_id} is not an active engineer", details={"field": "engineer_id"}
         )
-    _move(request, RequestAction.assign)
+    _move(session, request, RequestAction.assign)
     request.assigned_engineer_id = engineer.id
     session.flush()
     return request
@@ -205,7 +210,7 @@ def start(
 ) -> ServiceRequest:
     """Work begins; the first start is the request's first response."""
     now = now or utcnow()
-    _move(request, RequestAction.start)
+    _move(session, request, RequestAction.start)
     if request.first_response_at is None:
         request.first_response_at = now
     session.flush()
@@ -217,7 +222,7 @@ def complete(
 ) -> ServiceRequest:
     """The engineer hands the work to the client; the SLA clock pauses until they answer."""
     now = now or utcnow()
-    _move(request, RequestAction.complete)
+    _move(session, request, RequestAction.complete)
     request.completed_at = now
     request.sla_paused_at = now
     session.flush()
@@ -234,7 +239,7 @@ def approve(
     now: datetime | None = None,
 ) -> ServiceRequest:
     now = now or utcnow()
-    _move(request, RequestAction.approve)
+    _move(session, request, RequestAction.approve, comment)
     _resume_clock(settings, request, now)
     request.closed_at = now
     _record_approval(session, request, principal, ApprovalDecision.approved, comment, now)
@@ -253,7 +258,7 @@ def reject(
 ) -> ServiceRequest:
     """The client sends the work back: a revision, and the SLA clock runs again."""
     now = now or utcnow()
-    _move(request, RequestAction.reject)
+    _move(session, request, RequestAction.reject, comment)
     _resume_clock(settings, request, now)
     request.completed_at = None
     request.revision_count += 1
@@ -267,7 +272,7 @@ def close(
 ) -> ServiceRequest:
     """Staff close completed work on the client's behalf (e.g. approval given by phone)."""
     now = now or utcnow()
-    _move(request, RequestAction.close)
+    _move(session, request, RequestAction.close)
     _resume_clock(settings, request, now)
     request.closed_at = now
     session.flush()
@@ -276,7 +281,7 @@ def close(
 
 def reopen(*, session: Session, request: ServiceRequest) -> ServiceRequest:
     """A closed request comes back: a revision; its original due date still stands."""
-    _move(request, RequestAction.reopen)
+    _move(session, request, RequestAction.reopen)
     request.closed_at = None
     request.completed_at = None
     request.revision_count += 1
@@ -288,7 +293,7 @@ def cancel(
     *, session: Session, settings: Settings, request: ServiceRequest, now: datetime | None = None
 ) -> ServiceRequest:
     now = now or utcnow()
-    _move(request, RequestAction.cancel)
+    _move(session, request, RequestAction.cancel)
     _resume_clock(settings, request, now)
     request.cancelled_at = now
     session.flush()

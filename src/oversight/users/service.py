@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from oversight.customers.repository import get_customer_or_raise
+from oversight.db.intent import note_intent
 from oversight.errors import Conflict, InvalidInput, referenced_by
 from oversight.security.passwords import hash_password
 from oversight.users import repository
@@ -67,6 +68,10 @@ def update_user(*, session: Session, user: User, data: UserUpdate) -> User:
         customer_id = None
         changes["customer_id"] = None
     _check_customer_link(session, role, customer_id)
+    if role != user.role:
+        note_intent(session, user, "user.role_changed")
+    elif changes.get("is_active") is False and user.is_active:
+        note_intent(session, user, "user.disabled")
     for field, value in changes.items():
         setattr(user, field, value)
     session.flush()
@@ -88,6 +93,7 @@ def set_role(*, session: Session, user: User, role: Role, customer_id: int | Non
 
 
 def disable_user(*, session: Session, user: User) -> User:
+    note_intent(session, user, "user.disabled")
     user.is_active = False
     session.flush()
     return user

@@ -1,0 +1,195 @@
+"""The hash chain: canonical form, appending under a lock, and verification.
+
+    hash = SHA-256(prev_hash || canonical JSON of the event)
+
+Appends are serialised (a transaction-level advisory lock on PostgreSQL; SQLite has a single
+writer), so the chain never forks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, text, update
+
+from oversight.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
+
+# Any constant 64-bit key that no other advisory lock of Oversight uses.
+CHAIN_LOCK_KEY = 0x4F5653_41554454  # "OVS" "AUDT"
+
+HASHED_FIELDS = (
+    "id",
+    "occurred_at",
+    "actor_type",
+    "actor_id",
+    "actor_name",
+    "actor_role",
+    "client_ip",
+    "user_agent",
+    "request_id",
+    "action",
+    "entity_type",
+    "entity_id",
+    "changes",
+    "reason",
+)
+
+
+def canonical_json(value: Any) -> str:
+    """Stable JSON text: sorted keys, no whitespace, UTF-8 kept as is."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _instant(value: datetime | str) -> str:
+    return value if isinstance(value, str) else value.isoformat(timespec="microseconds")
+
+
+def event_hash(prev_hash: str, event: Mapping[str, Any]) -> str:
+    body = {field: event[field] for field in HASHED_FIELDS}
+    body["occurred_at"] = _instant(body["occurred_at"])
+    digest = hashlib.sha256(prev_hash.encode("ascii"))
+    digest.update(canonical_json(body).encode("utf-8"))
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    last_id: int
+    last_hash: str
+
+
+def lock_chain(connection: Connection) -> None:
+    """Hold the chain for the rest of this transaction (PostgreSQL; SQLite writes serially)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+
+
+def read_head(connection: Connection) -> ChainHead:
+    row = connection.execute(
+        select(AuditChainHead.last_id, AuditChainHead.last_hash).where(AuditChainHead.id == 1)
+    ).first()
+    return ChainHead(0, GENESIS_HASH) if row is None else ChainHead(row[0], row[1])
+
+
+def append(connection: Connection, events: Iterable[dict[str, Any]]) -> ChainHead:
+    """Link `events` (dicts of the hashed fields, without id/hashes) onto the chain and insert
+    them, in the caller's transaction. Returns the new head."""
+    lock_chain(connection)
+    head = read_head(connection)
+    rows = []
+    last_id, last_hash = head.last_id, head.last_hash
+    for event in events:
+        last_id += 1
+        row = {**event, "id": last_id, "prev_hash": last_hash}
+        row["hash"] = last_hash = event_hash(last_hash, row)
+        rows.append(row)
+    if not rows:
+        return head
+    connection.execute(insert(AuditEvent), rows)
+    new_head = ChainHead(last_id, last_hash)
+    if head.last_id == 0 and head.last_hash == GENESIS_HASH:
+        exists = connection.execute(select(AuditChainHead.id)).first() is not None
+        if not exists:
+            connection.execute(
+                insert(AuditChainHead).values(id=1, last_id=last_id, last_hash=last_hash)
+            )
+            return new_head
+    connection.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .values(last_id=last_id, last_hash=last_hash)
+    )
+    return new_head
+
+
+@dataclass(frozen=True, slots=True)
+class Break:
+    """The first broken link: which event, what was expected there, what was found."""
+
+    event_id: int | None
+    problem: str
+    expected: str
+    found: str
+
+    def describe(self) -> str:
+        where = f"event {self.event_id}" if self.event_id is not None else "chain head"
+        return f"{where}: {self.problem} (expected {self.expected}, found {self.found})"
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    events_checked: int
+    last_id: int
+    last_hash: str
+    broken: Break | None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None
+
+
+def verify_events(
+    events: Iterable[Mapping[str, Any]],
+    *,
+    start: ChainHead = ChainHead(0, GENESIS_HASH),
+    expected_head: ChainHead | None = None,
+) -> Verification:
+    """Walk `events` in id order from `start`; stop at the first broken link.
+
+    Detects an edited field (hash mismatch), a removed or reordered row (id gap or prev_hash
+    mismatch) and a truncated tail (the walk ends before `expected_head`).
+    """
+    previous_id, previous_hash, checked = start.last_id, start.last_hash, 0
+    for event in events:
+        event_id = int(event["id"])
+        if event_id != previous_id + 1:
+            return Verification(checked, previous_id, previous_hash, Break(
+                event_id, "missing or reordered events", f"id {previous_id + 1}", f"id {event_id}"
+            ))  # fmt: skip
+        if event["prev_hash"] != previous_hash:
+            return Verification(checked, previous_id, previous_hash, Break(
+                event_id, "link to the previous event broken", previous_hash, event["prev_hash"]
+            ))  # fmt: skip
+        recomputed = event_hash(previous_hash, event)
+        if recomputed != event["hash"]:
+            return Verification(checked, previous_id, previous_hash, Break(
+                event_id, "event content changed since it was written", recomputed, event["hash"]
+            ))  # fmt: skip
+        previous_id, previous_hash = event_id, event["hash"]
+        checked += 1
+    if expected_head is not None and (previous_id, previous_hash) != (
+        expected_head.last_id,
+        expected_head.last_hash,
+    ):
+        return Verification(checked, previous_id, previous_hash, Break(
+            None, "the chain ends early: events after the last one found are missing",
+            f"last event {expected_head.last_id} ({expected_head.last_hash})",
+            f"last event {previous_id} ({previous_hash})",
+        ))  # fmt: skip
+    return Verification(checked, previous_id, previous_hash, None)
+
+
+def stored_events(
+    connection: Connection, *, after_id: int = 0, batch: int = 5000
+) -> Iterator[dict[str, Any]]:
+    """Every stored event with id > after_id, in chain order, read in keyset batches."""
+    columns = [getattr(AuditEvent, name) for name in (*HASHED_FIELDS, "prev_hash", "hash")]
+    last = after_id
+    while True:
+        rows = (
+            connection.execute(
+                select(*columns).where(AuditEvent.id > last).order_by(AuditEvent.id).limit(batch)
+            )
+            .mappings()
+            .all()
+        )
+        if not rows:
+            return
+        for row in rows:
+            yield dict(row)
+        last = rows[-1]["id"]
