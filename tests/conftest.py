@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent / "support"))
 import servers
 from oversight.audit.capture import install_audit_capture
 from oversight.auth import service as auth_service
-from oversight.auth.dependencies import get_session
+from oversight.auth.dependencies import get_session, get_streaming_session
 from oversight.auth.scope import PRINCIPAL_KEY, install_row_scope
 from oversight.config import Settings
 from oversight.db.migrate import upgrade
@@ -115,7 +115,11 @@ def app(settings: Settings, engine: Engine, session: Session) -> FastAPI:
         with transaction_scope(session):
             yield session
 
+    def test_streaming_session() -> Iterator[Session]:
+        yield session
+
     application.dependency_overrides[get_session] = test_session
+    application.dependency_overrides[get_streaming_session] = test_streaming_session
     return application
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from oversight.audit.routes import history_router as audit_history_router
+from oversight.audit.routes import router as audit_router
 from oversight.auth.routes import router as auth_router
 from oversight.customers.routes import router as customers_router
 from oversight.invoices.routes import router as invoices_router
@@ -24,3 +26,5 @@ api_router.include_router(project_costs_router)
 api_router.include_router(requests_router)
 api_router.include_router(work_logs_router)
 api_router.include_router(invoices_router)
+api_router.include_router(audit_router)
+api_router.include_router(audit_history_router)

@@ -7,9 +7,9 @@ import json
 from decimal import Decimal
 
 import pytest
-from builders import PASSWORD, make_customer, make_project, make_request, make_user
 from sqlalchemy import delete, select, update
 
+from builders import PASSWORD, make_customer, make_project, make_request, make_user
 from oversight.audit.capture import AuditBypassError
 from oversight.audit.models import AuditEvent
 from oversight.customers.models import Customer
@@ -75,7 +75,9 @@ def test_password_hash_is_recorded_as_changed_without_values(session):
 
 def test_pii_is_masked_in_the_diff(session):
     customer = make_customer(
-        session, contact_person="Irina Volkova", phone="+7 916 555-12-34",
+        session,
+        contact_person="Irina Volkova",
+        phone="+7 916 555-12-34",
         email="irina@volkova.example",
     )
     created = events(session, entity_type="customer", entity_id=str(customer.id))[0]
@@ -89,11 +91,14 @@ def test_pii_is_masked_in_the_diff(session):
 def test_workflow_action_is_recorded_with_its_meaning(client, session, auth):
     contact = make_user(session, Role.client)
     request = make_request(
-        session, customer_id=contact.customer_id, status=RequestStatus.awaiting_approval,
+        session,
+        customer_id=contact.customer_id,
+        status=RequestStatus.awaiting_approval,
         sla_paused_at=None,
     )
     response = client.post(
-        f"/api/v1/requests/{request.id}/reject", json={"comment": "Still leaking"},
+        f"/api/v1/requests/{request.id}/reject",
+        json={"comment": "Still leaking"},
         headers=auth(contact),
     )
     assert response.status_code == 200
@@ -119,13 +124,13 @@ def test_role_change_is_its_own_action(client, session, auth):
 
 def test_invoice_payment_is_its_own_action(client, session, auth):
     from builders import make_invoice
-
     from oversight.invoices.models import InvoiceStatus
 
     accountant = make_user(session, Role.accountant)
     invoice = make_invoice(session, status=InvoiceStatus.issued)
     response = client.post(
-        f"/api/v1/invoices/{invoice.id}/mark-paid", json={"paid_on": "2026-03-25"},
+        f"/api/v1/invoices/{invoice.id}/mark-paid",
+        json={"paid_on": "2026-03-25"},
         headers=auth(accountant),
     )
     assert response.status_code == 200, response.text

@@ -50,6 +50,8 @@ invoices        cancel      Y . Y . . . .
 users           read        Y Y . . . . .
 users           create      Y . . . . . .
 users           update      Y . . . . . .
+audit           read        Y . . . . . .
+audit           export      Y . . . . . .
 """
 
 

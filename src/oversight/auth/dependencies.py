@@ -57,6 +57,18 @@ def get_current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]
 
 
+def get_streaming_session(request: Request) -> Iterator[Session]:
+    """A read-only session that stays open until a streamed response has been sent."""
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+StreamingSessionDep = Annotated[Session, Depends(get_streaming_session, scope="request")]
+
+
 def require(resource: Resource, action: Action) -> Callable[..., Principal]:
     """A dependency that admits the caller only if the permission table allows `action`."""
 

@@ -19,6 +19,7 @@ class Resource(enum.StrEnum):
     work_logs = "work_logs"
     invoices = "invoices"
     users = "users"
+    audit = "audit"
 
 
 class Action(enum.StrEnum):
@@ -37,6 +38,8 @@ class Action(enum.StrEnum):
     # invoice workflow
     issue = "issue"
     mark_paid = "mark_paid"
+    # audit trail
+    export = "export"
 
 
 R, C, U = Action.read, Action.create, Action.update
@@ -57,9 +60,12 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.work_logs: _WRITE,
         Resource.invoices: _ALL_INVOICE_ACTIONS,
         Resource.users: _WRITE,
+        Resource.audit: frozenset({R, Action.export}),
     },
-    Role.director: dict.fromkeys(Resource, _READ),
-    Role.viewer: {resource: _READ for resource in Resource if resource is not Resource.users},
+    Role.director: {resource: _READ for resource in Resource if resource is not Resource.audit},
+    Role.viewer: {
+        resource: _READ for resource in Resource if resource not in {Resource.users, Resource.audit}
+    },
     Role.accountant: {
         Resource.customers: _WRITE,
         Resource.projects: _READ,

@@ -1,0 +1,125 @@
+"""Tamper evidence: the database refuses edits, and `verify` detects what an attacker with
+full database rights does anyway (edit, delete, reorder, truncate) — each done here in SQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from builders import make_customer
+from oversight.audit import chain
+from oversight.audit.verification import verify_chain
+
+
+@pytest.fixture
+def trail(session):
+    """A few events on a chain of its own, committed into the test's transaction."""
+    for n in range(6):
+        make_customer(session, name=f"Chained {n}")
+    session.flush()
+    return session.connection()
+
+
+def _disable_guards(connection) -> None:
+    """What an attacker with database superuser rights would do first."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+    else:
+        connection.execute(text("DROP TRIGGER audit_events_no_update"))
+        connection.execute(text("DROP TRIGGER audit_events_no_delete"))
+
+
+def _ids(connection) -> list[int]:
+    return [row[0] for row in connection.execute(text("SELECT id FROM audit_events ORDER BY id"))]
+
+
+def test_intact_chain_verifies(trail):
+    result = verify_chain(trail)
+    assert result.ok, result.broken
+    assert result.events_checked == len(_ids(trail))
+    assert result.last_hash == chain.read_head(trail).last_hash
+
+
+def test_update_is_refused_by_the_database(trail):
+    with pytest.raises(DBAPIError, match="append-only"), trail.begin_nested():
+        trail.execute(text("UPDATE audit_events SET action = 'nothing' WHERE id = 1"))
+
+
+def test_delete_is_refused_by_the_database(trail):
+    with pytest.raises(DBAPIError, match="append-only"), trail.begin_nested():
+        trail.execute(text("DELETE FROM audit_events WHERE id = 1"))
+
+
+def test_truncate_is_refused_on_postgresql(trail):
+    if trail.dialect.name != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE; DELETE without WHERE is covered above")
+    with pytest.raises(DBAPIError, match="append-only"), trail.begin_nested():
+        trail.execute(text("TRUNCATE audit_events"))
+
+
+def test_edited_field_is_detected_at_that_event(trail):
+    _disable_guards(trail)
+    victim = _ids(trail)[2]
+    trail.execute(
+        text("UPDATE audit_events SET actor_name = 'someone else' WHERE id = :id"), {"id": victim}
+    )
+    result = verify_chain(trail)
+    assert not result.ok
+    assert result.broken.event_id == victim
+    assert "content changed" in result.broken.problem
+
+
+def test_deleted_row_is_detected(trail):
+    _disable_guards(trail)
+    victim = _ids(trail)[3]
+    trail.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": victim})
+    result = verify_chain(trail)
+    assert not result.ok
+    assert result.broken.event_id == victim + 1
+    assert result.broken.expected == f"id {victim}"
+
+
+def test_reordered_rows_are_detected(trail):
+    _disable_guards(trail)
+    first, second = _ids(trail)[1:3]
+    swap = "UPDATE audit_events SET id = :new WHERE id = :old"
+    trail.execute(text(swap), {"old": first, "new": -1})
+    trail.execute(text(swap), {"old": second, "new": first})
+    trail.execute(text(swap), {"old": -1, "new": second})
+    result = verify_chain(trail)
+    assert not result.ok
+    assert result.broken.event_id == first
+
+
+def test_truncated_tail_is_detected(trail):
+    _disable_guards(trail)
+    ids = _ids(trail)
+    trail.execute(text("DELETE FROM audit_events WHERE id >= :id"), {"id": ids[-2]})
+    result = verify_chain(trail)
+    assert not result.ok
+    assert result.broken.event_id is None
+    assert "ends early" in result.broken.problem
+    assert str(ids[-1]) in result.broken.expected
+
+
+def test_forged_rehashed_row_breaks_the_next_link(trail):
+    """Recomputing the edited row's own hash does not help: the next event points elsewhere."""
+    _disable_guards(trail)
+    victim = _ids(trail)[2]
+    row = dict(
+        trail.execute(text("SELECT * FROM audit_events WHERE id = :id"), {"id": victim})
+        .mappings()
+        .one()
+    )
+    stored = next(e for e in chain.stored_events(trail, after_id=victim - 1))
+    forged = {**stored, "actor_name": "forger"}
+    new_hash = chain.event_hash(row["prev_hash"], forged)
+    trail.execute(
+        text("UPDATE audit_events SET actor_name='forger', hash=:h WHERE id=:id"),
+        {"h": new_hash, "id": victim},
+    )
+    result = verify_chain(trail)
+    assert not result.ok
+    assert result.broken.event_id == victim + 1
+    assert "link" in result.broken.problem
