@@ -25,6 +25,7 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy import Engine
 
+from oversight.audit.commands import audit_app
 from oversight.config import Settings, SettingsError, describe_validation_error, get_settings
 from oversight.config import masked_settings as masked
 from oversight.db import migrate as db_migrate
@@ -39,7 +40,11 @@ from oversight.demo.generator import (
     usable_demo_accounts,
 )
 from oversight.errors import AppError
+from oversight.jobs.commands import jobs_app, run_scheduler
 from oversight.kit.pagination import PageParams
+from oversight.observability.logging import configure_logging
+from oversight.observability.sentry import capture_exception, init_sentry
+from oversight.observability.workers import prepare_worker_metrics
 from oversight.users import repository as user_repository
 from oversight.users import service as user_service
 from oversight.users.schemas import UserCreate
@@ -52,6 +57,8 @@ users_app = typer.Typer(no_args_is_help=True, help="Manage user accounts.")
 config_app = typer.Typer(no_args_is_help=True, help="Inspect the configuration.")
 app.add_typer(users_app, name="users")
 app.add_typer(config_app, name="config")
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(audit_app, name="audit")
 
 console = Console()
 err = Console(stderr=True)
@@ -94,6 +101,9 @@ def serve(
     import uvicorn
 
     settings = settings_or_exit()
+    if workers > 1:
+        prepare_worker_metrics(settings.observability)
+    configure_logging(settings.observability)
     uvicorn.run(
         "oversight.main:create_app",
         factory=True,
@@ -101,7 +111,20 @@ def serve(
         port=port or settings.api.port,
         workers=workers,
         reload=reload,
+        log_config=None,
+        access_log=False,
     )
+
+
+@app.command()
+def scheduler(
+    metrics_port: Annotated[
+        int | None, typer.Option(help="serve /metrics here (default from settings; 0: off)")
+    ] = None,
+) -> None:
+    """Run the scheduled jobs (once cluster-wide: only the leader runs them)."""
+    settings_or_exit()
+    run_scheduler(metrics_port)
 
 
 @app.command("demo-data")
@@ -310,7 +333,15 @@ def show_config() -> None:
 
 def main() -> None:
     try:
+        init_sentry(get_settings())
+    except SettingsError as error:
+        typer.echo(str(error), err=True)
+        sys.exit(2)
+    try:
         app()
     except SettingsError as error:
         typer.echo(str(error), err=True)
         sys.exit(2)
+    except Exception as error:
+        capture_exception(error)
+        raise

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import enum
 import functools
+import re
 from datetime import date, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -181,6 +183,101 @@ class ApiSettings(_Group):
     max_page_size: Annotated[int, Field(ge=1, le=1000)] = 200
 
 
+class LogFormat(enum.StrEnum):
+    auto = "auto"  # console on a terminal, JSON otherwise
+    json = "json"
+    console = "console"
+
+
+class ObservabilitySettings(_Group):
+    """Logs, metrics and the scheduler's metrics endpoint."""
+
+    service_name: Annotated[str, Field(min_length=1, max_length=64)] = "oversight-api"
+    log_format: LogFormat = LogFormat.auto
+    log_level: Annotated[str, Field(pattern=r"^(?i:debug|info|warning|error|critical)$")] = "info"
+    log_file: str | None = None
+    log_file_max_bytes: Annotated[int, Field(ge=1024)] = 50 * 1024 * 1024
+    log_file_backups: Annotated[int, Field(ge=1, le=100)] = 5
+    access_log: bool = True
+    metrics_enabled: bool = True
+    metrics_token: SecretStr | None = None
+    metrics_allow: tuple[str, ...] = ()
+    business_metrics_ttl_seconds: Annotated[float, Field(ge=0, le=3600)] = 30.0
+    multiprocess_dir: str = "var/prometheus-multiproc"
+    scheduler_metrics_host: str = "127.0.0.1"
+    scheduler_metrics_port: Annotated[int, Field(ge=0, le=65535)] = 9108
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        import ipaddress
+
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"not an IP address or network {network!r} (e.g. 10.0.0.0/8)"
+                ) from None
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _token_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters")
+        return value
+
+
+class SentrySettings(_Group):
+    """Error reporting; off unless a DSN is set."""
+
+    dsn: SecretStr | None = None
+    traces_sample_rate: Annotated[float, Field(ge=0, le=1)] = 0.0
+    release: str | None = None
+
+    @field_validator("dsn")
+    @classmethod
+    def _dsn_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        dsn = value.get_secret_value()
+        if not re.match(r"^https?://[^@/]+@[^/]+/\S*\d+$", dsn):
+            raise ValueError("not a Sentry DSN (expected https://<key>@<host>/<project id>)")
+        return value
+
+
+class JobsSettings(_Group):
+    """The scheduler: `oversight scheduler`."""
+
+    workers: Annotated[int, Field(ge=1, le=32)] = 4
+    leader_lock_id: int = 7_265_301
+    leader_check_seconds: Annotated[float, Field(gt=0, le=3600)] = 15.0
+    database_health_seconds: Annotated[float, Field(gt=0, le=86_400)] = 60.0
+
+
+class AuditSettings(_Group):
+    archive_dir: Path = Path("var/audit-archive")
+    retention_years: Annotated[int, Field(ge=1, le=100)] = 7
+
+
+class AnalyticsSettings(_Group):
+    """KPI cache: Redis when `redis_url` is set, this process's memory otherwise."""
+
+    redis_url: SecretStr | None = None  # may carry a password
+    cache_ttl_seconds: Annotated[float, Field(gt=0, le=7 * 86_400)] = 3 * 3600.0
+    cache_max_entries: Annotated[int, Field(ge=16, le=1_000_000)] = 4096
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if value.get_secret_value().partition("://")[0] not in {"redis", "rediss", "unix"}:
+            raise ValueError("not a Redis URL (expected redis://host:6379/0)")
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="OVERSIGHT_",
@@ -197,6 +294,11 @@ class Settings(BaseSettings):
     company: CompanySettings = CompanySettings()
     sla: SlaSettings = SlaSettings.model_validate({})
     api: ApiSettings = ApiSettings()
+    observability: ObservabilitySettings = ObservabilitySettings()
+    sentry: SentrySettings = SentrySettings()
+    jobs: JobsSettings = JobsSettings()
+    analytics: AnalyticsSettings = AnalyticsSettings()
+    audit: AuditSettings = AuditSettings()
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Self:
@@ -247,6 +349,9 @@ def masked_settings(settings: Settings) -> dict[str, Any]:
     """The effective settings as plain data, secrets replaced by '********'."""
     data: dict[str, Any] = settings.model_dump(mode="json")
     data["auth"]["jwt_secret"] = "********"  # noqa: S105 - the mask itself
+    for group, key in (("observability", "metrics_token"), ("sentry", "dsn")):
+        if data[group][key] is not None:
+            data[group][key] = "********"
     url = make_url(settings.database.url)
     if url.password:
         data["database"]["url"] = url.render_as_string(hide_password=True)

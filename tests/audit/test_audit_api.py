@@ -85,8 +85,9 @@ def test_history_lists_versions_with_who_and_what(client, session, auth):
     created = client.post(
         "/api/v1/customers", json={"name": "Versioned Co"}, headers=auth(admin)
     ).json()
-    client.patch(f"/api/v1/customers/{created['id']}", json={"address": "2 Main St"},
-                 headers=auth(admin))
+    client.patch(
+        f"/api/v1/customers/{created['id']}", json={"address": "2 Main St"}, headers=auth(admin)
+    )
     history = client.get(f"/api/v1/customers/{created['id']}/history", headers=auth(admin))
     assert history.status_code == 200
     versions = history.json()

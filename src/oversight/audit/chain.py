@@ -49,12 +49,15 @@ def _instant(value: datetime | str) -> str:
     return value if isinstance(value, str) else value.isoformat(timespec="microseconds")
 
 
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def event_hash(prev_hash: str, event: Mapping[str, Any]) -> str:
-    body = {field: event[field] for field in HASHED_FIELDS}
-    body["occurred_at"] = _instant(body["occurred_at"])
-    digest = hashlib.sha256(prev_hash.encode("ascii"))
-    digest.update(canonical_json(body).encode("utf-8"))
-    return digest.hexdigest()
+    """SHA-256 over the previous hash and the event's hashed fields, as a JSON array in
+    HASHED_FIELDS order (occurred_at as ISO 8601 with microseconds)."""
+    values = [event[field] for field in HASHED_FIELDS]
+    values[1] = _instant(values[1])
+    return hashlib.sha256((prev_hash + _encode(values)).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

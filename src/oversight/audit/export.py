@@ -8,11 +8,10 @@ import enum
 import io
 import json
 from collections.abc import Iterator
-from typing import Any
 
 from sqlalchemy import Connection
 
-from oversight.audit.repository import EXPORT_COLUMNS, AuditFilters, iter_rows
+from oversight.audit.repository import EXPORT_COLUMNS, AuditFilters, iter_batches
 
 
 class ExportFormat(enum.StrEnum):
@@ -20,29 +19,28 @@ class ExportFormat(enum.StrEnum):
     jsonl = "jsonl"
 
 
-def _plain(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "occurred_at": row["occurred_at"].isoformat(timespec="microseconds")}
+_OCCURRED_AT = EXPORT_COLUMNS.index("occurred_at")
 
 
 def export_lines(
     connection: Connection, filters: AuditFilters, fmt: ExportFormat, *, batch: int = 2000
 ) -> Iterator[str]:
-    """The export as text chunks (one header for CSV, then one chunk per batch of rows)."""
+    """The export as text chunks: a header (CSV), then one chunk per batch of events."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS) if fmt is ExportFormat.csv else None
+    writer = csv.writer(buffer) if fmt is ExportFormat.csv else None
     if writer is not None:
-        writer.writeheader()
-    pending = 0
-    for row in iter_rows(connection, filters, batch=batch):
-        if writer is not None:
-            writer.writerow(_plain(row))
-        else:
-            buffer.write(json.dumps(_plain(row), ensure_ascii=False) + "\n")
-        pending += 1
-        if pending >= batch:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            pending = 0
+        writer.writerow(EXPORT_COLUMNS)
+    for rows in iter_batches(connection, filters, batch=batch):
+        for row in rows:
+            values = list(row)
+            values[_OCCURRED_AT] = values[_OCCURRED_AT].isoformat(timespec="microseconds")
+            if writer is not None:
+                writer.writerow(values)
+            else:
+                buffer.write(json.dumps(dict(zip(EXPORT_COLUMNS, values, strict=True)),
+                                        ensure_ascii=False) + "\n")  # fmt: skip
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
     if buffer.tell():
         yield buffer.getvalue()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Row, Select, select
 from sqlalchemy.orm import Session
 
 from oversight.audit.models import AuditEvent
@@ -36,7 +36,7 @@ class AuditFilters:
         }
 
 
-def _where(statement: Select[Any], filters: AuditFilters) -> Select[Any]:
+def filtered(statement: Select[Any], filters: AuditFilters) -> Select[Any]:
     equal = {
         E.actor_id: filters.actor_id,
         E.actor_type: filters.actor_type,
@@ -60,7 +60,7 @@ def list_events(
     session: Session, filters: AuditFilters, *, before_id: int | None, limit: int
 ) -> Sequence[AuditEvent]:
     """Up to `limit` events matching `filters`, newest first, older than `before_id`."""
-    statement = _where(select(AuditEvent), filters)
+    statement = filtered(select(AuditEvent), filters)
     if before_id is not None:
         statement = statement.where(E.id < before_id)
     return session.scalars(statement.order_by(E.id.desc()).limit(limit)).all()
@@ -82,17 +82,17 @@ EXPORT_COLUMNS = (
 )  # fmt: skip
 
 
-def iter_rows(
+def iter_batches(
     connection: Connection, filters: AuditFilters, *, batch: int = 2000
-) -> Iterator[dict[str, Any]]:
-    """Every matching event in chain order, read in keyset batches: memory stays flat."""
+) -> Iterator[Sequence[Row[Any]]]:
+    """Every matching event in chain order as EXPORT_COLUMNS tuples, in keyset batches:
+    memory is bounded by one batch, whatever the number of events."""
     columns = [getattr(E, name) for name in EXPORT_COLUMNS]
     last = 0
     while True:
-        statement = _where(select(*columns), filters).where(E.id > last)
-        rows = connection.execute(statement.order_by(E.id).limit(batch)).mappings().all()
+        statement = filtered(select(*columns), filters).where(E.id > last)
+        rows = connection.execute(statement.order_by(E.id).limit(batch)).all()
         if not rows:
             return
-        for row in rows:
-            yield dict(row)
-        last = rows[-1]["id"]
+        yield rows
+        last = rows[-1][0]

@@ -15,33 +15,24 @@ from oversight.audit.archive import archive_files, archived_events
 from oversight.audit.models import GENESIS_HASH, AuditEvent
 
 
-def _all_events(
-    connection: Connection, archive_dir: Path | None
-) -> tuple[chain.ChainHead, Iterator[dict[str, Any]]]:
-    archives = archive_files(archive_dir)
-    # Archives older than the retention period may have been purged: the walk then starts
-    # from the boundary hash recorded in the oldest archive that remains.
-    start = (
-        chain.ChainHead(archives[0].first_id - 1, archives[0].prev_hash)
-        if archives
-        else chain.ChainHead(0, GENESIS_HASH)
-    )
-    after = archives[-1].last_id if archives else 0
-    streams = [archived_events(archive) for archive in archives]
-    streams.append(chain.stored_events(connection, after_id=after))
-    return start, itertools.chain.from_iterable(streams)
-
-
-def first_stored_id(connection: Connection) -> int | None:
-    return connection.execute(select(func.min(AuditEvent.id))).scalar()
-
-
 def verify_chain(connection: Connection, archive_dir: Path | None = None) -> chain.Verification:
     """Verify every archived and stored event against the recorded chain head."""
-    start, events = _all_events(connection, archive_dir)
-    if start.last_id == 0 and (first := first_stored_id(connection)) not in (None, 1):
-        return chain.Verification(0, 0, GENESIS_HASH, chain.Break(
-            first, "events before this one are missing and no archive holds them",
-            "id 1", f"id {first}",
-        ))  # fmt: skip
+    archives = archive_files(archive_dir)
+    if archives:
+        # Archives older than the retention period may have been purged: the walk then
+        # starts from the boundary hash recorded in the oldest archive that remains.
+        start = chain.ChainHead(archives[0].first_id - 1, archives[0].prev_hash)
+    else:
+        start = chain.ChainHead(0, GENESIS_HASH)
+        first = connection.execute(select(func.min(AuditEvent.id))).scalar()
+        if first not in (None, 1):
+            return chain.Verification(0, 0, GENESIS_HASH, chain.Break(
+                first, "events before this one are missing and no archive holds them",
+                "id 1", f"id {first}",
+            ))  # fmt: skip
+    streams: list[Iterator[dict[str, Any]]] = [archived_events(a) for a in archives]
+    streams.append(
+        chain.stored_events(connection, after_id=archives[-1].last_id if archives else 0)
+    )
+    events = itertools.chain.from_iterable(streams)
     return chain.verify_events(events, start=start, expected_head=chain.read_head(connection))

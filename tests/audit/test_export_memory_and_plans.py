@@ -1,0 +1,102 @@
+"""Scale properties of the trail: exports stream in flat memory, and the filtered queries of
+the audit API use their indexes on PostgreSQL."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy.orm import Session
+
+from oversight.audit import repository
+from oversight.audit.models import AuditEvent
+from oversight.audit.repository import AuditFilters
+from oversight.db.migrate import upgrade
+
+TOTAL = 200_000
+SMALL = 20_000
+
+
+@pytest.fixture(scope="module")
+def big_trail(backend, database_url_factory):
+    engine = create_engine(database_url_factory(backend))
+    upgrade(engine)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    # Exports do not check the chain, so the rows carry placeholder hashes (cheaper to make).
+    with engine.begin() as connection:
+        for offset in range(0, TOTAL, 20_000):
+            connection.execute(insert(AuditEvent), [
+                {
+                    "id": n + 1, "occurred_at": start + timedelta(seconds=n),
+                    "actor_type": "user", "actor_id": n % 500, "actor_name": f"user{n % 500}",
+                    "actor_role": "engineer", "client_ip": f"10.0.{n % 200}.{n % 250}",
+                    "user_agent": "pytest", "request_id": f"req-{n}",
+                    "action": "small" if n < SMALL else "bulk",
+                    "entity_type": "service_request", "entity_id": str(n % 50_000),
+                    "changes": '{"status":["new","assigned"]}', "reason": None,
+                    "prev_hash": f"{n:064x}", "hash": f"{n + 1:064x}",
+                }
+                for n in range(offset, offset + 20_000)
+            ])  # fmt: skip
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("ANALYZE audit_events"))
+    yield engine
+    engine.dispose()
+
+
+_MEASURE = """
+import resource, sys
+from sqlalchemy import create_engine
+from oversight.audit.export import ExportFormat, export_lines
+from oversight.audit.repository import AuditFilters
+engine = create_engine(sys.argv[1])
+filters = AuditFilters(action=sys.argv[2] or None)
+with engine.connect() as connection:
+    connection.exec_driver_sql("SELECT 1")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    lines = sum(chunk.count("\\n") for chunk in export_lines(connection, filters, ExportFormat.csv))
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(lines, after - before)
+"""
+
+
+def _export_growth(engine, action: str) -> tuple[int, int]:
+    """Lines exported, and how far (KiB) the exporting process's peak RSS rose meanwhile."""
+    url = engine.url.render_as_string(hide_password=False)
+    output = subprocess.run(
+        [sys.executable, "-c", _MEASURE, url, action], capture_output=True, text=True, check=True
+    ).stdout.split()
+    return int(output[0]), int(output[1])
+
+
+def test_export_memory_does_not_grow_with_the_number_of_events(big_trail):
+    small_lines, small_growth = _export_growth(big_trail, "small")
+    all_lines, all_growth = _export_growth(big_trail, "")
+    assert (small_lines, all_lines) == (SMALL + 1, TOTAL + 1)  # with the CSV header
+    # Ten times the rows, the same working set: one batch, not the export, bounds memory.
+    assert all_growth < small_growth + 8 * 1024, (small_growth, all_growth)
+
+
+@pytest.mark.parametrize(
+    ("filters", "index"),
+    [
+        (AuditFilters(entity_type="service_request", entity_id="4242"), "ix_audit_events_entity"),
+        (AuditFilters(actor_id=42), "ix_audit_events_actor"),
+        (AuditFilters(request_id="req-4242"), "ix_audit_events_request_id"),
+        (AuditFilters(client_ip="10.0.42.42"), "ix_audit_events_client_ip"),
+    ],
+    ids=["entity", "actor", "request_id", "ip"],
+)
+def test_filtered_queries_use_their_index_on_postgresql(big_trail, filters, index):
+    if big_trail.dialect.name != "postgresql":
+        pytest.skip("query plans are checked on PostgreSQL, the production engine")
+    with Session(big_trail) as session:
+        statement = repository.filtered(select(AuditEvent), filters)
+        statement = statement.order_by(AuditEvent.id.desc()).limit(50)
+        compiled = statement.compile(big_trail, compile_kwargs={"literal_binds": True})
+        plan = "\n".join(row[0] for row in session.execute(text(f"EXPLAIN {compiled}")))
+    assert index in plan, plan
+    assert "Seq Scan" not in plan, plan
