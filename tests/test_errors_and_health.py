@@ -79,7 +79,7 @@ def test_non_integer_id_is_422(client, session, auth):
 
 def test_health_and_ready_need_no_login(client):
     assert client.get("/health").json() == {"status": "ok"}
-    assert client.get("/ready").json() == {"status": "ok", "database": "ok"}
+    assert client.get("/ready").json()["status"] == "ok"
 
 
 def test_docs_and_schema_are_served_with_bearer_security(client):

@@ -17,6 +17,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from oversight.kit.context import current_context
+
 logger = logging.getLogger("oversight.errors")
 
 
@@ -135,13 +137,18 @@ async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
-    request_id = request.headers.get("x-request-id")
+    # Normally the observability middleware reports and renders a crash before it gets here;
+    # this is the fallback for an app without it. The log line passes through redaction.
+    from oversight.observability import sentry
+
+    request_id = current_context().request_id
     logger.error(
         "unhandled error on %s %s",
         request.method,
         request.url.path,
         exc_info=(type(exc), exc, exc.__traceback__),
     )
+    sentry.capture_exception(exc)
     return JSONResponse(
         error_body("internal_error", "internal server error", {"request_id": request_id}), 500
     )

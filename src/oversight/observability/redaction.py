@@ -1,0 +1,138 @@
+"""Removes personal data and secrets from log events and Sentry events.
+
+Two passes: by key (a field called `email`, `password`, `authorization`, `full_name`...
+loses its value whatever it holds) and by content (e-mail addresses, phone numbers, bearer
+tokens, JWTs, `password=...`-style pairs and cookies inside free text, query strings and
+exception messages). Useful fields — ids, routes, statuses, durations — pass untouched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+MASK = "[redacted]"
+
+# Keys whose values are always personal data or secrets (compared lower-case, `-` as `_`).
+_SENSITIVE_KEYS = frozenset(
+    {
+        "password", "passwd", "pwd", "new_password", "old_password", "current_password",
+        "secret", "client_secret", "jwt_secret", "token", "access_token", "refresh_token",
+        "id_token", "api_key", "apikey", "totp", "otp", "code_verifier",
+        "authorization", "proxy_authorization", "cookie", "cookies", "set_cookie",
+        "x_api_key", "session", "sessionid", "csrftoken",
+        "name", "full_name", "first_name", "last_name", "middle_name", "username",
+        "contact_name", "contact_person", "display_name",
+        "email", "e_mail", "contact_email", "phone", "phone_number", "contact_phone", "mobile",
+        "address", "ip_address", "dsn",
+    }
+)  # fmt: skip
+# Keys that look sensitive by their ending (`user_email`, `customer_phone`, `db_password`).
+_SENSITIVE_SUFFIXES = ("_password", "_secret", "_token", "_email", "_phone", "_name")
+# Keys the log schema itself defines: never redacted by key (their values are still scanned).
+_SAFE_KEYS = frozenset(
+    {
+        "event", "action", "level", "ts", "service", "logger", "logger_name", "route",
+        "method", "status", "entity", "job", "request_id", "user_id", "entity_id",
+        "duration_ms", "exception", "exc_info", "stack_info", "filename", "func_name",
+        "module", "pathname", "status_code", "origin", "table_name", "metric_name",
+    }
+)  # fmt: skip
+
+_KEY_VALUE_NAMES = (
+    r"password|passwd|pwd|secret|token|access_token|refresh_token|api[_-]?key|"
+    r"authorization|cookie|session(?:id)?|full_name|first_name|last_name|name|username|"
+    r"email|phone|otp|totp|jwt_secret|client_secret"
+)
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # Authorization header values and bare bearer/basic credentials.
+    (re.compile(r"(?i)\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + MASK),
+    # JSON web tokens anywhere.
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), MASK),
+    # Header lines: "Authorization: ...", "Cookie: ...", "Set-Cookie: ...".
+    (
+        re.compile(r"(?im)\b((?:proxy-)?authorization|set-cookie|cookie)(\s*[:=]\s*)[^\r\n]+"),
+        r"\1\2" + MASK,
+    ),
+    # key=value / key: value / "key": "value" pairs (query strings, reprs, JSON, messages).
+    (
+        re.compile(
+            r"""(?ix)
+            (["'(]?\b(?:[a-z0-9]+[_-])*(?:"""
+            + _KEY_VALUE_NAMES
+            + r""")\b["')]?)  # the key
+            (\s*(?:=|:|=>)\s*)                                              # the separator
+            (?!\[redacted\])                                                # not twice
+            (?:"[^"]*"|'[^']*'|\([^)]*\)                                      # quoted value
+            |[^\s&,;)}\]]+(?-i:\s+[A-Z\u0410-\u042f\u0401][\w'-]+)*)  # or bare words
+            """
+        ),
+        r"\1\2" + MASK,
+    ),
+    # PostgreSQL constraint details: "Key (email)=(ivan@example.com) already exists".
+    (re.compile(r"(?i)\bKey \(([^)]*)\)=\([^)]*\)"), r"Key (\1)=(" + MASK + ")"),
+    # Credentials inside URLs: scheme://user:password@host.
+    (re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@"), r"\1" + MASK + "@"),
+    # Password hashes.
+    (re.compile(r"\$(?:argon2\w*|2[aby]|pbkdf2[\w-]*|scrypt)\$[^\s'\"]+"), MASK),
+    # E-mail addresses.
+    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), MASK),
+    # Phone numbers: an optional +, then 10-15 digits with common separators.
+    (
+        re.compile(r"(?<![\w.:/-])\+?\d(?:[\s().-]*\d){9,14}(?![\w.:/-])"),
+        MASK,
+    ),
+)
+_ALLOWED_NUMBER = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def _is_sensitive_key(key: object) -> bool:
+    if not isinstance(key, str):
+        return False
+    normal = key.lower().replace("-", "_")
+    if normal in _SAFE_KEYS:
+        return False
+    return normal in _SENSITIVE_KEYS or normal.endswith(_SENSITIVE_SUFFIXES)
+
+
+def redact_text(text: str) -> str:
+    """`text` with every recognisable secret or piece of personal data masked."""
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def redact(value: Any, *, depth: int = 0) -> Any:
+    """A copy of `value` (str, mapping, sequence, anything else) with PII and secrets masked.
+
+    Mappings lose the values of sensitive keys; strings are scanned; other objects are kept
+    as they are except exceptions, whose text is scanned (as `Type: message`).
+    """
+    if depth > 12:
+        return MASK
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    if isinstance(value, Mapping):
+        return {
+            key: (MASK if _is_sensitive_key(key) else redact(item, depth=depth + 1))
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [redact(item, depth=depth + 1) for item in value]
+        return items if isinstance(value, list | set | frozenset) else tuple(items)
+    if isinstance(value, BaseException):
+        return redact_text(f"{type(value).__name__}: {value}")
+    return value
+
+
+def redact_event(
+    logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
+) -> dict[str, Any]:
+    """structlog processor: redact every field of the event (runs after exceptions render)."""
+    return {
+        key: (MASK if _is_sensitive_key(key) else redact(value))
+        for key, value in event_dict.items()
+    }
