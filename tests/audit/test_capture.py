@@ -183,3 +183,15 @@ def test_changes_through_the_api_carry_the_actor(client, session, auth):
 def test_the_request_row_count_is_untouched_by_capture(session):
     request = make_request(session)
     assert session.get(ServiceRequest, request.id) is request
+
+
+def test_out_of_scope_access_is_recorded_but_a_missing_record_is_not(client, session, auth):
+    manager = make_user(session, Role.project_manager)
+    foreign = make_request(session)
+    hidden = client.get(f"/api/v1/requests/{foreign.id}", headers=auth(manager))
+    missing = client.get("/api/v1/requests/987654321", headers=auth(manager))
+    assert hidden.status_code == missing.status_code == 404
+    probes = events(session, action="access.out_of_scope", actor_id=manager.id)
+    assert [(e.entity_type, e.entity_id) for e in probes] == [
+        ("service_request", str(foreign.id))
+    ]

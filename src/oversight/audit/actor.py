@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from oversight.auth.scope import bound_principal
+from oversight.auth.principal import bound_principal
 from oversight.kit.context import current_context
 
 

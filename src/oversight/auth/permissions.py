@@ -19,6 +19,10 @@ class Resource(enum.StrEnum):
     work_logs = "work_logs"
     invoices = "invoices"
     users = "users"
+    # KPI analytics (read only): service desk, money, and people's workload
+    analytics_desk = "analytics_desk"
+    analytics_finance = "analytics_finance"
+    analytics_people = "analytics_people"
     audit = "audit"
 
 
@@ -61,6 +65,9 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.invoices: _ALL_INVOICE_ACTIONS,
         Resource.users: _WRITE,
         Resource.audit: frozenset({R, Action.export}),
+        Resource.analytics_desk: _READ,
+        Resource.analytics_finance: _READ,
+        Resource.analytics_people: _READ,
     },
     Role.director: {resource: _READ for resource in Resource if resource is not Resource.audit},
     Role.viewer: {
@@ -73,6 +80,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.requests: _READ,
         Resource.work_logs: _READ,
         Resource.invoices: _ALL_INVOICE_ACTIONS,
+        Resource.analytics_finance: _READ,
     },
     Role.project_manager: {
         Resource.customers: _READ,
@@ -81,12 +89,16 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.requests: _ALL_REQUEST_ACTIONS - {Action.approve, Action.reject},
         Resource.work_logs: _READ,
         Resource.invoices: frozenset({R, C, U}),
+        Resource.analytics_desk: _READ,
+        Resource.analytics_finance: _READ,
+        Resource.analytics_people: _READ,
     },
     Role.engineer: {
         Resource.customers: _READ,
         Resource.projects: _READ,
         Resource.requests: frozenset({R, Action.start, Action.complete}),
         Resource.work_logs: _WRITE,
+        Resource.analytics_people: _READ,
     },
     Role.client: {
         Resource.customers: _READ,
@@ -95,6 +107,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
             {R, C, Action.approve, Action.reject, Action.reopen, Action.cancel}
         ),
         Resource.invoices: _READ,
+        Resource.analytics_desk: _READ,
     },
 }
 

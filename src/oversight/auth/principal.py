@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from oversight.vocabulary import Role
 
 
@@ -17,3 +19,16 @@ class Principal:
     @property
     def is_client(self) -> bool:
         return self.role is Role.client
+
+
+PRINCIPAL_KEY = "oversight.principal"
+
+
+def bind_principal(session: Session, principal: Principal) -> None:
+    """Scope every later query of `session` to what `principal` may see."""
+    session.info[PRINCIPAL_KEY] = principal
+
+
+def bound_principal(session: Session) -> Principal | None:
+    principal = session.info.get(PRINCIPAL_KEY)
+    return principal if isinstance(principal, Principal) else None

@@ -7,30 +7,39 @@ record is simply not found. Sessions without a principal (CLI, jobs) are unscope
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, event, false, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
-from oversight.auth.principal import Principal
+from oversight.audit.events import defer_event
+from oversight.audit.policy import POLICIES
+from oversight.auth.principal import (
+    PRINCIPAL_KEY,
+    Principal,
+    bind_principal,
+    bound_principal,
+)
 from oversight.customers.models import Customer
+from oversight.errors import NotFound
 from oversight.invoices.models import Invoice, InvoiceStatus
 from oversight.projects.models import Project, ProjectCost
 from oversight.service_requests.models import CompletionApproval, ServiceRequest, WorkLog
 from oversight.vocabulary import Role
 
-PRINCIPAL_KEY = "oversight.principal"
+__all__ = [
+    "PRINCIPAL_KEY",
+    "UNRESTRICTED_ROLES",
+    "UNSCOPED",
+    "bind_principal",
+    "bound_principal",
+    "get_visible_or_raise",
+    "install_row_scope",
+]
+
+UNSCOPED = "oversight_unscoped"  # execution option: this one query ignores the row scope
+T = TypeVar("T")
 UNRESTRICTED_ROLES = frozenset({Role.admin, Role.director, Role.accountant, Role.viewer})
-
-
-def bind_principal(session: Session, principal: Principal) -> None:
-    """Scope every later query of `session` to what `principal` may see."""
-    session.info[PRINCIPAL_KEY] = principal
-
-
-def bound_principal(session: Session) -> Principal | None:
-    principal = session.info.get(PRINCIPAL_KEY)
-    return principal if isinstance(principal, Principal) else None
 
 
 def _criteria(principal: Principal) -> dict[type[Any], ColumnElement[bool]]:
@@ -90,9 +99,37 @@ def _criteria(principal: Principal) -> dict[type[Any], ColumnElement[bool]]:
     }
 
 
+def get_visible_or_raise(session: Session, model: type[T], ident: int, label: str) -> T:
+    """The record if it exists and is in the caller's scope; NotFound otherwise — the same
+    answer for a missing record and a hidden one. The hidden case is recorded in the audit
+    trail (`access.out_of_scope`), since probing other customers' ids is worth knowing about."""
+    found = session.get(model, ident)
+    if found is not None:
+        return found
+    if bound_principal(session) is not None:
+        exists = session.execute(
+            select(model.id).where(model.id == ident),  # type: ignore[attr-defined]
+            execution_options={UNSCOPED: True},
+        ).first()
+        if exists is not None:
+            policy = POLICIES.get(model)
+            defer_event(
+                session,
+                "access.out_of_scope",
+                entity_type=policy.entity_type if policy else model.__tablename__,  # type: ignore[attr-defined]
+                entity_id=ident,
+            )
+    raise NotFound(f"{label} {ident} not found")
+
+
 def _apply_row_scope(state: ORMExecuteState) -> None:
     principal = bound_principal(state.session)
-    if principal is None or not state.is_select or state.is_column_load:
+    if (
+        principal is None
+        or not state.is_select
+        or state.is_column_load
+        or state.execution_options.get(UNSCOPED)
+    ):
         return
     criteria = _criteria(principal)
     if criteria:

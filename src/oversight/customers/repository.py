@@ -7,18 +7,15 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from oversight.auth.scope import get_visible_or_raise
 from oversight.customers.models import Customer
-from oversight.errors import NotFound
 from oversight.kit.pagination import PageParams, fetch_page, order_by_clauses
 
 SORTABLE = {"name": Customer.name, "created_at": Customer.created_at, "id": Customer.id}
 
 
 def get_customer_or_raise(session: Session, customer_id: int) -> Customer:
-    customer = session.get(Customer, customer_id)
-    if customer is None:
-        raise NotFound(f"customer {customer_id} not found")
-    return customer
+    return get_visible_or_raise(session, Customer, customer_id, "customer")
 
 
 def find_by_name(session: Session, name: str) -> Customer | None:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
-from oversight.errors import NotFound
+from oversight.auth.scope import get_visible_or_raise
 from oversight.invoices.models import Invoice, InvoiceStatus
 from oversight.kit.pagination import PageParams, fetch_page, order_by_clauses
 
@@ -55,10 +55,7 @@ def is_overdue(invoice: Invoice, today: date) -> bool:
 
 def get_invoice_or_raise(session: Session, invoice_id: int) -> Invoice:
     """The invoice if it exists and is in the caller's scope; NotFound (the same) otherwise."""
-    invoice = session.get(Invoice, invoice_id)
-    if invoice is None:
-        raise NotFound(f"invoice {invoice_id} not found")
-    return invoice
+    return get_visible_or_raise(session, Invoice, invoice_id, "invoice")
 
 
 def is_visible(session: Session, invoice_id: int) -> bool:

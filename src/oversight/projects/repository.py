@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from oversight.errors import NotFound
+from oversight.auth.scope import get_visible_or_raise
 from oversight.kit.pagination import PageParams, fetch_page, order_by_clauses
 from oversight.projects.models import CostCategory, Project, ProjectCost, ProjectStatus
 
@@ -34,10 +34,7 @@ COST_SORTABLE = {
 
 def get_project_or_raise(session: Session, project_id: int) -> Project:
     """The project if it exists and is in the caller's scope; NotFound (the same) otherwise."""
-    project = session.get(Project, project_id)
-    if project is None:
-        raise NotFound(f"project {project_id} not found")
-    return project
+    return get_visible_or_raise(session, Project, project_id, "project")
 
 
 def is_visible(session: Session, project_id: int) -> bool:
@@ -73,10 +70,7 @@ def list_projects(
 
 
 def get_cost_or_raise(session: Session, cost_id: int) -> ProjectCost:
-    cost = session.get(ProjectCost, cost_id)
-    if cost is None:
-        raise NotFound(f"project cost {cost_id} not found")
-    return cost
+    return get_visible_or_raise(session, ProjectCost, cost_id, "project cost")
 
 
 def list_costs(

@@ -9,8 +9,8 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from oversight.auth.scope import get_visible_or_raise
 from oversight.db.types import UTCDateTime
-from oversight.errors import NotFound
 from oversight.kit.pagination import PageParams, fetch_page, order_by_clauses
 from oversight.service_requests.models import (
     CompletionApproval,
@@ -57,10 +57,7 @@ def overdue_clause(now: datetime) -> ColumnElement[bool]:
 
 
 def get_request_or_raise(session: Session, request_id: int) -> ServiceRequest:
-    request = session.get(ServiceRequest, request_id)
-    if request is None:
-        raise NotFound(f"service request {request_id} not found")
-    return request
+    return get_visible_or_raise(session, ServiceRequest, request_id, "service request")
 
 
 def _filtered(filters: RequestFilters, now: datetime) -> Select[ServiceRequest]:
@@ -107,10 +104,7 @@ def list_approvals(session: Session, request_id: int) -> Sequence[CompletionAppr
 
 
 def get_work_log_or_raise(session: Session, work_log_id: int) -> WorkLog:
-    log = session.get(WorkLog, work_log_id)
-    if log is None:
-        raise NotFound(f"work log {work_log_id} not found")
-    return log
+    return get_visible_or_raise(session, WorkLog, work_log_id, "work log")
 
 
 def list_work_logs(
