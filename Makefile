@@ -27,7 +27,7 @@ run: $(STAMP_RUN)
 
 ## test: install what the tests need, then lint, type-check, check layers, run the suite
 test: $(STAMP_DEV)
-	scripts/ensure-system-deps.sh
+	scripts/ensure-system-deps.sh prometheus prometheus-alertmanager:amtool prometheus-blackbox-exporter:prometheus-blackbox-exporter
 	$(MAKE) --no-print-directory lint typecheck imports unit
 
 lint: $(STAMP_DEV)
@@ -42,6 +42,13 @@ imports: $(STAMP_DEV)
 
 unit: $(STAMP_DEV)
 	$(BIN)/pytest -n 2 --dist loadfile -q
+
+## bench: throughput ratios with wrk (not part of `make test`)
+bench: $(STAMP_DEV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	command -v wrk >/dev/null || scripts/ensure-system-deps.sh wrk
+	$(BIN)/python benchmarks/bench_http.py
+	$(BIN)/python benchmarks/audit_bench.py
 
 clean:
 	rm -rf $(VENV) var

@@ -1,0 +1,180 @@
+"""Audit trail figures on a real PostgreSQL started here (not part of `make test`).
+
+1. Throughput of a request update with audit capture on vs off, rounds interleaved.
+   Goal: capture keeps at least 0.75 of the unaudited throughput.
+2. `audit verify` rate over a real hash chain. Goal: at least 100,000 events/s.
+3. A filtered audit query (entity, actor, IP) on 10,000,000 events.
+
+Usage: .venv/bin/python benchmarks/audit_bench.py [--events 10000000] [--chain 200000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import Session
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+
+import servers
+from oversight.audit import capture, chain
+from oversight.audit.repository import AuditFilters, list_events
+from oversight.audit.verification import verify_chain
+from oversight.config import Settings
+from oversight.db.migrate import upgrade
+from oversight.db.session import create_db_engine
+from oversight.demo.generator import DemoSpec, generate
+from oversight.service_requests.models import ServiceRequest
+
+HOOKS = (
+    ("before_flush", capture._before_flush),
+    ("after_flush", capture._after_flush),
+)
+
+
+def set_capture(on: bool) -> None:
+    for name, hook in HOOKS:
+        present = event.contains(Session, name, hook)
+        if on and not present:
+            event.listen(Session, name, hook)
+        elif not on and present:
+            event.remove(Session, name, hook)
+
+
+def updates_per_second(engine, ids: list[int], count: int) -> float:
+    started = time.perf_counter()
+    for n in range(count):
+        with Session(engine) as session, session.begin():
+            request = session.get(ServiceRequest, ids[n % len(ids)])
+            assert request is not None
+            request.title = f"Benchmark title {n}"
+    return count / (time.perf_counter() - started)
+
+
+def bench_capture(engine, rounds: int, count: int) -> tuple[float, float]:
+    with engine.connect() as connection:
+        ids = list(connection.execute(select(ServiceRequest.id).limit(500)).scalars())
+    on, off = [], []
+    for _ in range(rounds):
+        set_capture(False)
+        off.append(updates_per_second(engine, ids, count))
+        set_capture(True)
+        on.append(updates_per_second(engine, ids, count))
+    return statistics.median(on), statistics.median(off)
+
+
+def bench_verify(engine, size: int) -> tuple[int, float]:
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    with engine.begin() as connection:
+        for offset in range(0, size, 20_000):
+            chain.append(connection, (
+                {"occurred_at": start + timedelta(seconds=n), "actor_type": "user",
+                 "actor_id": n % 50, "actor_name": f"user{n % 50}", "actor_role": "engineer",
+                 "client_ip": "10.1.2.3", "user_agent": "bench", "request_id": f"req-{n}",
+                 "action": "service_request.update", "entity_type": "service_request",
+                 "entity_id": str(n % 10_000), "changes": '{"title":["a","b"]}', "reason": None}
+                for n in range(offset, min(size, offset + 20_000))
+            ))  # fmt: skip
+    with engine.connect() as connection:
+        started = time.perf_counter()
+        result = verify_chain(connection)
+        elapsed = time.perf_counter() - started
+    assert result.ok, result.broken
+    return result.events_checked, result.events_checked / elapsed
+
+
+def fill_ten_million(engine, total: int) -> float:
+    """Server-side generation: realistic spread of actors, entities, IPs and actions."""
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        first = connection.execute(text("SELECT coalesce(max(id), 0) FROM audit_events")).scalar()
+        connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+        connection.execute(
+            text("""
+            INSERT INTO audit_events (id, occurred_at, actor_type, actor_id, actor_name,
+                actor_role, client_ip, user_agent, request_id, action, entity_type, entity_id,
+                changes, reason, prev_hash, hash)
+            SELECT :first + g, timestamptz '2019-01-01' + g * interval '20 seconds', 'user',
+                g % 2000, 'user' || (g % 2000), 'engineer',
+                '10.' || (g % 250) || '.' || (g % 199) || '.' || (g % 7),
+                'bench', 'req-' || g,
+                (ARRAY['service_request.update','invoice.paid','auth.login_succeeded',
+                       'customer.update'])[1 + g % 4],
+                'service_request', (g % 1000000)::text, '{}', NULL,
+                md5(g::text) || md5((g + 1)::text), md5((g + 2)::text) || md5(g::text)
+            FROM generate_series(1, :total) AS g
+        """),
+            {"first": first, "total": total},
+        )
+        connection.execute(text("ALTER TABLE audit_events ENABLE TRIGGER USER"))
+        connection.execute(text("ANALYZE audit_events"))
+    return time.perf_counter() - started
+
+
+def bench_queries(engine) -> list[tuple[str, float]]:
+    cases = [
+        (
+            "entity history (entity_type+id)",
+            AuditFilters(entity_type="service_request", entity_id="424242"),
+        ),
+        ("actor, newest 50", AuditFilters(actor_id=1234)),
+        ("client IP, newest 50", AuditFilters(client_ip="10.42.42.0")),
+        (
+            "action + time range",
+            AuditFilters(
+                action="invoice.paid",
+                occurred_from=datetime(2022, 1, 1, tzinfo=UTC),
+                occurred_to=datetime(2022, 2, 1, tzinfo=UTC),
+            ),
+        ),
+    ]
+    figures = []
+    with Session(engine) as session:
+        for name, filters in cases:
+            list_events(session, filters, before_id=None, limit=50)  # warm
+            timings = []
+            for _ in range(5):
+                started = time.perf_counter()
+                list_events(session, filters, before_id=None, limit=50)
+                timings.append(time.perf_counter() - started)
+            figures.append((name, statistics.median(timings) * 1000))
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--chain", type=int, default=200_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--updates", type=int, default=300)
+    args = parser.parse_args()
+    with servers.postgres_server() as pg:
+        pg.create_database("bench")
+        settings = Settings(_env_file=None, env="test", database={"url": pg.url("bench")})  # type: ignore[call-arg]
+        engine = create_db_engine(settings.database)
+        upgrade(engine)
+        generate(engine, settings, DemoSpec(requests=2000))
+        on, off = bench_capture(engine, args.rounds, args.updates)
+        checked, rate = bench_verify(engine, args.chain)
+        fill = fill_ten_million(engine, args.events)
+        queries = bench_queries(engine)
+        engine.dispose()
+    print(f"\n{'measure':<44}{'figure':>16}{'goal':>14}")
+    print("-" * 74)
+    print(f"{'update, audit off (median of rounds)':<44}{off:>12.0f}/s")
+    print(f"{'update, audit on  (median of rounds)':<44}{on:>12.0f}/s")
+    print(f"{'  ratio on/off':<44}{on / off:>16.2f}{'>= 0.75':>14}")
+    print(f"{f'verify ({checked:,} chained events)':<44}{rate:>10.0f} ev/s{'>= 100000':>14}")
+    print(f"{f'load {args.events:,} events (server-side)':<44}{fill:>14.1f} s")
+    for name, ms in queries:
+        print(f"{'query: ' + name:<44}{ms:>13.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
