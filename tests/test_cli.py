@@ -125,3 +125,34 @@ def test_bad_setting_stops_the_command_with_one_line(cli_env, monkeypatch):
     assert result.exit_code == 2
     assert result.output.strip().count("\n") == 0
     assert "OVERSIGHT_COMPANY__TIMEZONE" in result.output
+
+
+def test_cli_changes_are_audited_with_the_command_as_origin(cli_env):
+    from sqlalchemy import create_engine, select
+
+    from oversight.audit.models import AuditEvent
+
+    invoke(
+        "users",
+        "create",
+        "a.auditor",
+        "--role",
+        "viewer",
+        "--name",
+        "A. Auditor",
+        "--password-env",
+        "NEW_PASSWORD",
+    )
+    invoke("users", "set-role", "a.auditor", "director")
+    engine = create_engine(get_settings().database.url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(AuditEvent.action, AuditEvent.actor_type, AuditEvent.actor_name)
+            .where(AuditEvent.entity_type == "user")
+            .order_by(AuditEvent.id)
+        ).all()
+    engine.dispose()
+    assert [tuple(row) for row in rows] == [
+        ("user.create", "cli", "users"),
+        ("user.role_changed", "cli", "users"),
+    ]

@@ -25,6 +25,7 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy import Engine
 
+from oversight.audit.capture import install_audit_capture
 from oversight.audit.commands import audit_app
 from oversight.config import Settings, SettingsError, describe_validation_error, get_settings
 from oversight.config import masked_settings as masked
@@ -41,6 +42,7 @@ from oversight.demo.generator import (
 )
 from oversight.errors import AppError
 from oversight.jobs.commands import jobs_app, run_scheduler
+from oversight.kit.context import RequestContext, bound_context
 from oversight.kit.pagination import PageParams
 from oversight.observability.logging import configure_logging
 from oversight.observability.sentry import capture_exception, init_sentry
@@ -62,6 +64,15 @@ app.add_typer(audit_app, name="audit")
 
 console = Console()
 err = Console(stderr=True)
+
+
+@app.callback()
+def _every_command(ctx: typer.Context) -> None:
+    """Whatever a command changes is audited, with the command as its origin."""
+    install_audit_capture()
+    ctx.with_resource(
+        bound_context(RequestContext(origin=f"cli:{ctx.invoked_subcommand or 'oversight'}"))
+    )
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
