@@ -1,0 +1,141 @@
+"""HTTP throughput with wrk against uvicorn, variants interleaved round by round.
+
+1. An authenticated GET of the full app with logging and metrics on, against the same app with
+   them off (goal ≥ 0.85).
+2. The metrics middleware alone on a bare app, against prometheus-fastapi-instrumentator on the
+   same app (goal: ahead), both relative to the bare app.
+3. `/metrics` render time with 10,000 series against `generate_latest` (goal ≤ 1.1×).
+
+Run: make bench  (needs wrk: apt-get install wrk; pip install -e '.[bench]')
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).parent
+BIN = Path(sys.executable).parent
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(variant: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    process = subprocess.Popen(
+        [str(BIN / "uvicorn"), "--factory", "apps:make", "--port", str(port), "--log-level",
+         "warning", "--no-access-log"],
+        cwd=HERE, env=env | {"BENCH_VARIANT": variant}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    for _ in range(200):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/docs", timeout=1)
+            return process, port
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{variant} did not start")
+
+
+def wrk(url: str, headers: dict[str, str]) -> float:
+    args = ["wrk", "-t2", "-c32", f"-d{SECONDS}s"]
+    for key, value in headers.items():
+        args += ["-H", f"{key}: {value}"]
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    assert match, out
+    return float(match.group(1))
+
+
+def main() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="oversight-bench-"))
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("OVERSIGHT_")}
+    base_env |= {
+        "OVERSIGHT_DATABASE__URL": f"sqlite:///{tmp / 'bench.db'}",
+        "OVERSIGHT_OBSERVABILITY__LOG_FORMAT": "json",
+        "PYTHONPATH": str(HERE),
+    }
+    subprocess.run([str(BIN / "oversight"), "migrate"], env=base_env, check=True,
+                   capture_output=True)  # fmt: skip
+    subprocess.run(
+        [str(BIN / "oversight"), "users", "create", "bench", "--role", "admin", "--name",
+         "Bench", "--password-env", "BENCH_PASSWORD"],
+        env=base_env | {"BENCH_PASSWORD": "bench-password-2026"}, check=True, capture_output=True,
+    )  # fmt: skip
+    off = {"OVERSIGHT_OBSERVABILITY__ACCESS_LOG": "false",
+           "OVERSIGHT_OBSERVABILITY__METRICS_ENABLED": "false"}  # fmt: skip
+    variants = {
+        "full": base_env,
+        "full-off": base_env | off,
+        "bare": base_env,
+        "metrics": base_env,
+        "instrumentator": base_env,
+    }
+    servers = {name: start(name, env) for name, env in variants.items()}
+    try:
+        port = servers["full"][1]
+        token = httpx.post(
+            f"http://127.0.0.1:{port}/api/v1/auth/login",
+            json={"username": "bench", "password": "bench-password-2026"},
+        ).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        results: dict[str, list[float]] = {name: [] for name in variants}
+        for _ in range(ROUNDS):
+            for name, (_, port) in servers.items():
+                if name.startswith("full"):
+                    results[name].append(wrk(f"http://127.0.0.1:{port}/api/v1/users/me", auth))
+                else:
+                    results[name].append(wrk(f"http://127.0.0.1:{port}/items/5", {}))
+    finally:
+        for process, _ in servers.values():
+            process.terminate()
+            process.wait()
+    med = {name: statistics.median(values) for name, values in results.items()}
+    for name, value in med.items():
+        print(f"{name:>15}: {value:8.0f} req/s (median of {ROUNDS} x {SECONDS}s)")
+    print(f"full observability / off          : {med['full'] / med['full-off']:.3f}  (goal >= 0.85)")
+    print(f"metrics middleware / bare         : {med['metrics'] / med['bare']:.3f}")
+    print(f"instrumentator / bare             : {med['instrumentator'] / med['bare']:.3f}")
+    print(f"metrics middleware / instrumentator: {med['metrics'] / med['instrumentator']:.3f}  (goal > 1)")
+    render_ratio()
+
+
+def render_ratio() -> None:
+    from prometheus_client import CollectorRegistry, Counter, generate_latest
+
+    from oversight.observability import metrics
+
+    counter = Counter("bench_series", "10,000 series", ("a", "b"), registry=metrics.REGISTRY)
+    for i in range(10_000):
+        counter.labels(str(i % 100), str(i)).inc()
+    ours, theirs = [], []
+    for _ in range(7):
+        start = time.perf_counter()
+        metrics.render()
+        ours.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        generate_latest(metrics.REGISTRY)
+        theirs.append(time.perf_counter() - start)
+    ratio = statistics.median(ours) / statistics.median(theirs)
+    print(f"/metrics render / generate_latest : {ratio:.3f}  (goal <= 1.1; 10,000 series)")
+    assert isinstance(CollectorRegistry(), CollectorRegistry)
+
+
+if __name__ == "__main__":
+    main()
