@@ -1,4 +1,4 @@
-# ruff: noqa: S603, S607 - runs our own tools (uvicorn, wrk, oversight) by design
+# ruff: noqa: S603 - runs our own tools (uvicorn, wrk, oversight) by design
 """HTTP throughput with wrk against uvicorn, variants interleaved round by round.
 
 1. An authenticated GET of the full app with logging and metrics on, against the same app with
