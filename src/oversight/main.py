@@ -9,8 +9,11 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from oversight import __version__
+from oversight.analytics.cache import make_cache
+from oversight.analytics.version import install_version_tracking
 from oversight.api import api_router
 from oversight.audit.capture import install_audit_capture
+from oversight.audit.metrics import AuditChainCollector
 from oversight.auth.scope import install_row_scope
 from oversight.config import Settings, get_settings
 from oversight.db.session import create_db_engine, session_factory
@@ -43,9 +46,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = db_engine
     app.state.session_factory = session_factory(db_engine)
+    app.state.analytics_cache = make_cache(settings.analytics)
     install_row_scope()
+    install_version_tracking()
     install_audit_capture()
     install_error_handlers(app)
     install_observability(app, settings)
+    app.state.metric_collectors.append(AuditChainCollector(db_engine))
     app.include_router(api_router)
     return app
