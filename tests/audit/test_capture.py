@@ -192,6 +192,4 @@ def test_out_of_scope_access_is_recorded_but_a_missing_record_is_not(client, ses
     missing = client.get("/api/v1/requests/987654321", headers=auth(manager))
     assert hidden.status_code == missing.status_code == 404
     probes = events(session, action="access.out_of_scope", actor_id=manager.id)
-    assert [(e.entity_type, e.entity_id) for e in probes] == [
-        ("service_request", str(foreign.id))
-    ]
+    assert [(e.entity_type, e.entity_id) for e in probes] == [("service_request", str(foreign.id))]
