@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 sys.path.insert(0, str(Path(__file__).parent / "support"))
 
 import servers
+from oversight.analytics.version import install_version_tracking
 from oversight.audit.capture import install_audit_capture
 from oversight.auth import service as auth_service
 from oversight.auth.dependencies import get_session, get_streaming_session
@@ -78,6 +79,7 @@ def engine(settings: Settings) -> Iterator[Engine]:
     upgrade(db_engine)
     install_row_scope()
     install_audit_capture()
+    install_version_tracking()
     yield db_engine
     db_engine.dispose()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from oversight.analytics.routes import router as analytics_router
 from oversight.audit.routes import history_router as audit_history_router
 from oversight.audit.routes import router as audit_router
 from oversight.auth.routes import router as auth_router
@@ -28,3 +29,4 @@ api_router.include_router(work_logs_router)
 api_router.include_router(invoices_router)
 api_router.include_router(audit_router)
 api_router.include_router(audit_history_router)
+api_router.include_router(analytics_router)

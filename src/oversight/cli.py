@@ -25,6 +25,7 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy import Engine
 
+from oversight.analytics.commands import analytics_app
 from oversight.audit.capture import install_audit_capture
 from oversight.audit.commands import audit_app
 from oversight.config import Settings, SettingsError, describe_validation_error, get_settings
@@ -61,6 +62,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(config_app, name="config")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(audit_app, name="audit")
+app.add_typer(analytics_app, name="analytics")
 
 console = Console()
 err = Console(stderr=True)

@@ -52,6 +52,9 @@ users           create      Y . . . . . .
 users           update      Y . . . . . .
 audit           read        Y . . . . . .
 audit           export      Y . . . . . .
+analytics_desk      read    Y Y . Y . Y Y
+analytics_finance   read    Y Y Y Y . . Y
+analytics_people    read    Y Y . Y Y . Y
 """
 
 

@@ -4,7 +4,7 @@ import enum
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oversight.db.base import Base, Timestamped
@@ -28,6 +28,9 @@ class Invoice(Timestamped, Base):
             "due_on IS NULL OR issued_on IS NULL OR due_on >= issued_on", name="due_after_issue"
         ),
         CheckConstraint("paid_on IS NULL OR paid_on >= issued_on", name="paid_after_issue"),
+        Index("ix_invoices_issued_on", "issued_on"),
+        Index("ix_invoices_paid_on", "paid_on"),
+        Index("ix_invoices_status_due_on", "status", "due_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,7 +4,7 @@ import enum
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oversight.db.base import Base, Timestamped
@@ -56,7 +56,10 @@ class ProjectCost(Timestamped, Base):
     """Money spent on a project other than engineers' logged hours."""
 
     __tablename__ = "project_costs"
-    __table_args__ = (CheckConstraint("amount >= 0", name="amount_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+        Index("ix_project_costs_incurred_on", "incurred_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(

@@ -39,6 +39,7 @@ class ServiceRequest(Timestamped, Base):
     __table_args__ = (
         CheckConstraint("revision_count >= 0", name="revisions_not_negative"),
         Index("ix_service_requests_status_priority", "status", "priority"),
+        Index("ix_service_requests_first_response_at", "first_response_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,6 +73,7 @@ class CompletionApproval(Base):
     """The client's verdict on completed work: approved closes, rejected sends it back."""
 
     __tablename__ = "completion_approvals"
+    __table_args__ = (Index("ix_completion_approvals_decided_at", "decided_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(
@@ -90,6 +92,7 @@ class WorkLog(Timestamped, Base):
     __table_args__ = (
         CheckConstraint("hours > 0 AND hours <= 24", name="hours_in_day"),
         Index("ix_work_logs_engineer_id_work_date", "engineer_id", "work_date"),
+        Index("ix_work_logs_work_date", "work_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

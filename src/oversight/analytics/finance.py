@@ -1,0 +1,247 @@
+"""Money KPIs: revenue (accrual and cash), overdue invoices, project profitability.
+
+Amounts are summed in the database as integer cents (`ROUND(amount * 100)`: SQLite keeps
+NUMERIC as binary floating point, so summing the raw column there could drift by a cent) and
+turned back into `Decimal` here; a cost of logged hours is `hours x cost_rate` per work log,
+summed exactly in ten-thousandths and rounded once, half-up, to two places.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, ColumnElement, case, cast, extract, func, select
+from sqlalchemy.orm import Session
+
+from oversight.analytics import schemas as s
+from oversight.analytics.params import KpiParams, ratio_percent, two_places
+from oversight.customers.models import Customer
+from oversight.invoices.models import Invoice, InvoiceStatus
+from oversight.invoices.repository import overdue_clause
+from oversight.projects.models import Project, ProjectCost
+from oversight.service_requests.models import ServiceRequest as SR  # noqa: N817
+from oversight.service_requests.models import WorkLog
+from oversight.users.models import User
+
+BILLED = (InvoiceStatus.issued, InvoiceStatus.paid)
+CENTS = Decimal(100)
+
+
+def cents(column: Any) -> ColumnElement[int]:
+    """A NUMERIC(…, 2) column as an exact integer number of hundredths."""
+    return cast(func.round(column * 100), BigInteger)
+
+
+def _sum(expression: ColumnElement[Any]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(expression), 0)
+
+
+def _from_cents(value: Any) -> Decimal:
+    return two_places(Decimal(int(value)) / CENTS)
+
+
+def invoice_filters(params: KpiParams) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    if params.project_id is not None:
+        clauses.append(Invoice.project_id == params.project_id)
+    if params.customer_id is not None:
+        clauses.append(Invoice.customer_id == params.customer_id)
+    return clauses
+
+
+def revenue(session: Session, params: KpiParams, currency: str) -> s.Revenue:
+    """Accrual: invoices issued in the period and still issued or paid (a cancelled invoice
+    earns nothing). Cash: invoices paid in the period."""
+    period = params.period
+    issued = (
+        Invoice.status.in_(BILLED)
+        & (Invoice.issued_on >= period.start)
+        & (Invoice.issued_on <= period.end)
+    )
+    paid = (
+        (Invoice.status == InvoiceStatus.paid)
+        & (Invoice.paid_on >= period.start)
+        & (Invoice.paid_on <= period.end)
+    )
+    row = session.execute(
+        select(
+            _sum(case((issued, 1), else_=0)),
+            _sum(case((issued, cents(Invoice.amount)), else_=0)),
+            _sum(case((paid, 1), else_=0)),
+            _sum(case((paid, cents(Invoice.amount)), else_=0)),
+        )
+        .select_from(Invoice)
+        .where(
+            (issued | paid),
+            *invoice_filters(params),
+        )
+    ).one()
+    return s.Revenue(
+        period=params.period_read,
+        currency=currency,
+        issued_count=int(row[0]),
+        issued=_from_cents(row[1]),
+        paid_count=int(row[2]),
+        paid=_from_cents(row[3]),
+    )
+
+
+def overdue_invoices(session: Session, params: KpiParams, currency: str) -> s.OverdueInvoices:
+    """Issued, unpaid invoices whose due date is before today (company-local), per client."""
+    rows = session.execute(
+        select(Customer.id, Customer.name, func.count(Invoice.id), _sum(cents(Invoice.amount)))
+        .select_from(Invoice)
+        .join(Customer, Customer.id == Invoice.customer_id)
+        .where(overdue_clause(params.today), *invoice_filters(params))
+        .group_by(Customer.id, Customer.name)
+    ).all()
+    clients = sorted(
+        (
+            s.OverdueClient(customer_id=cid, name=name, count=int(n), total=_from_cents(total))
+            for cid, name, n, total in rows
+        ),
+        key=lambda client: (-client.total, client.name),
+    )
+    return s.OverdueInvoices(
+        as_of=params.today,
+        currency=currency,
+        count=sum(client.count for client in clients),
+        total=two_places(sum((client.total for client in clients), Decimal(0))),
+        clients=clients,
+    )
+
+
+def revenue_by_month(session: Session, params: KpiParams, currency: str) -> s.RevenueByMonth:
+    """Per calendar month of the period: amounts issued (accrual) and paid (cash)."""
+    period = params.period
+    months: dict[str, list[Decimal]] = {}
+    for day in period.dates():
+        months.setdefault(f"{day.year:04d}-{day.month:02d}", [Decimal(0), Decimal(0)])
+    sources: tuple[tuple[Any, ColumnElement[bool], int], ...] = (
+        (Invoice.issued_on, Invoice.status.in_(BILLED), 0),
+        (Invoice.paid_on, Invoice.status == InvoiceStatus.paid, 1),
+    )
+    for column, status, slot in sources:
+        year, month = extract("year", column), extract("month", column)
+        rows = session.execute(
+            select(year, month, _sum(cents(Invoice.amount)))
+            .select_from(Invoice)
+            .where(status, column >= period.start, column <= period.end)
+            .where(*invoice_filters(params))
+            .group_by(year, month)
+        ).all()
+        for y, m, total in rows:
+            months[f"{int(y):04d}-{int(m):02d}"][slot] = _from_cents(total)
+    return s.RevenueByMonth(
+        period=params.period_read,
+        currency=currency,
+        months=[
+            s.MonthRevenue(month=month, issued=issued, paid=paid)
+            for month, (issued, paid) in months.items()
+        ],
+    )
+
+
+def profitability(session: Session, params: KpiParams) -> s.Profitability:
+    """Per project with any invoice, cost or logged hour in the period: invoiced (issued or
+    paid, by issue date) - (project costs by date incurred + logged hours x the engineer's
+    cost rate by work date; an engineer without a cost rate costs nothing)."""
+    period = params.period
+    project_filters: list[ColumnElement[bool]] = []
+    if params.project_id is not None:
+        project_filters.append(Project.id == params.project_id)
+    if params.customer_id is not None:
+        project_filters.append(Project.customer_id == params.customer_id)
+
+    invoiced = _pairs(
+        session.execute(
+            select(Invoice.project_id, _sum(cents(Invoice.amount)))
+            .where(
+                Invoice.project_id.is_not(None),
+                Invoice.status.in_(BILLED),
+                Invoice.issued_on >= period.start,
+                Invoice.issued_on <= period.end,
+                *invoice_filters(params),
+            )
+            .group_by(Invoice.project_id)
+        ).all()
+    )
+    cost_filters = [
+        ProjectCost.incurred_on >= period.start,
+        ProjectCost.incurred_on <= period.end,
+    ]
+    if params.project_id is not None:
+        cost_filters.append(ProjectCost.project_id == params.project_id)
+    if params.customer_id is not None:
+        cost_filters.append(
+            ProjectCost.project_id.in_(
+                select(Project.id).where(Project.customer_id == params.customer_id)
+            )
+        )
+    costs = _pairs(
+        session.execute(
+            select(ProjectCost.project_id, _sum(cents(ProjectCost.amount)))
+            .where(*cost_filters)
+            .group_by(ProjectCost.project_id)
+        ).all()
+    )
+    labour_filters = [
+        SR.project_id.is_not(None),
+        WorkLog.work_date >= period.start,
+        WorkLog.work_date <= period.end,
+    ]
+    if params.project_id is not None:
+        labour_filters.append(SR.project_id == params.project_id)
+    if params.customer_id is not None:
+        labour_filters.append(SR.customer_id == params.customer_id)
+    labour = _pairs(
+        session.execute(
+            select(
+                SR.project_id,
+                _sum(cents(WorkLog.hours) * func.coalesce(cents(User.cost_rate), 0)),
+            )
+            .select_from(WorkLog)
+            .join(SR, SR.id == WorkLog.request_id)
+            .join(User, User.id == WorkLog.engineer_id)
+            .where(*labour_filters)
+            .group_by(SR.project_id)
+        ).all()
+    )
+    ids = set(invoiced) | set(costs) | set(labour)
+    if not ids:
+        return s.Profitability(period=params.period_read, projects=[])
+    projects = session.execute(
+        select(Project.id, Project.code, Project.name, Customer.name)
+        .join(Customer, Customer.id == Project.customer_id)
+        .where(Project.id.in_(ids), *project_filters)
+    ).all()
+    result = []
+    for pid, code, name, customer in projects:
+        billed = _from_cents(invoiced.get(pid, 0))
+        spent = _from_cents(costs.get(pid, 0))
+        hours_cost = two_places(Decimal(int(labour.get(pid, 0))) / (CENTS * CENTS))
+        margin = billed - spent - hours_cost
+        result.append(
+            s.ProjectMargin(
+                project_id=pid,
+                code=code,
+                name=name,
+                customer=customer,
+                invoiced=billed,
+                costs=spent,
+                labour=hours_cost,
+                margin=margin,
+                margin_percent=ratio_percent(margin, billed),
+            )
+        )
+    result.sort(key=lambda project: (project.margin, project.code))
+    return s.Profitability(period=params.period_read, projects=result)
+
+
+def profitability_kpi(session: Session, params: KpiParams, _: object) -> s.Profitability:
+    return profitability(session, params)
+
+
+def _pairs(rows: Any) -> dict[Any, Any]:
+    return {key: value for key, value in rows}  # noqa: C416 - rows are Row objects

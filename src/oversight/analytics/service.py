@@ -1,0 +1,289 @@
+"""KPIs by name, cached per data version, parameters and scope; the summary in one call.
+
+The cache key holds the data version read at the start (a write commits a new version, so
+older entries are never read again and expire by TTL), the KPI's parameters (including 'now'
+to the minute) and the caller's scope: callers whose row scope is unrestricted share entries,
+everyone else gets their own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from oversight.analytics import desk, finance, people
+from oversight.analytics import schemas as s
+from oversight.analytics.cache import KpiCache
+from oversight.analytics.params import KpiParams
+from oversight.analytics.periods import Period
+from oversight.analytics.version import current_version
+from oversight.auth.permissions import Action, Resource, is_allowed
+from oversight.auth.scope import UNRESTRICTED_ROLES, bound_principal
+from oversight.config import Settings
+from oversight.customers.models import Customer
+from oversight.kit.clock import local_today, utcnow
+from oversight.projects.models import Project
+
+Compute = Callable[[Session, KpiParams, Settings], BaseModel]
+
+
+@dataclass(frozen=True, slots=True)
+class Kpi:
+    name: str
+    resource: Resource
+    schema: type[BaseModel]
+    compute: Compute
+
+
+def _currency(settings: Settings) -> str:
+    return settings.company.currency
+
+
+KPIS: dict[str, Kpi] = {
+    kpi.name: kpi
+    for kpi in (
+        Kpi(
+            "open-requests",
+            Resource.analytics_desk,
+            s.OpenRequests,
+            lambda db, p, _: desk.open_requests(desk.open_facts(db, p), p),
+        ),
+        Kpi(
+            "sla-at-risk",
+            Resource.analytics_desk,
+            s.SlaAtRisk,
+            lambda db, p, _: desk.sla_at_risk(desk.open_facts(db, p), p),
+        ),
+        Kpi(
+            "first-response",
+            Resource.analytics_desk,
+            s.FirstResponse,
+            lambda db, p, _: desk.first_response(db, p),
+        ),
+        Kpi(
+            "time-to-close",
+            Resource.analytics_desk,
+            s.TimeToClose,
+            lambda db, p, _: desk.time_to_close(desk.closed_facts(db, p), p),
+        ),
+        Kpi(
+            "on-time",
+            Resource.analytics_desk,
+            s.OnTime,
+            lambda db, p, _: desk.on_time(desk.closed_facts(db, p), p),
+        ),
+        Kpi(
+            "revision-cycles",
+            Resource.analytics_desk,
+            s.RevisionCycles,
+            lambda db, p, _: desk.revision_cycles(desk.closed_facts(db, p), p),
+        ),
+        Kpi("throughput", Resource.analytics_desk, s.Throughput, desk.throughput_kpi),
+        Kpi("approvals", Resource.analytics_desk, s.Approvals, desk.approvals_kpi),
+        Kpi("open-over-time", Resource.analytics_desk, s.OpenOverTime, desk.open_over_time_kpi),
+        Kpi("utilization", Resource.analytics_people, s.Utilization, people.utilization_kpi),
+        Kpi(
+            "profitability", Resource.analytics_finance, s.Profitability, finance.profitability_kpi
+        ),
+        Kpi(
+            "revenue",
+            Resource.analytics_finance,
+            s.Revenue,
+            lambda db, p, cfg: finance.revenue(db, p, _currency(cfg)),
+        ),
+        Kpi(
+            "revenue-by-month",
+            Resource.analytics_finance,
+            s.RevenueByMonth,
+            lambda db, p, cfg: finance.revenue_by_month(db, p, _currency(cfg)),
+        ),
+        Kpi(
+            "overdue-invoices",
+            Resource.analytics_finance,
+            s.OverdueInvoices,
+            lambda db, p, cfg: finance.overdue_invoices(db, p, _currency(cfg)),
+        ),
+    )
+}
+
+
+CHART_KPIS: dict[str, Kpi] = {
+    "open-requests": KPIS["open-over-time"],
+    "closed-per-day": KPIS["throughput"],
+    "revenue-by-month": KPIS["revenue-by-month"],
+    "utilization": KPIS["utilization"],
+    "margins": KPIS["profitability"],
+}
+"""Each chart's name and the KPI it draws (`oversight.analytics.charts` renders them)."""
+
+
+def make_params(
+    settings: Settings,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    project_id: int | None = None,
+    customer_id: int | None = None,
+    engineer_id: int | None = None,
+    as_of: datetime | None = None,
+) -> KpiParams:
+    """Parameters with the defaults filled in: the current local month, 'now' to the minute.
+
+    Raises ValueError when the period is reversed or too long.
+    """
+    zone = settings.company.calendar.timezone
+    month = Period.month_of(local_today(zone))
+    first = start or (month.start if end is None else end.replace(day=1))
+    period = Period(first, end or Period.month_of(first).end)
+    moment = (as_of or utcnow()).replace(second=0, microsecond=0)
+    return KpiParams(
+        period=period,
+        as_of=moment,
+        timezone=settings.company.timezone,
+        project_id=project_id,
+        customer_id=customer_id,
+        engineer_id=engineer_id,
+    )
+
+
+def scope_key(session: Session) -> str:
+    principal = bound_principal(session)
+    if principal is None or principal.role in UNRESTRICTED_ROLES:
+        return "all"
+    return f"{principal.role.value}:{principal.user_id}:{principal.customer_id}"
+
+
+def cache_key(name: str, params: KpiParams, session: Session, version: int) -> str:
+    fields = json.dumps([name, *params.cache_fields(), scope_key(session)], default=str)
+    digest = hashlib.sha256(fields.encode()).hexdigest()[:32]
+    return f"v{version}:{name}:{digest}"
+
+
+def compute(session: Session, name: str, params: KpiParams, settings: Settings) -> BaseModel:
+    """Compute KPI `name` now, without the cache (scoped by the session's principal)."""
+    return KPIS[name].compute(session, params, settings)
+
+
+def get_kpi(
+    session: Session, name: str, params: KpiParams, *, settings: Settings, cache: KpiCache
+) -> BaseModel:
+    """KPI `name` from the cache when this data version has it, else computed and stored."""
+    kpi = KPIS[name]
+    key = cache_key(name, params, session, current_version(session))
+    cached = cache.load(key, kpi.schema)
+    if cached is not None:
+        return cached
+    value = kpi.compute(session, params, settings)
+    cache.store(key, value)
+    return value
+
+
+def allowed_sections(session: Session) -> frozenset[Resource]:
+    """The analytics resources the session's principal may read (all for unscoped sessions)."""
+    analytics = {
+        Resource.analytics_desk,
+        Resource.analytics_finance,
+        Resource.analytics_people,
+    }
+    principal = bound_principal(session)
+    if principal is None:
+        return frozenset(analytics)
+    return frozenset(r for r in analytics if is_allowed(principal.role, r, Action.read))
+
+
+def build_summary(
+    session: Session, params: KpiParams, settings: Settings, sections: frozenset[Resource]
+) -> s.Summary:
+    """Every KPI of `sections`, sharing the passes that several KPIs read."""
+    parts: dict[str, Any] = {}
+    if Resource.analytics_desk in sections:
+        opened = desk.open_facts(session, params)
+        closed = desk.closed_facts(session, params)
+        parts |= {
+            "open_requests": desk.open_requests(opened, params),
+            "sla_at_risk": desk.sla_at_risk(opened, params),
+            "first_response": desk.first_response(session, params),
+            "time_to_close": desk.time_to_close(closed, params),
+            "on_time": desk.on_time(closed, params),
+            "revision_cycles": desk.revision_cycles(closed, params),
+            "throughput": desk.throughput(session, params),
+            "approvals": desk.approvals(session, params),
+        }
+    if Resource.analytics_people in sections:
+        parts["utilization"] = people.utilization(session, params)
+    if Resource.analytics_finance in sections:
+        currency = _currency(settings)
+        parts |= {
+            "revenue": finance.revenue(session, params, currency),
+            "overdue_invoices": finance.overdue_invoices(session, params, currency),
+            "profitability": finance.profitability(session, params),
+        }
+    return s.Summary(period=params.period_read, **parts)
+
+
+def get_summary(
+    session: Session, params: KpiParams, *, settings: Settings, cache: KpiCache
+) -> s.Summary:
+    sections = allowed_sections(session)
+    name = "summary:" + ",".join(sorted(sections))
+    key = cache_key(name, params, session, current_version(session))
+    cached = cache.load(key, s.Summary)
+    if cached is not None:
+        return cached
+    value = build_summary(session, params, settings, sections)
+    cache.store(key, value)
+    return value
+
+
+def build_project_stats(
+    session: Session, project_id: int, params: KpiParams, sections: frozenset[Resource]
+) -> s.ProjectStats | None:
+    """None when the project does not exist or is outside the caller's scope."""
+    row = session.execute(
+        select(Project.id, Project.code, Project.name, Customer.name)
+        .join(Customer, Customer.id == Project.customer_id)
+        .where(Project.id == project_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    scoped = replace(params, project_id=project_id, customer_id=None, engineer_id=None)
+    opened = desk.open_facts(session, scoped)
+    closed = desk.closed_facts(session, scoped)
+    margin = None
+    if Resource.analytics_finance in sections:
+        margins = finance.profitability(session, scoped).projects
+        margin = margins[0] if margins else None
+    return s.ProjectStats(
+        project_id=row[0],
+        code=row[1],
+        name=row[2],
+        customer=row[3],
+        open_requests=desk.open_requests(opened, scoped),
+        sla_at_risk=desk.sla_at_risk(opened, scoped),
+        on_time=desk.on_time(closed, scoped),
+        time_to_close=desk.time_to_close(closed, scoped),
+        margin=margin,
+    )
+
+
+def get_project_stats(
+    session: Session, project_id: int, params: KpiParams, *, settings: Settings, cache: KpiCache
+) -> s.ProjectStats | None:
+    sections = allowed_sections(session)
+    name = f"project:{project_id}:" + ",".join(sorted(sections))
+    key = cache_key(name, params, session, current_version(session))
+    cached = cache.load(key, s.ProjectStats)
+    if cached is not None:
+        return cached
+    value = build_project_stats(session, project_id, params, sections)
+    if value is not None:
+        cache.store(key, value)
+    return value
