@@ -66,3 +66,18 @@ def test_chart_endpoint_and_an_unknown_chart(march, client, auth, session):
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/png"
     assert client.get("/api/v1/analytics/charts/pie.png", headers=auth(director)).status_code == 404
+
+
+def test_axis_labels_never_round_a_tick_into_another_value():
+    from oversight.analytics.charts import _thousands
+
+    ticks = [0, 250, 2_500, 750_000, 1_250_000, 1_750_000, 2_000_000]
+    assert [_thousands(v, None) for v in ticks] == [
+        "0",
+        "250",
+        "2.5k",
+        "750k",
+        "1.25M",
+        "1.75M",
+        "2M",
+    ]

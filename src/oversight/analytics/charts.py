@@ -52,10 +52,10 @@ def _png(figure: Figure) -> bytes:
 
 
 def _thousands(value: float, _: object) -> str:
-    if abs(value) >= 1_000_000:
-        return f"{value / 1_000_000:.1f}M"
-    if abs(value) >= 1_000:
-        return f"{value / 1_000:.0f}k"
+    """Axis labels like 750k, 1.25M: as many decimals as the tick needs, never a rounded lie."""
+    for scale, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if abs(value) >= scale:
+            return f"{value / scale:.2f}".rstrip("0").rstrip(".") + suffix
     return f"{value:.0f}"
 
 
