@@ -113,7 +113,7 @@ def test_forged_rehashed_row_breaks_the_next_link(trail):
         .one()
     )
     stored = next(e for e in chain.stored_events(trail, after_id=victim - 1))
-    forged = {**stored, "actor_name": "forger"}
+    forged = {**dict(zip(chain.STORED_FIELDS, stored, strict=True)), "actor_name": "forger"}
     new_hash = chain.event_hash(row["prev_hash"], forged)
     trail.execute(
         text("UPDATE audit_events SET actor_name='forger', hash=:h WHERE id=:id"),

@@ -51,16 +51,17 @@ def archive_files(directory: Path | None) -> list[ArchiveFile]:
     )
 
 
-def archived_events(archive: ArchiveFile) -> Iterator[dict[str, Any]]:
+def archived_events(archive: ArchiveFile) -> Iterator[tuple[Any, ...]]:
+    """The archive's events as STORED_FIELDS tuples, in chain order."""
     with gzip.open(archive.path, "rt", encoding="utf-8") as stream:
         stream.readline()
         for line in stream:
-            yield json.loads(line)
+            event = json.loads(line)
+            yield tuple(event[field] for field in chain.STORED_FIELDS)
 
 
 def _serialisable(event: dict[str, Any]) -> dict[str, Any]:
-    value = event["occurred_at"]
-    return {**event, "occurred_at": value.isoformat(timespec="microseconds")}
+    return {**event, "occurred_at": chain.render_instant(event["occurred_at"])}
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, insert, select, text, update
 
 from oversight.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
@@ -45,19 +46,23 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _instant(value: datetime | str) -> str:
-    return value if isinstance(value, str) else value.isoformat(timespec="microseconds")
+STORED_FIELDS = (*HASHED_FIELDS, "prev_hash", "hash")
+_PREV, _HASH = len(HASHED_FIELDS), len(HASHED_FIELDS) + 1
 
 
-_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+def link_hash(prev_hash: str, values: Sequence[Any]) -> str:
+    """SHA-256 over the previous hash and the event's hashed fields as a JSON array in
+    HASHED_FIELDS order, encoded by orjson (occurred_at in its RFC 3339 form)."""
+    return hashlib.sha256(prev_hash.encode("ascii") + orjson.dumps(values)).hexdigest()
 
 
 def event_hash(prev_hash: str, event: Mapping[str, Any]) -> str:
-    """SHA-256 over the previous hash and the event's hashed fields, as a JSON array in
-    HASHED_FIELDS order (occurred_at as ISO 8601 with microseconds)."""
-    values = [event[field] for field in HASHED_FIELDS]
-    values[1] = _instant(values[1])
-    return hashlib.sha256((prev_hash + _encode(values)).encode("utf-8")).hexdigest()
+    return link_hash(prev_hash, [event[field] for field in HASHED_FIELDS])
+
+
+def render_instant(value: datetime) -> str:
+    """A timestamp exactly as it is hashed; archives store this form."""
+    return orjson.dumps(value)[1:-1].decode("ascii")
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,33 +142,33 @@ class Verification:
 
 
 def verify_events(
-    events: Iterable[Mapping[str, Any]],
+    events: Iterable[Sequence[Any]],
     *,
     start: ChainHead = ChainHead(0, GENESIS_HASH),
     expected_head: ChainHead | None = None,
 ) -> Verification:
-    """Walk `events` in id order from `start`; stop at the first broken link.
+    """Walk `events` (tuples in STORED_FIELDS order) from `start`; stop at the first broken link.
 
     Detects an edited field (hash mismatch), a removed or reordered row (id gap or prev_hash
     mismatch) and a truncated tail (the walk ends before `expected_head`).
     """
     previous_id, previous_hash, checked = start.last_id, start.last_hash, 0
     for event in events:
-        event_id = int(event["id"])
+        event_id = int(event[0])
         if event_id != previous_id + 1:
             return Verification(checked, previous_id, previous_hash, Break(
                 event_id, "missing or reordered events", f"id {previous_id + 1}", f"id {event_id}"
             ))  # fmt: skip
-        if event["prev_hash"] != previous_hash:
+        if event[_PREV] != previous_hash:
             return Verification(checked, previous_id, previous_hash, Break(
-                event_id, "link to the previous event broken", previous_hash, event["prev_hash"]
+                event_id, "link to the previous event broken", previous_hash, event[_PREV]
             ))  # fmt: skip
-        recomputed = event_hash(previous_hash, event)
-        if recomputed != event["hash"]:
+        recomputed = link_hash(previous_hash, event[:_PREV])
+        if recomputed != event[_HASH]:
             return Verification(checked, previous_id, previous_hash, Break(
-                event_id, "event content changed since it was written", recomputed, event["hash"]
+                event_id, "event content changed since it was written", recomputed, event[_HASH]
             ))  # fmt: skip
-        previous_id, previous_hash = event_id, event["hash"]
+        previous_id, previous_hash = event_id, event[_HASH]
         checked += 1
     if expected_head is not None and (previous_id, previous_hash) != (
         expected_head.last_id,
@@ -179,20 +184,17 @@ def verify_events(
 
 def stored_events(
     connection: Connection, *, after_id: int = 0, batch: int = 5000
-) -> Iterator[dict[str, Any]]:
-    """Every stored event with id > after_id, in chain order, read in keyset batches."""
-    columns = [getattr(AuditEvent, name) for name in (*HASHED_FIELDS, "prev_hash", "hash")]
+) -> Iterator[tuple[Any, ...]]:
+    """Every stored event with id > after_id, in chain order, as STORED_FIELDS tuples read
+    in keyset batches."""
+    columns = [getattr(AuditEvent, name) for name in STORED_FIELDS]
     last = after_id
     while True:
-        rows = (
-            connection.execute(
-                select(*columns).where(AuditEvent.id > last).order_by(AuditEvent.id).limit(batch)
-            )
-            .mappings()
-            .all()
-        )
+        rows = connection.execute(
+            select(*columns).where(AuditEvent.id > last).order_by(AuditEvent.id).limit(batch)
+        ).all()
         if not rows:
             return
         for row in rows:
-            yield dict(row)
-        last = rows[-1]["id"]
+            yield tuple(row)
+        last = rows[-1][0]

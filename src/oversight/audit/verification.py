@@ -30,7 +30,7 @@ def verify_chain(connection: Connection, archive_dir: Path | None = None) -> cha
                 first, "events before this one are missing and no archive holds them",
                 "id 1", f"id {first}",
             ))  # fmt: skip
-    streams: list[Iterator[dict[str, Any]]] = [archived_events(a) for a in archives]
+    streams: list[Iterator[tuple[Any, ...]]] = [archived_events(a) for a in archives]
     streams.append(
         chain.stored_events(connection, after_id=archives[-1].last_id if archives else 0)
     )
