@@ -76,19 +76,24 @@ def test_expired_token_is_401(client, session, settings):
     assert response.status_code == 401
 
 
+def _valid_claims(user: User) -> dict[str, object]:
+    """Claims our signer would accept, for tokens forged in other ways."""
+    now = utcnow()
+    return {
+        "sub": str(user.id),
+        "iss": "oversight",
+        "aud": "oversight-api",
+        "iat": now,
+        "nbf": now,
+        "exp": now + timedelta(minutes=5),
+        "typ": "access",
+    }
+
+
 def test_token_signed_with_another_key_is_401(client, session):
     user = make_user(session, Role.admin)
-    now = utcnow()
     forged = jwt.encode(
-        {
-            "sub": str(user.id),
-            "iss": "oversight",
-            "aud": "oversight-api",
-            "iat": now,
-            "nbf": now,
-            "exp": now + timedelta(minutes=5),
-            "typ": "access",
-        },
+        _valid_claims(user),
         "another-secret-that-is-long-enough-to-sign",
         algorithm="HS256",
     )
@@ -98,17 +103,8 @@ def test_token_signed_with_another_key_is_401(client, session):
 
 def test_unsigned_token_is_401(client, session):
     user = make_user(session, Role.admin)
-    now = utcnow()
     unsigned = jwt.encode(
-        {
-            "sub": str(user.id),
-            "iss": "oversight",
-            "aud": "oversight-api",
-            "iat": now,
-            "nbf": now,
-            "exp": now + timedelta(minutes=5),
-            "typ": "access",
-        },
+        _valid_claims(user),
         None,
         algorithm="none",
     )

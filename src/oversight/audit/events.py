@@ -1,9 +1,9 @@
 """Events that are not row changes: logins, refused access, exports, archives.
 
-`record_event` writes in the caller's transaction. `defer_event` is for events about a
-request that is going to fail (a 403, an out-of-scope 404, a failed login): the request's
-transaction rolls back, and the unit of work writes the deferred events afterwards in a
-transaction of their own (`write_deferred`).
+`record_event` writes in the caller's transaction. With `survive_rollback=True` it is for
+events about a request that is going to fail (a 403, an out-of-scope 404, a failed login):
+the request's transaction rolls back, and the unit of work writes the deferred events
+afterwards in a transaction of their own (`write_deferred`).
 """
 
 from __future__ import annotations
@@ -20,28 +20,6 @@ from oversight.kit.clock import utcnow
 _DEFERRED = "oversight.audit.deferred"
 
 
-def _event(
-    session: Session,
-    action: str,
-    *,
-    entity_type: str | None,
-    entity_id: object | None,
-    details: dict[str, Any] | None,
-    reason: str | None,
-    actor: dict[str, Any] | None,
-) -> dict[str, Any]:
-    return {
-        **actor_fields(session),
-        **(actor or {}),
-        "occurred_at": utcnow(),
-        "action": action,
-        "entity_type": entity_type,
-        "entity_id": None if entity_id is None else str(entity_id),
-        "changes": None if details is None else chain.canonical_json(details),
-        "reason": reason,
-    }
-
-
 def record_event(
     session: Session,
     action: str,
@@ -51,32 +29,25 @@ def record_event(
     details: dict[str, Any] | None = None,
     reason: str | None = None,
     actor: dict[str, Any] | None = None,
+    survive_rollback: bool = False,
 ) -> None:
-    """Append one event in the session's current transaction."""
-    event = _event(
-        session, action, entity_type=entity_type, entity_id=entity_id, details=details,
-        reason=reason, actor=actor,
-    )  # fmt: skip
-    chain.append(session.connection(), [event])
-
-
-def defer_event(
-    session: Session,
-    action: str,
-    *,
-    entity_type: str | None = None,
-    entity_id: object | None = None,
-    details: dict[str, Any] | None = None,
-    reason: str | None = None,
-    actor: dict[str, Any] | None = None,
-) -> None:
-    """Remember an event that must be kept even if this transaction rolls back."""
-    event = _event(
-        session, action, entity_type=entity_type, entity_id=entity_id, details=details,
-        reason=reason, actor=actor,
-    )  # fmt: skip
-    session.info.setdefault(_DEFERRED, []).append(event)
-    keep_whatever_happens(session, write_deferred)
+    """Append one event in the session's current transaction — or, with `survive_rollback`,
+    keep it for the unit of work to write whatever becomes of this transaction."""
+    event = {
+        **actor_fields(session),
+        **(actor or {}),
+        "occurred_at": utcnow(),
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "changes": None if details is None else chain.canonical_json(details),
+        "reason": reason,
+    }
+    if survive_rollback:
+        session.info.setdefault(_DEFERRED, []).append(event)
+        keep_whatever_happens(session, write_deferred)
+    else:
+        chain.append(session.connection(), [event])
 
 
 def write_deferred(session: Session) -> bool:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
 from oversight.audit import repository
-from oversight.audit.events import defer_event, record_event
+from oversight.audit.events import record_event
 from oversight.audit.export import ExportFormat, export_lines
 from oversight.audit.policy import POLICIES
 from oversight.audit.repository import AuditFilters
@@ -127,8 +127,13 @@ def read_history(
     (deleted ones too); others only records in their own scope."""
     model, resource = _HISTORY[entity]
     if not is_allowed(principal.role, resource, Action.read):
-        defer_event(session, "access.denied", entity_type=resource.value,
-                    details={"resource": resource.value, "action": "history"})  # fmt: skip
+        record_event(
+            session,
+            "access.denied",
+            entity_type=resource.value,
+            details={"resource": resource.value, "action": "history"},
+            survive_rollback=True,
+        )
         raise PermissionDenied(f"role {principal.role.value!r} may not read {resource.value}")
     entity_type = POLICIES[model].entity_type
     events = repository.entity_history(session, entity_type, str(entity_id))

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from oversight.audit.events import defer_event
+from oversight.audit.events import record_event
 from oversight.auth import service as auth_service
 from oversight.auth.permissions import Action, Resource, is_allowed
 from oversight.auth.principal import Principal
@@ -74,11 +74,12 @@ def require(resource: Resource, action: Action) -> Callable[..., Principal]:
 
     def check(session: SessionDep, principal: CurrentPrincipal) -> Principal:
         if not is_allowed(principal.role, resource, action):
-            defer_event(
+            record_event(
                 session,
                 "access.denied",
                 entity_type=resource.value,
                 details={"resource": resource.value, "action": action.value},
+                survive_rollback=True,
             )
             raise PermissionDenied(
                 f"role {principal.role.value!r} may not {action.value} {resource.value}"

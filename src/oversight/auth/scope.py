@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, event, false, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
-from oversight.audit.events import defer_event
+from oversight.audit.events import record_event
 from oversight.audit.policy import POLICIES
 from oversight.auth.principal import (
     PRINCIPAL_KEY,
@@ -113,11 +113,12 @@ def get_visible_or_raise(session: Session, model: type[T], ident: int, label: st
         ).first()
         if exists is not None:
             policy = POLICIES.get(model)
-            defer_event(
+            record_event(
                 session,
                 "access.out_of_scope",
                 entity_type=policy.entity_type if policy else model.__tablename__,  # type: ignore[attr-defined]
                 entity_id=ident,
+                survive_rollback=True,
             )
     raise NotFound(f"{label} {ident} not found")
 

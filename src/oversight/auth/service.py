@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from oversight.audit.events import defer_event, record_event
+from oversight.audit.events import record_event
 from oversight.auth.principal import Principal
 from oversight.config import Settings
 from oversight.errors import NotAuthenticated
@@ -68,7 +68,7 @@ def _as_actor(user: User) -> dict[str, object]:
 
 def _login_failed(session: Session, tried: str, user: User | None, reason: str) -> None:
     """Kept even though the login's transaction rolls back; never the password itself."""
-    defer_event(
+    record_event(
         session,
         "auth.login_failed",
         entity_type="user" if user else None,
@@ -81,6 +81,7 @@ def _login_failed(session: Session, tried: str, user: User | None, reason: str) 
             "actor_name": tried[:64],
             "actor_role": None,
         },
+        survive_rollback=True,
     )
 
 
