@@ -302,6 +302,51 @@ CORPUS: list[tuple[dict[str, object], list[str], list[str]]] = [
         {"event": "cyrillic_name", "comment": "name=Иван Петров confirmed"},
         ["Иван", "Петров"],
         ["confirmed"],
+    ),  # Names in free text, with no field name to give them away.
+    (
+        {
+            "event": "note_added",
+            "note": "Customer Ivan Petrov called about SR-000123",
+            "user_id": 5,
+        },
+        ["Ivan", "Petrov"],
+        ["Customer", "called about SR-000123", '"user_id":5'],
+    ),
+    (
+        {
+            "event": "visit",
+            "comment": "Engineer Anna Smirnova arrived; Petrov Oleg Sergeevich signed",
+        },
+        ["Anna", "Smirnova", "Petrov", "Oleg", "Sergeevich"],
+        ["Engineer", "arrived;", "signed"],
+    ),
+    (
+        {"event": "payment", "comment": "Mr. Smith paid INV-2026-00012 by card", "entity_id": 12},
+        ["Smith"],
+        ["Mr.", "paid INV-2026-00012 by card"],
+    ),
+    (
+        {"event": "approval", "comment": "Иван Петров подтвердил заявку SR-000123"},
+        ["Иван", "Петров"],
+        ["подтвердил заявку SR-000123"],
+    ),
+    (
+        {"event": "handover", "comment": "keys left with Anna-Maria O'Neil at reception"},
+        ["Anna-Maria", "O'Neil"],
+        ["keys left with", "at reception"],
+    ),
+    (
+        {"event": "sla_warning", "comment": "request SR-000777 for Dr Jones breaches SLA at 14:00"},
+        ["Jones"],
+        ["SR-000777", "breaches SLA at 14:00"],
+    ),
+    (
+        {
+            "event": "db_error",
+            "error": "IntegrityError: customer 'Maria Ivanova' already has contract 7",
+        },
+        ["Maria", "Ivanova"],
+        ["IntegrityError", "already has contract 7"],
     ),
 ]
 
@@ -356,6 +401,23 @@ def test_library_logs_go_through_the_same_pipeline(json_logs):
     assert line["level"] == "warning"
     assert line["logger"] == "uvicorn.error"
     assert "abcdef123456" not in line["action"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Application startup complete.",
+        "Will retry in 5 s: Connection refused",
+        "Started server process [4242]",
+        "Waiting for application shutdown.",
+        "Traceback (most recent call last):",
+        "Northwind Service LLC renewed the Maintenance contract",
+        "Mark Paid moved INV-2026-00012 to Paid",
+        "Rose Garden Estates: Grant Programme, May and June",
+    ],
+)
+def test_ordinary_capitalised_words_are_not_taken_for_names(line):
+    assert redact_text(line) == line
 
 
 def test_redact_keeps_numbers_and_structure():

@@ -3,13 +3,23 @@
 Two passes: by key (a field called `email`, `password`, `authorization`, `full_name`...
 loses its value whatever it holds) and by content (e-mail addresses, phone numbers, bearer
 tokens, JWTs, `password=...`-style pairs and cookies inside free text, query strings and
-exception messages). Useful fields — ids, routes, statuses, durations — pass untouched.
+exception messages, and personal names). Useful fields — ids, routes, statuses, durations —
+pass untouched.
+
+Names in free text carry no marker, so they are found by what they are: a capitalised word
+that is a known given name (a bundled list of about 5,000, Latin and Cyrillic, without the
+ones that are also ordinary words such as "Will" or "Rose"), together with the capitalised
+words after it (surname, patronymic) and a surname-shaped word before it ("Petrov Ivan");
+and any capitalised word after a title ("Mr Smith", "Dr. Jones"). A surname on its own
+("called Petrov") is not recognised — the key pass catches it when it is a field's value.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, MutableMapping
+from importlib import resources
 from typing import Any
 
 MASK = "[redacted]"
@@ -77,14 +87,97 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Password hashes.
     (re.compile(r"\$(?:argon2\w*|2[aby]|pbkdf2[\w-]*|scrypt)\$[^\s'\"]+"), MASK),
     # E-mail addresses.
-    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), MASK),
+    # (The look-behind starts a match only where a run of word characters starts: without it
+    # a long run with no "@" in it costs quadratic time.)
+    (re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), MASK),
     # Phone numbers: an optional +, then 10-15 digits with common separators.
     (
         re.compile(r"(?<![\w.:/-])\+?\d(?:[\s().-]*\d){9,14}(?![\w.:/-])"),
         MASK,
     ),
 )
+# Text no pattern can touch: lower-case, no spaces or separators, fewer than ten digits (so no
+# phone number) — routes, actions, statuses. Possessive quantifiers: no backtracking.
+_PLAIN = re.compile(r"(?:[a-z_/{}.\-]*+\d){0,9}+[a-z_/{}.\-]*+")
 _ALLOWED_NUMBER = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+# A word made of letters, with inner apostrophes or hyphens (O'Neil, Anna-Maria).
+_WORD = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
+_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "mister", "madam", "sir", "prof"})
+# How many capitalised words after a given name are taken as its surname/patronymic.
+_NAME_TAIL = 2
+_SURNAME_SHAPE = re.compile(
+    r"(?i)(?:ov|ova|ev|eva|yov|yova|in|ina|yn|yna|sky|skiy|skaya|ski|ska|enko|uk|chuk|vich|"
+    r"ович|евич|ова|ева|ов|ев|ин|ина|ский|ская|енко|ук)$"
+)
+
+
+@functools.cache
+def given_names() -> frozenset[str]:
+    """The bundled given names, lower-case (read once)."""
+    text = resources.files("oversight.observability").joinpath("data/given_names.txt")
+    lines = text.read_text(encoding="utf-8").splitlines()
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+def _capitalised(word: str) -> bool:
+    return word[0].isupper() and (len(word) == 1 or not word[1:].isupper())
+
+
+def redact_names(text: str) -> str:
+    """`text` with personal names masked (see the module docstring for what counts)."""
+    words = [m for m in _WORD.finditer(text) if _capitalised(m.group())]
+    if not words:
+        return text
+    names = given_names()
+    masked: set[int] = set()
+    for index, match in enumerate(words):
+        word = match.group()
+        lower = word.lower().rstrip(".")
+        if lower in _TITLES:
+            if _adjacent(text, words, index, index + 1):
+                masked.add(index + 1)
+            continue
+        if lower not in names and not any(part in names for part in lower.split("-")):
+            continue
+        masked.add(index)
+        tail = index
+        while (
+            tail + 1 < len(words)
+            and tail - index < _NAME_TAIL
+            and _adjacent(text, words, tail, tail + 1)
+        ):
+            tail += 1
+            masked.add(tail)
+        before = index - 1
+        if (
+            before >= 0
+            and _adjacent(text, words, before, index)
+            and _SURNAME_SHAPE.search(words[before].group())
+        ):
+            masked.add(before)
+    if not masked:
+        return text
+    pieces: list[str] = []
+    position = 0
+    for index in sorted(masked):
+        match = words[index]
+        if index - 1 in masked and text[position : match.start()].strip(" .") == "":
+            position = match.end()  # one mask for a whole name
+            continue
+        pieces.append(text[position : match.start()])
+        pieces.append(MASK)
+        position = match.end()
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def _adjacent(text: str, words: list[re.Match[str]], first: int, second: int) -> bool:
+    """Whether words[second] directly follows words[first] (only spaces, or a title's dot)."""
+    if second >= len(words):
+        return False
+    gap = text[words[first].end() : words[second].start()]
+    return 0 < len(gap) <= 2 and gap.strip(" .") == "" and "\n" not in gap
 
 
 def _is_sensitive_key(key: object) -> bool:
@@ -98,9 +191,11 @@ def _is_sensitive_key(key: object) -> bool:
 
 def redact_text(text: str) -> str:
     """`text` with every recognisable secret or piece of personal data masked."""
+    if _PLAIN.fullmatch(text):
+        return text
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
-    return text
+    return redact_names(text)
 
 
 def redact(value: Any, *, depth: int = 0) -> Any:
