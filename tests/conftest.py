@@ -25,14 +25,21 @@ from oversight.config import Settings
 from oversight.db.migrate import upgrade
 from oversight.db.session import create_db_engine, transaction_scope
 from oversight.main import create_app
+from oversight.security.fieldcrypt import generate_key
 from oversight.users.models import User
 
 BACKENDS = ["sqlite", "postgresql"]
 
 
+TEST_FIELD_KEYS = f"test:{generate_key()}"  # a fresh field encryption key per test run
+
+
 def make_settings(database_url: str) -> Settings:
     return Settings(  # type: ignore[call-arg]
-        _env_file=None, env="test", database={"url": database_url}
+        _env_file=None,
+        env="test",
+        database={"url": database_url},
+        encryption={"keys": TEST_FIELD_KEYS},
     )
 
 

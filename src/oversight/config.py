@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -29,6 +30,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from oversight.kit.business_hours import BusinessCalendar
+from oversight.security.fieldcrypt import (
+    DEVELOPMENT_KEY,
+    DEVELOPMENT_KEY_ID,
+    Keyring,
+    KeyringError,
+    parse_keys,
+    read_key_file,
+)
 from oversight.vocabulary import Priority, Role
 
 DEV_JWT_SECRET = "oversight-development-secret-change-me"  # noqa: S105 - refused outside development
@@ -278,6 +287,96 @@ class AnalyticsSettings(_Group):
         return value
 
 
+class EncryptionSettings(_Group):
+    """Field encryption root keys (oversight.security.fieldcrypt), from the environment or a file.
+
+    `keys` is "kid:base64key,kid:base64key"; `key_file` holds the same entries one a line.
+    With several keys, `active_key_id` names the one that encrypts; all of them decrypt.
+    With none, development and test runs use a well-known development key; production refuses.
+    """
+
+    keys: SecretStr | None = None
+    key_file: Path | None = None
+    active_key_id: str | None = None
+
+    @field_validator("keys")
+    @classmethod
+    def _keys_parse(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        try:
+            parse_keys(value.get_secret_value(), where="")
+        except KeyringError as error:
+            raise ValueError(str(error)) from None
+        return value
+
+    @field_validator("key_file")
+    @classmethod
+    def _file_parses(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is None or not str(value):
+            return None
+        if info.data.get("keys") is not None:
+            raise ValueError("set this or OVERSIGHT_ENCRYPTION__KEYS, not both")
+        try:
+            read_key_file(value)
+        except KeyringError as error:
+            raise ValueError(str(error)) from None
+        return value
+
+    @field_validator("active_key_id")
+    @classmethod
+    def _among_the_keys(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value:
+            return None
+        keys, key_file = info.data.get("keys"), info.data.get("key_file")
+        try:
+            if keys is not None:
+                known = parse_keys(keys.get_secret_value(), where="")
+            elif key_file is not None:
+                known = read_key_file(key_file)
+            else:
+                raise ValueError("set only together with OVERSIGHT_ENCRYPTION__KEYS or __KEY_FILE")
+        except KeyringError:
+            return value  # the keys themselves are reported as invalid
+        if value not in known:
+            raise ValueError(f"no key with id {value!r} among the configured keys")
+        return value
+
+    @model_validator(mode="after")
+    def _active_named(self) -> Self:
+        if self.active_key_id is None and self.configured:
+            try:
+                self.keyring  # noqa: B018 - several keys and none named active fails here
+            except KeyringError:
+                raise ValueError(
+                    "several keys are configured; name the one that encrypts in "
+                    "OVERSIGHT_ENCRYPTION__ACTIVE_KEY_ID"
+                ) from None
+        return self
+
+    @property
+    def configured(self) -> bool:
+        """True when keys were given (not the development default)."""
+        return self.keys is not None or self.key_file is not None
+
+    @functools.cached_property
+    def keyring(self) -> Keyring:
+        """The configured keys, or the development key when none are configured."""
+        if self.keys is not None:
+            return Keyring.parse(
+                self.keys.get_secret_value(),
+                active=self.active_key_id,
+                where="OVERSIGHT_ENCRYPTION__KEYS",
+            )
+        if self.key_file is not None:
+            return Keyring.from_file(self.key_file, active=self.active_key_id)
+        return Keyring({DEVELOPMENT_KEY_ID: DEVELOPMENT_KEY})
+
+    def uses_development_key(self) -> bool:
+        keyring = self.keyring
+        return any(keyring.key_bytes(kid) == DEVELOPMENT_KEY for kid in keyring.key_ids)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="OVERSIGHT_",
@@ -299,6 +398,7 @@ class Settings(BaseSettings):
     jobs: JobsSettings = JobsSettings()
     analytics: AnalyticsSettings = AnalyticsSettings()
     audit: AuditSettings = AuditSettings()
+    encryption: EncryptionSettings = EncryptionSettings()
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Self:
@@ -310,11 +410,22 @@ class Settings(BaseSettings):
                 "auth.jwt_secret: the development default is refused in production; "
                 "set OVERSIGHT_AUTH__JWT_SECRET"
             )
+        if self.env is Environment.production and (
+            not self.encryption.configured or self.encryption.uses_development_key()
+        ):
+            raise ValueError(
+                "encryption: production needs its own field encryption key, not the development "
+                "one; set OVERSIGHT_ENCRYPTION__KEYS or OVERSIGHT_ENCRYPTION__KEY_FILE "
+                "(`oversight keys generate` makes one)"
+            )
         return self
 
 
 class SettingsError(Exception):
     """A setting is invalid; the message is one line naming the setting."""
+
+
+_SECRET_SETTINGS = frozenset({"jwt_secret", "keys", "metrics_token", "dsn", "redis_url"})
 
 
 def describe_validation_error(error: ValidationError) -> str:
@@ -325,7 +436,8 @@ def describe_validation_error(error: ValidationError) -> str:
         name = "OVERSIGHT_" + "__".join(location).upper() if location else "settings"
         message = problem["msg"].removeprefix("Value error, ")
         given = problem.get("input")
-        if isinstance(given, str | int | float) and problem["type"] != "missing":
+        secret = bool(location) and location[-1] in _SECRET_SETTINGS
+        if isinstance(given, str | int | float) and problem["type"] != "missing" and not secret:
             message += f" (got {given!r})"
         lines.append(f"invalid setting {name}: {message}")
     return "\n".join(lines)
@@ -349,7 +461,11 @@ def masked_settings(settings: Settings) -> dict[str, Any]:
     """The effective settings as plain data, secrets replaced by '********'."""
     data: dict[str, Any] = settings.model_dump(mode="json")
     data["auth"]["jwt_secret"] = "********"  # noqa: S105 - the mask itself
-    for group, key in (("observability", "metrics_token"), ("sentry", "dsn")):
+    for group, key in (
+        ("observability", "metrics_token"),
+        ("sentry", "dsn"),
+        ("encryption", "keys"),
+    ):
         if data[group][key] is not None:
             data[group][key] = "********"
     url = make_url(settings.database.url)

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from oversight.config import Settings, SettingsError, load_settings, masked_settings
+from oversight.security.fieldcrypt import generate_key
 from oversight.vocabulary import Priority, Role
 
 
@@ -69,6 +70,7 @@ def test_production_refuses_the_development_secret(monkeypatch):
 def test_production_runs_with_its_own_secret(monkeypatch):
     monkeypatch.setenv("OVERSIGHT_ENV", "production")
     monkeypatch.setenv("OVERSIGHT_AUTH__JWT_SECRET", "x" * 48)
+    monkeypatch.setenv("OVERSIGHT_ENCRYPTION__KEYS", f"prod:{generate_key()}")
     assert load_settings().env == "production"
 
 
