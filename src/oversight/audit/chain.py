@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -153,6 +154,7 @@ def verify_events(
     mismatch) and a truncated tail (the walk ends before `expected_head`).
     """
     previous_id, previous_hash, checked = start.last_id, start.last_hash, 0
+    sha256, dumps = hashlib.sha256, orjson.dumps  # link_hash, inlined: this is the hot loop
     for event in events:
         event_id = int(event[0])
         if event_id != previous_id + 1:
@@ -163,7 +165,7 @@ def verify_events(
             return Verification(checked, previous_id, previous_hash, Break(
                 event_id, "link to the previous event broken", previous_hash, event[_PREV]
             ))  # fmt: skip
-        recomputed = link_hash(previous_hash, event[:_PREV])
+        recomputed = sha256(previous_hash.encode("ascii") + dumps(event[:_PREV])).hexdigest()
         if recomputed != event[_HASH]:
             return Verification(checked, previous_id, previous_hash, Break(
                 event_id, "event content changed since it was written", recomputed, event[_HASH]
@@ -183,18 +185,69 @@ def verify_events(
 
 
 def stored_events(
-    connection: Connection, *, after_id: int = 0, batch: int = 5000
+    connection: Connection, *, after_id: int = 0, batch: int = 10_000
 ) -> Iterator[tuple[Any, ...]]:
     """Every stored event with id > after_id, in chain order, as STORED_FIELDS tuples read
-    in keyset batches."""
-    columns = [getattr(AuditEvent, name) for name in STORED_FIELDS]
-    last = after_id
-    while True:
-        rows = connection.execute(
-            select(*columns).where(AuditEvent.id > last).order_by(AuditEvent.id).limit(batch)
-        ).all()
-        if not rows:
-            return
-        for row in rows:
-            yield tuple(row)
-        last = rows[-1][0]
+    in keyset batches.
+
+    The walk is the hot loop of `audit verify`, so it reads through the driver's own cursor
+    (no ORM rows, no per-row type conversion), and on PostgreSQL the next batch is fetched on
+    a second thread while this one is hashed (psycopg releases the GIL while it waits for the
+    server). `occurred_at` comes back in a form that hashes like the aware datetime it was
+    written as: on PostgreSQL a datetime in the transaction's time zone, set to UTC here
+    (orjson renders it `...+00:00`); on SQLite the stored text, rewritten by
+    `_sqlite_instant` into that same rendering.
+    """
+    batches = _stored_batches(connection, after_id=after_id, batch=batch)
+    if connection.dialect.name != "postgresql":  # sqlite3 holds the GIL: nothing to overlap
+        try:
+            for rows in batches:
+                yield from rows
+        finally:
+            batches.close()
+        return
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-walk") as pool:
+            pending = pool.submit(next, batches, None)
+            while (fetched := pending.result()) is not None:
+                pending = pool.submit(next, batches, None)
+                yield from fetched
+    finally:
+        batches.close()
+
+
+def _stored_batches(
+    connection: Connection, *, after_id: int, batch: int
+) -> Generator[list[tuple[Any, ...]]]:
+    dialect = connection.dialect
+    placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
+    query = (
+        f"SELECT {', '.join(STORED_FIELDS)} FROM {AuditEvent.__tablename__}"  # noqa: S608 - constants
+        f" WHERE id > {placeholder} ORDER BY id LIMIT {placeholder}"
+    )
+    postgres = dialect.name == "postgresql"
+    if postgres:
+        connection.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        last = after_id
+        while True:
+            cursor.execute(query, (last, batch))
+            rows: list[tuple[Any, ...]] = list(cursor.fetchall())
+            if not rows:
+                return
+            last = rows[-1][0]
+            if postgres:
+                yield rows
+            else:
+                yield [(row[0], _sqlite_instant(row[1]), *row[2:]) for row in rows]
+    finally:
+        cursor.close()
+
+
+def _sqlite_instant(stored: str) -> str:
+    """SQLite's stored `YYYY-MM-DD HH:MM:SS[.ffffff]` (UTC) as orjson renders the datetime."""
+    fraction = stored[20:26]
+    if fraction and fraction != "000000":
+        return f"{stored[:10]}T{stored[11:19]}.{fraction}+00:00"
+    return f"{stored[:10]}T{stored[11:19]}+00:00"
