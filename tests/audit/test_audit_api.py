@@ -3,10 +3,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from builders import make_customer, make_project, make_request, make_user
+from oversight.audit import chain
+from oversight.audit.repository import AuditFilters, list_events
 from oversight.vocabulary import Role
 
 
@@ -126,3 +129,38 @@ def test_admin_sees_history_of_a_deleted_record(client, session, auth):
     session.flush()
     response = client.get(f"/api/v1/customers/{customer.id}/history", headers=auth(admin))
     assert [v["action"] for v in response.json()] == ["customer.create", "customer.delete"]
+
+
+def test_pages_walk_events_of_the_same_instant_once_each(session):
+    """Newest first is (occurred_at, id): ties on the instant are split by id, so a cursor
+    page boundary inside a run of equal timestamps neither repeats nor skips an event."""
+    instant = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    event = {
+        "occurred_at": instant, "actor_type": "system", "actor_id": None, "actor_name": "tie",
+        "actor_role": None, "client_ip": None, "user_agent": None, "request_id": None,
+        "action": "test.tie", "entity_type": None, "entity_id": None, "changes": None,
+        "reason": None,
+    }  # fmt: skip
+    chain.append(session.connection(), [dict(event) for _ in range(5)])
+    chain.append(session.connection(), [{**event, "occurred_at": instant - timedelta(hours=1)}])
+    filters = AuditFilters(action="test.tie")
+    seen: list[int] = []
+    cursor = None
+    while True:
+        page = list_events(session, filters, before_id=cursor, limit=2)
+        seen += [item.id for item in page]
+        if len(page) < 2:
+            break
+        cursor = page[-1].id
+    tied, earlier = seen[:5], seen[5:]
+    assert tied == sorted(tied, reverse=True)
+    assert len(set(tied)) == 5
+    assert len(earlier) == 1
+    assert earlier[0] > max(tied)  # appended later, happened earlier
+
+
+def test_a_cursor_that_names_no_event_is_422(client, session, auth):
+    admin = make_user(session, Role.admin)
+    response = client.get("/api/v1/audit?cursor=987654321", headers=auth(admin))
+    assert response.status_code == 422
+    assert "cursor 987654321" in response.json()["error"]["message"]

@@ -20,11 +20,11 @@ class AuditEvent(Base):
     __tablename__ = "audit_events"
     __table_args__ = (
         Index("ix_audit_events_entity", "entity_type", "entity_id", "id"),
-        Index("ix_audit_events_actor", "actor_id", "id"),
-        Index("ix_audit_events_action", "action", "id"),
+        Index("ix_audit_events_actor", "actor_id", "occurred_at", "id"),
+        Index("ix_audit_events_action", "action", "occurred_at", "id"),
         Index("ix_audit_events_request_id", "request_id"),
-        Index("ix_audit_events_client_ip", "client_ip", "id"),
-        Index("ix_audit_events_occurred_at", "occurred_at"),
+        Index("ix_audit_events_client_ip", "client_ip", "occurred_at", "id"),
+        Index("ix_audit_events_occurred_at", "occurred_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(

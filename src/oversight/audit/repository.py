@@ -1,5 +1,12 @@
 """Reading the trail: filtered, newest first, with keyset (cursor) pagination that stays fast
-on tens of millions of rows — every filter has an index ending in `id`."""
+on tens of millions of rows.
+
+"Newest first" is by (occurred_at, id): every filter's index ends in those two columns, so a
+filter with or without a time range reads one index range backwards and stops after a page.
+(Ordering by id alone made PostgreSQL walk every newer event of, say, an action to reach a
+month three years back: 2.2 s on 10 million events.) The cursor stays an event id; the page
+after it continues below that event's (occurred_at, id).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Select, select
+from sqlalchemy import Connection, Row, Select, select, tuple_
 from sqlalchemy.orm import Session
 
 from oversight.audit.models import AuditEvent
+from oversight.errors import InvalidInput
 
 E = AuditEvent
+NEWEST_FIRST = (E.occurred_at.desc(), E.id.desc())
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +71,13 @@ def list_events(
     """Up to `limit` events matching `filters`, newest first, older than `before_id`."""
     statement = filtered(select(AuditEvent), filters)
     if before_id is not None:
-        statement = statement.where(E.id < before_id)
-    return session.scalars(statement.order_by(E.id.desc()).limit(limit)).all()
+        cursor_at = session.scalar(select(E.occurred_at).where(E.id == before_id))
+        if cursor_at is None:
+            raise InvalidInput(
+                f"cursor {before_id} names no event in the trail; start again without a cursor"
+            )
+        statement = statement.where(tuple_(E.occurred_at, E.id) < tuple_(cursor_at, before_id))
+    return session.scalars(statement.order_by(*NEWEST_FIRST).limit(limit)).all()
 
 
 def entity_history(session: Session, entity_type: str, entity_id: str) -> Sequence[AuditEvent]:
