@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 
 
@@ -28,6 +28,16 @@ _current: ContextVar[RequestContext | None] = ContextVar("oversight_request_cont
 
 def current_context() -> RequestContext:
     return _current.get() or RequestContext(origin="system")
+
+
+def enter_context(context: RequestContext) -> Token[RequestContext | None]:
+    """Make `context` current until `exit_context(token)`: the hot-path form of
+    `bound_context`, without a generator-based context manager per request."""
+    return _current.set(context)
+
+
+def exit_context(token: Token[RequestContext | None]) -> None:
+    _current.reset(token)
 
 
 @contextmanager

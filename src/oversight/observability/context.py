@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 
 
@@ -33,6 +33,14 @@ def note_user(user_id: int) -> None:
     state = _state.get()
     if state is not None:
         state.user_id = user_id
+
+
+def enter_request_state(state: RequestState) -> Token[RequestState | None]:
+    return _state.set(state)
+
+
+def exit_request_state(token: Token[RequestState | None]) -> None:
+    _state.reset(token)
 
 
 @contextmanager

@@ -10,10 +10,11 @@ the live workers however often they restart.
 
 from __future__ import annotations
 
+import bisect
 import fcntl
 import os
 import subprocess
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
@@ -94,6 +95,36 @@ SCHEDULER_LEADER = Gauge(
     registry=REGISTRY,
     multiprocess_mode="liveall",
 )
+
+
+def incrementer(metric: Counter | Gauge) -> Callable[[float], None]:
+    """`inc` of a label child (or unlabelled metric) without prometheus_client's per-call
+    checks: the child's value object itself, single- or multiprocess alike.
+
+    For the HTTP middleware's hot path; any other code uses the public API. If a future
+    prometheus_client renames the internals, the public method is returned instead.
+    """
+    value = getattr(metric, "_value", None)
+    increment = getattr(value, "inc", None)
+    return increment if callable(increment) else metric.inc
+
+
+def observer(histogram: Histogram) -> Callable[[float], None]:
+    """`observe` of a histogram label child, as `incrementer` does for counters: the bucket
+    is found by bisection over the upper bounds (the last is +Inf), as observe() finds it."""
+    bounds = getattr(histogram, "_upper_bounds", None)
+    buckets = getattr(histogram, "_buckets", None)
+    total = getattr(getattr(histogram, "_sum", None), "inc", None)
+    if not (isinstance(bounds, list) and isinstance(buckets, list) and callable(total)):
+        return histogram.observe
+    bucket_incs = [bucket.inc for bucket in buckets]
+    search = bisect.bisect_left
+
+    def observe(amount: float) -> None:
+        total(amount)
+        bucket_incs[search(bounds, amount)](1)
+
+    return observe
 
 
 def multiprocess_dir() -> Path | None:

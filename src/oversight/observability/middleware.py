@@ -4,23 +4,33 @@ Pure ASGI (no `BaseHTTPMiddleware`, whose extra task and stream per request cost
 half the throughput of a trivial endpoint). The route label is the template of the route
 that FastAPI matched — recorded in `scope["route"]` by the router — so it costs nothing per
 route; a path no route matched is counted as `unmatched`. Label handles are cached, so the
-hot path does two dict look-ups instead of `labels(...)` calls.
+hot path does two dict look-ups instead of `labels(...)` calls, and those handles are the
+metric values' own `inc` (see `metrics.incrementer`), skipping prometheus_client's per-call
+checks.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import re
+import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 from prometheus_client.metrics import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oversight.errors import error_body
-from oversight.kit.context import RequestContext, bound_context
+from oversight.kit.context import RequestContext, enter_context, exit_context
 from oversight.observability import metrics, sentry
-from oversight.observability.context import RequestState, bound_request_state
+from oversight.observability.context import (
+    RequestState,
+    enter_request_state,
+    exit_request_state,
+)
 from oversight.observability.logging import get_logger
 from oversight.observability.metrics import UNMATCHED_ROUTE
 
@@ -33,16 +43,21 @@ crash_log = get_logger("oversight.errors")
 
 
 def new_request_id() -> str:
-    return f"req-{time.time_ns():x}{_counter_next():04x}"
+    """A request id unique across processes: a per-process prefix and a counter."""
+    return f"{_id_prefix}{next(_id_counter):x}"
 
 
-_sequence = 0
+def _new_id_prefix() -> str:
+    return f"req-{time.time_ns() // 1_000_000:x}{os.getpid():x}{secrets.token_hex(2)}-"
 
 
-def _counter_next() -> int:
-    global _sequence
-    _sequence = (_sequence + 1) & 0xFFFF
-    return _sequence
+def _reset_ids() -> None:
+    global _id_prefix, _id_counter
+    _id_prefix, _id_counter = _new_id_prefix(), itertools.count(1)
+
+
+_id_prefix, _id_counter = _new_id_prefix(), itertools.count(1)
+os.register_at_fork(after_in_child=_reset_ids)  # a forked worker must not repeat the parent's ids
 
 
 def valid_request_id(value: str | None) -> str | None:
@@ -64,7 +79,28 @@ def route_template(scope: Scope) -> str:
     if isinstance(path, str) and path:
         return path
     path = getattr(scope.get("route"), "path", None)
-    return path if isinstance(path, str) else UNMATCHED_ROUTE
+    if isinstance(path, str):
+        return path
+    endpoint = scope.get("endpoint")
+    return UNMATCHED_ROUTE if endpoint is None else _plain_route_path(scope, endpoint)
+
+
+_plain_route_paths: dict[Any, str] = {}
+
+
+def _plain_route_path(scope: Scope, endpoint: Any) -> str:
+    """The template of a plain Starlette route (FastAPI's /docs, /openapi.json).
+
+    FastAPI's router records only the endpoint for those, not the route; the app's routes are
+    scanned once per endpoint, so the cost does not grow with traffic.
+    """
+    path = _plain_route_paths.get(endpoint)
+    if path is None:
+        for route in getattr(scope.get("app"), "routes", ()):
+            if getattr(route, "endpoint", None) is endpoint:
+                path = _plain_route_paths[endpoint] = str(route.path)
+                break
+    return path or UNMATCHED_ROUTE
 
 
 class ObservabilityMiddleware:
@@ -74,24 +110,26 @@ class ObservabilityMiddleware:
         self.app = app
         self.metrics_enabled = metrics_enabled
         self.access_log = access_log
-        self._counters: dict[tuple[str, str, int], Any] = {}
-        self._histograms: dict[tuple[str, str], Any] = {}
+        self._counters: dict[tuple[str, str, int], Callable[[float], None]] = {}
+        self._histograms: dict[tuple[str, str], Callable[[float], None]] = {}
+        self._in_progress = metrics.incrementer(metrics.HTTP_IN_PROGRESS)
 
-    def _counter(self, method: str, route: str, status: int) -> Any:
+    def _counter(self, method: str, route: str, status: int) -> Callable[[float], None]:
         key = (method, route, status)
-        child = self._counters.get(key)
-        if child is None:
+        increment = self._counters.get(key)
+        if increment is None:
             counter: Counter = metrics.HTTP_REQUESTS
-            child = self._counters[key] = counter.labels(method, route, str(status))
-        return child
+            increment = metrics.incrementer(counter.labels(method, route, str(status)))
+            self._counters[key] = increment
+        return increment
 
-    def _histogram(self, method: str, route: str) -> Any:
+    def _histogram(self, method: str, route: str) -> Callable[[float], None]:
         key = (method, route)
-        child = self._histograms.get(key)
-        if child is None:
+        observe = self._histograms.get(key)
+        if observe is None:
             histogram: Histogram = metrics.HTTP_DURATION
-            child = self._histograms[key] = histogram.labels(method, route)
-        return child
+            observe = self._histograms[key] = metrics.observer(histogram.labels(method, route))
+        return observe
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -124,8 +162,12 @@ class ObservabilityMiddleware:
             await send(message)
 
         if self.metrics_enabled:
-            metrics.HTTP_IN_PROGRESS.inc()
-        with bound_context(context), bound_request_state(state):
+            self._in_progress(1)
+        # Contextvars set directly: two generator-based context managers cost more per request
+        # than everything else this middleware does.
+        context_token = enter_context(context)
+        state_token = enter_request_state(state)
+        try:
             try:
                 await self.app(scope, receive, send_with_id)
             except Exception as error:
@@ -140,9 +182,9 @@ class ObservabilityMiddleware:
                 route = route_template(scope)
                 elapsed = time.perf_counter() - start
                 if self.metrics_enabled:
-                    metrics.HTTP_IN_PROGRESS.dec()
-                    self._counter(method, route, status).inc()
-                    self._histogram(method, route).observe(elapsed)
+                    self._in_progress(-1)
+                    self._counter(method, route, status)(1)
+                    self._histogram(method, route)(elapsed)
                 if self.access_log:
                     access_log.info(
                         "http_request",
@@ -151,6 +193,9 @@ class ObservabilityMiddleware:
                         status=status,
                         duration_ms=round(elapsed * 1000, 1),
                     )
+        finally:
+            exit_request_state(state_token)
+            exit_context(context_token)
 
     @staticmethod
     def _report(scope: Scope, error: Exception, state: RequestState) -> None:
