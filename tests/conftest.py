@@ -22,6 +22,7 @@ from oversight.auth import service as auth_service
 from oversight.auth.dependencies import get_session, get_streaming_session
 from oversight.auth.scope import PRINCIPAL_KEY, install_row_scope
 from oversight.config import Settings
+from oversight.db.encrypted import bind_keyring
 from oversight.db.migrate import upgrade
 from oversight.db.session import create_db_engine, transaction_scope
 from oversight.main import create_app
@@ -83,6 +84,7 @@ def settings(backend: str, database_url_factory: object) -> Settings:
 def engine(settings: Settings) -> Iterator[Engine]:
     """A migrated database on the current backend, shared by the session's tests."""
     db_engine = create_db_engine(settings.database)
+    bind_keyring(db_engine, settings.encryption.keyring)
     upgrade(db_engine)
     install_row_scope()
     install_audit_capture()

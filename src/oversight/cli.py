@@ -41,6 +41,7 @@ from oversight.demo.generator import (
     generate,
     usable_demo_accounts,
 )
+from oversight.encryption.commands import keys_app
 from oversight.errors import AppError
 from oversight.jobs.commands import jobs_app, run_scheduler
 from oversight.kit.context import RequestContext, bound_context
@@ -63,6 +64,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(audit_app, name="audit")
 app.add_typer(analytics_app, name="analytics")
+app.add_typer(keys_app, name="keys")
 
 console = Console()
 err = Console(stderr=True)

@@ -16,6 +16,7 @@ from oversight.audit.capture import install_audit_capture
 from oversight.audit.metrics import AuditChainCollector
 from oversight.auth.scope import install_row_scope
 from oversight.config import Settings, get_settings
+from oversight.db.encrypted import bind_keyring
 from oversight.db.session import create_db_engine, session_factory
 from oversight.errors import install_error_handlers
 from oversight.observability.app import install_observability
@@ -26,6 +27,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     settings = settings or get_settings()
     owns_engine = engine is None
     db_engine = engine if engine is not None else create_db_engine(settings.database)
+    if owns_engine:
+        bind_keyring(db_engine, settings.encryption.keyring)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

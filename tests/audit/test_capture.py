@@ -73,7 +73,7 @@ def test_password_hash_is_recorded_as_changed_without_values(session):
     assert "new-hash-value" not in (event.changes or "")
 
 
-def test_pii_is_masked_in_the_diff(session):
+def test_encrypted_fields_enter_the_trail_as_changed_without_values(session):
     customer = make_customer(
         session,
         contact_person="Irina Volkova",
@@ -84,8 +84,33 @@ def test_pii_is_masked_in_the_diff(session):
     text = created.changes or ""
     for secret in ("Irina", "Volkova", "555-12", "irina@volkova.example"):
         assert secret not in text
-    assert changes(created)["contact_person"] == [None, "I*** V***"]
-    assert changes(created)["phone"] == [None, "***34"]
+    for sealed in (customer.phone_ct, customer.email_ct, customer.contact_person_ct):
+        assert sealed is not None
+        assert sealed.hex() not in text
+    recorded = changes(created)
+    assert recorded["contact_person"] == {"changed": True}
+    assert recorded["phone"] == {"changed": True}
+    assert not {"phone_ct", "phone_bidx", "email_bidx", "row_uid", "pii_key_id"} & set(recorded)
+
+
+def test_only_the_encrypted_field_that_changed_is_recorded(session):
+    customer = make_customer(session, phone="+7 916 555-12-34", email="a@b.example")
+    customer.phone = "+7 916 555-00-00"
+    customer.email = "a@b.example"  # same value: no new ciphertext, no entry
+    session.flush()
+    event = events(session, entity_type="customer", entity_id=str(customer.id))[-1]
+    assert changes(event) == {"phone": {"changed": True}}
+
+
+def test_user_contact_details_are_not_in_the_trail(session):
+    user = make_user(session, Role.engineer, email="pavel@staff.example", phone="+7 999 123-45-67")
+    user.email = "pavel.new@staff.example"
+    session.flush()
+    trail = " ".join(e.changes or "" for e in events(session, entity_type="user"))
+    for secret in ("pavel", "123-45-67"):
+        assert secret not in trail
+    last = events(session, entity_type="user", entity_id=str(user.id))[-1]
+    assert changes(last) == {"email": {"changed": True}}
 
 
 def test_workflow_action_is_recorded_with_its_meaning(client, session, auth):

@@ -73,9 +73,11 @@ def utilization(session: Session, params: KpiParams) -> s.Utilization:
     user_filters: list[ColumnElement[bool]] = [visible]
     if params.engineer_id is not None:
         user_filters.append(User.id == params.engineer_id)
-    users = session.execute(
-        select(User.id, User.full_name, User.weekly_capacity_hours).where(*user_filters)
-    ).all()
+    # Names are encrypted: decrypted here, on the few engineers of the report.
+    users = [
+        (user.id, user.full_name or "", user.weekly_capacity_hours)
+        for user in session.scalars(select(User).where(*user_filters))
+    ]
     loads = []
     for uid, name, weekly in users:
         logged = two_places(Decimal(int(hours.get(uid, 0))) / 100)

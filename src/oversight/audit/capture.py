@@ -16,7 +16,8 @@ from sqlalchemy.orm.attributes import get_history
 
 from oversight.audit import chain
 from oversight.audit.actor import actor_fields
-from oversight.audit.policy import AUDITED_TABLES, AuditPolicy, policy_for, render
+from oversight.audit.policy import AUDITED_TABLES, ENCRYPTED_CHANGE, AuditPolicy, policy_for, render
+from oversight.db.encrypted import EncryptedField, plaintext_changed, sealed_columns
 from oversight.db.intent import forget_intents, take_intent
 from oversight.kit.clock import utcnow
 
@@ -29,13 +30,22 @@ def _column_names(obj: object) -> list[str]:
     return [attr.key for attr in inspect(obj).mapper.column_attrs]
 
 
+# Encrypted fields enter the trail as {"changed": true} under the field's name: neither their
+# ciphertext nor their plaintext. Their blind indexes and key bookkeeping are not recorded.
+
+
 def _snapshot(policy: AuditPolicy, obj: object, *, removed: bool) -> dict[str, Any]:
-    changes = {}
+    changes: dict[str, Any] = {}
+    sealed, plumbing = sealed_columns(type(obj))
     for name in _column_names(obj):
-        if name in policy.skip:
+        if name in policy.skip or name in plumbing:
             continue
         value = getattr(obj, name)
         if value is None:
+            continue
+        field: EncryptedField | None = sealed.get(name)
+        if field is not None:
+            changes[field.name] = ENCRYPTED_CHANGE
             continue
         old, new = (value, None) if removed else (None, value)
         changes[name] = render(policy, name, old, new)
@@ -43,16 +53,22 @@ def _snapshot(policy: AuditPolicy, obj: object, *, removed: bool) -> dict[str, A
 
 
 def _diff(policy: AuditPolicy, obj: object) -> dict[str, Any]:
-    changes = {}
+    changes: dict[str, Any] = {}
+    sealed, plumbing = sealed_columns(type(obj))
     for name in _column_names(obj):
-        if name in policy.skip:
+        if name in policy.skip or name in plumbing:
             continue
         history = get_history(obj, name)
         if not history.has_changes():
             continue
         old = history.deleted[0] if history.deleted else None
         new = history.added[0] if history.added else None
-        if old != new:
+        field = sealed.get(name)
+        if field is not None:
+            # Re-sealing under a new key changes the ciphertext, not the value.
+            if plaintext_changed(field, obj, old):
+                changes[field.name] = ENCRYPTED_CHANGE
+        elif old != new:
             changes[name] = render(policy, name, old, new)
     return changes
 

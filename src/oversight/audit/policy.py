@@ -1,5 +1,9 @@
 """Which models the audit trail captures, under which entity name, and how each field is
-treated: secrets are recorded as changed without values, PII is masked, noise is skipped."""
+treated: secrets are recorded as changed without values, PII is masked, noise is skipped.
+
+Encrypted fields (oversight.db.encrypted) are recorded by the capture as `ENCRYPTED_CHANGE`
+under the field's name, whatever the policy says: the trail holds neither their ciphertext nor
+their plaintext."""
 
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ class AuditPolicy:
 
 
 POLICIES: dict[type[Any], AuditPolicy] = {
-    Customer: AuditPolicy("customer", pii=frozenset({"contact_person", "phone", "email"})),
+    Customer: AuditPolicy("customer"),
     Project: AuditPolicy("project", label="code"),
     ProjectCost: AuditPolicy("project_cost"),
     ServiceRequest: AuditPolicy("service_request", label="number"),
@@ -36,9 +40,9 @@ POLICIES: dict[type[Any], AuditPolicy] = {
     User: AuditPolicy(
         "user",
         secret=frozenset({"password_hash"}),
-        pii=frozenset({"full_name", "email", "phone"}),
     ),
 }
+ENCRYPTED_CHANGE = {"changed": True}
 AUDITED_TABLES = frozenset(model.__tablename__ for model in POLICIES)
 ENTITY_TYPES = {policy.entity_type: model for model, policy in POLICIES.items()}
 

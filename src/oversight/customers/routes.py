@@ -24,9 +24,15 @@ def list_customers(
     session: SessionDep,
     _: CustomerReader,
     params: PageQuery,
-    search: Annotated[str | None, Query(max_length=100)] = None,
+    search: Annotated[str | None, Query(max_length=100, description="part of the name")] = None,
+    phone: Annotated[
+        str | None, Query(max_length=40, pattern=r"\d", description="exact phone number")
+    ] = None,
+    email: Annotated[str | None, Query(max_length=320, description="exact e-mail")] = None,
 ) -> Page[CustomerRead]:
-    rows, total = repository.list_customers(session, params, search=search)
+    rows, total = repository.list_customers(
+        session, params, search=search, phone=phone, email=email
+    )
     return page_of(CustomerRead, rows, total, params)
 
 

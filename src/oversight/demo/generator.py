@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from oversight.audit.events import record_event
 from oversight.config import Settings
 from oversight.customers.models import Customer
+from oversight.db.encrypted import keyring_for, seal_rows
 from oversight.db.sequences import NumberSequence, advance_to
 from oversight.demo import arrivals, finance, names
 from oversight.demo.company import (
@@ -105,8 +106,13 @@ def generate(
         plans = arrivals.plan_days(rng, history, spec.requests, company.projects)
         finance.set_budgets(rng, company, arrivals.expected_requests(plans), history)
         writer = BulkWriter(session)
-        writer.write(Rows("customers", CUSTOMER_COLUMNS, company.customer_rows))
-        writer.write(Rows("users", USER_COLUMNS, company.user_rows))
+        keyring = keyring_for(session)
+        writer.write(
+            Rows(
+                "customers", *seal_rows(Customer, CUSTOMER_COLUMNS, company.customer_rows, keyring)
+            )
+        )
+        writer.write(Rows("users", *seal_rows(User, USER_COLUMNS, company.user_rows, keyring)))
         writer.write(Rows("projects", PROJECT_COLUMNS, project_rows(company)))
         session.commit()
         report("company", 1, 1)

@@ -21,9 +21,11 @@ from sqlalchemy import (
     Date,
     DateTime,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     TypeDecorator,
+    Uuid,
     func,
     insert,
     select,
@@ -196,4 +198,8 @@ def _copy_type(column: Column[Any]) -> str:
         return "numeric"
     if isinstance(kind, String):
         return "text"
+    if isinstance(kind, LargeBinary):
+        return "bytea"
+    if isinstance(kind, Uuid):
+        return "uuid"
     raise TypeError(f"no COPY type for {column} ({kind!r})")

@@ -86,6 +86,11 @@ def fetch_page(
     return rows, int(total or 0)
 
 
+def slice_page(rows: Sequence[M], params: PageParams) -> tuple[Sequence[M], int]:
+    """One page of rows already filtered in Python (e.g. after decryption), and their number."""
+    return rows[params.offset : params.offset + params.page_size], len(rows)
+
+
 def page_of(schema: type[S], rows: Sequence[Any], total: int, params: PageParams) -> Page[S]:
     """A Page of `schema` items read from ORM rows."""
     return Page[schema](  # type: ignore[valid-type]

@@ -2,17 +2,23 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oversight.db.base import Base, Timestamped
 from oversight.db.columns import enum_column
+from oversight.db.encrypted import EncryptedField, EncryptedRow
 from oversight.db.types import Hours
+from oversight.security.fieldcrypt import normalise_email
 from oversight.vocabulary import Role
 
 
-class User(Timestamped, Base):
-    """A person who signs in: staff of any role, or a client contact tied to one customer."""
+class User(EncryptedRow, Timestamped, Base):
+    """A person who signs in: staff of any role, or a client contact tied to one customer.
+
+    Name, e-mail and phone are encrypted (oversight.db.encrypted): a client's account carries
+    the name of the customer's contact person. The e-mail has a blind index for lookups.
+    """
 
     __tablename__ = "users"
     __table_args__ = (
@@ -27,9 +33,6 @@ class User(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
-    full_name: Mapped[str] = mapped_column(String(200))
-    email: Mapped[str | None] = mapped_column(String(320))
-    phone: Mapped[str | None] = mapped_column(String(32))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(enum_column(Role), index=True)
     customer_id: Mapped[int | None] = mapped_column(
@@ -38,3 +41,12 @@ class User(Timestamped, Base):
     weekly_capacity_hours: Mapped[Decimal | None] = mapped_column(Hours())
     cost_rate: Mapped[Decimal | None]
     is_active: Mapped[bool] = mapped_column(default=True)
+
+    full_name_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    email_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    email_bidx: Mapped[bytes | None] = mapped_column(LargeBinary, index=True)
+    phone_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    full_name = EncryptedField()
+    email = EncryptedField(normalise=normalise_email)
+    phone = EncryptedField()

@@ -40,8 +40,11 @@ def list_users(
     params: PageQuery,
     role: Annotated[Role | None, Query()] = None,
     is_active: Annotated[bool | None, Query()] = None,
+    email: Annotated[str | None, Query(max_length=320, description="exact e-mail")] = None,
 ) -> Page[UserRead]:
-    rows, total = repository.list_users(session, params, role=role, is_active=is_active)
+    rows, total = repository.list_users(
+        session, params, role=role, is_active=is_active, email=email
+    )
     return page_of(UserRead, rows, total, params)
 
 

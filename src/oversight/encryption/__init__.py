@@ -1,0 +1,1 @@
+"""Field encryption operations: key status and rotation (`oversight keys ...`)."""
