@@ -144,3 +144,14 @@ def test_an_object_built_outside_a_session_is_sealed_at_flush(session):
     assert customer.phone_ct is not None
     found = session.scalar(select(Customer).where(Customer.phone.candidates(session, "7123")))
     assert found is customer
+
+
+def test_a_damaged_value_can_be_overwritten(session):
+    customer = make_customer(session, **CONTACT)
+    session.connection().execute(
+        text("UPDATE customers SET email_ct = phone_ct WHERE id = :id"), {"id": customer.id}
+    )
+    damaged = reloaded(session, Customer, customer.id)
+    damaged.email = "fixed@volkova.example"
+    session.flush()
+    assert reloaded(session, Customer, customer.id).email == "fixed@volkova.example"

@@ -124,7 +124,7 @@ class EncryptedField:
         if current is None and getattr(obj, self.ciphertext_attr) is None and value is None:
             return
         stored = current is not None or getattr(obj, self.ciphertext_attr) is not None
-        if stored and self.__get__(obj, type(obj)) == value:
+        if stored and self._readable_value(obj) == value:
             return  # unchanged: no new ciphertext, no audit entry
         plain[self.name] = (_UNSEALED, value)
         session = object_session(obj)
@@ -134,6 +134,14 @@ class EncryptedField:
         install_field_encryption()  # the flush seals it; registered before anything can flush
         if getattr(obj, self.ciphertext_attr, None) is not None:
             flag_modified(obj, self.ciphertext_attr)  # detached: seal when it is flushed again
+
+    def _readable_value(self, obj: object) -> object:
+        """The current value, or a marker equal to nothing when it does not decrypt (so a
+        damaged value can still be overwritten)."""
+        try:
+            return self.__get__(obj, type(obj))
+        except UndecryptableField:
+            return _UNSEALED
 
     def open(self, obj: object, sealed: bytes, keyring: Keyring) -> str:
         """Decrypt this field's ciphertext of `obj` (UndecryptableField naming row and column)."""
@@ -221,7 +229,10 @@ def plaintext_changed(field: EncryptedField, obj: object, old_sealed: bytes | No
     new = field.__get__(obj, type(obj))
     if old_sealed is None:
         return new is not None
-    old = field.open(obj, old_sealed, _keyring_of(obj))
+    try:
+        old = field.open(obj, old_sealed, _keyring_of(obj))
+    except UndecryptableField:
+        return True  # a damaged value replaced
     return old != new
 
 
