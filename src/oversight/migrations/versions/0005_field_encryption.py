@@ -1,7 +1,7 @@
 """field encryption of contact details
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0006
 Create Date: 2026-11-24
 
 Customer contact name, phone and e-mail, and user name, e-mail and phone (a client's account
@@ -29,7 +29,7 @@ from oversight.db.encrypted import FieldSpec, keyring_for, open_values, seal_val
 from oversight.security.fieldcrypt import normalise_email, normalise_phone
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
