@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 sys.path.insert(0, str(Path(__file__).parent / "support"))
 
 import servers
+from builders import TEST_ARGON2
 from oversight.analytics.version import install_version_tracking
 from oversight.audit.capture import install_audit_capture
-from oversight.auth import service as auth_service
+from oversight.auth import tokens as auth_tokens
 from oversight.auth.dependencies import get_session, get_streaming_session
 from oversight.auth.scope import PRINCIPAL_KEY, install_row_scope
 from oversight.config import Settings
@@ -35,12 +36,19 @@ BACKENDS = ["sqlite", "postgresql"]
 TEST_FIELD_KEYS = f"test:{generate_key()}"  # a fresh field encryption key per test run
 
 
-def make_settings(database_url: str) -> Settings:
+def make_settings(database_url: str, **auth: object) -> Settings:
+    """Test settings: the database, and argon2 at the builders' (OWASP minimum) cost."""
     return Settings(  # type: ignore[call-arg]
         _env_file=None,
         env="test",
         database={"url": database_url},
         encryption={"keys": TEST_FIELD_KEYS},
+        auth={
+            "argon2_time_cost": TEST_ARGON2.time_cost,
+            "argon2_memory_kib": TEST_ARGON2.memory_kib,
+            "argon2_parallelism": TEST_ARGON2.parallelism,
+            **auth,
+        },
     )
 
 
@@ -142,10 +150,11 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 @pytest.fixture
 def auth(settings: Settings):  # type: ignore[no-untyped-def]
-    """`auth(user)` -> headers carrying a valid access token for that user."""
+    """`auth(user)` -> headers carrying a valid access token for that user, minted directly
+    as if the user had passed the second factor too (tests of the 2FA flow log in for real)."""
 
     def headers(user: User) -> dict[str, str]:
-        token, _ = auth_service.issue_access_token(settings=settings, user=user)
+        token, _ = auth_tokens.issue_access_token(settings=settings, user=user, two_factor=True)
         return {"Authorization": f"Bearer {token}"}
 
     return headers

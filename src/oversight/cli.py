@@ -264,7 +264,7 @@ def create_user(
         fail(describe_validation_error(error).replace("invalid setting OVERSIGHT_", "invalid "), 2)
     try:
         with unit_of_work(session_factory(engine_or_exit(settings))) as session:
-            user = user_service.create_user(session=session, data=data)
+            user = user_service.create_user(session=session, settings=settings, data=data)
     except AppError as error:
         fail(error.message, code=2)
     console.print(f"created user {user.username} (id {user.id}, role {user.role.value})")

@@ -1,6 +1,7 @@
 """Every model, imported in one place so the metadata (and Alembic) sees the whole schema."""
 
 from oversight.audit.models import AuditArchivePermit, AuditChainHead, AuditEvent
+from oversight.auth.models import AuthSession, LoginThrottle, RecoveryCode, RefreshToken, UserTotp
 from oversight.customers.models import Customer
 from oversight.db.base import Base
 from oversight.db.sequences import NumberSequence
@@ -15,14 +16,19 @@ __all__ = [
     "AuditArchivePermit",
     "AuditChainHead",
     "AuditEvent",
+    "AuthSession",
     "CompletionApproval",
     "Customer",
     "Invoice",
+    "LoginThrottle",
     "NumberSequence",
     "Project",
     "ProjectCost",
+    "RecoveryCode",
+    "RefreshToken",
     "ServiceRequest",
     "User",
+    "UserTotp",
     "WorkLog",
     "metadata",
 ]

@@ -5,7 +5,7 @@ from datetime import timedelta
 import jwt
 
 from builders import PASSWORD, make_user
-from oversight.auth import service as auth_service
+from oversight.auth import tokens as auth_tokens
 from oversight.kit.clock import utcnow
 from oversight.users.models import User
 from oversight.vocabulary import Role
@@ -49,8 +49,8 @@ def test_disabled_user_cannot_log_in(client, session):
 def test_sensitive_roles_get_shorter_tokens(client, session, settings):
     admin = make_user(session, Role.admin)
     engineer = make_user(session, Role.engineer)
-    _, admin_life = auth_service.issue_access_token(settings=settings, user=admin)
-    _, engineer_life = auth_service.issue_access_token(settings=settings, user=engineer)
+    _, admin_life = auth_tokens.issue_access_token(settings=settings, user=admin)
+    _, engineer_life = auth_tokens.issue_access_token(settings=settings, user=engineer)
     assert admin_life == timedelta(minutes=settings.auth.sensitive_access_token_minutes)
     assert engineer_life == timedelta(minutes=settings.auth.access_token_minutes)
 
@@ -69,7 +69,7 @@ def test_garbage_token_is_401(client):
 
 def test_expired_token_is_401(client, session, settings):
     user = make_user(session, Role.admin)
-    token = auth_service.signer(settings).issue(
+    token = auth_tokens.signer(settings).issue(
         subject=str(user.id), lifetime=timedelta(seconds=-1), now=utcnow() - timedelta(hours=1)
     )
     response = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})

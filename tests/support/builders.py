@@ -17,12 +17,15 @@ from sqlalchemy.orm import Session
 from oversight.customers.models import Customer
 from oversight.invoices.models import Invoice, InvoiceStatus
 from oversight.projects.models import CostCategory, Project, ProjectCost, ProjectStatus
-from oversight.security.passwords import hash_password
+from oversight.security.passwords import Argon2Params, hash_password
 from oversight.service_requests.models import RequestStatus, ServiceRequest, WorkLog
 from oversight.users.models import User
 from oversight.vocabulary import Priority, Role
 
 PASSWORD = "correct horse battery staple"
+# OWASP's minimum argon2id cost, about six times cheaper than the production default: the
+# test settings use it too, so logins in tests verify fast and need no rehash.
+TEST_ARGON2 = Argon2Params(time_cost=2, memory_kib=19_456, parallelism=1)
 _sequence = itertools.count(1)
 
 
@@ -33,7 +36,7 @@ def _next() -> int:
 @functools.cache
 def password_hash() -> str:
     """Hashing is deliberately slow; every built user shares one hash of PASSWORD."""
-    return hash_password(PASSWORD)
+    return hash_password(PASSWORD, TEST_ARGON2)
 
 
 def make_customer(session: Session, **fields: Any) -> Customer:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from oversight.audit.events import record_event
 from oversight.auth import service as auth_service
 from oversight.auth.permissions import Action, Resource, is_allowed
-from oversight.auth.principal import Principal
+from oversight.auth.principal import Principal, TwoFactorCaller
 from oversight.auth.scope import bind_principal
 from oversight.config import Settings
 from oversight.db.session import unit_of_work
@@ -55,6 +55,24 @@ def get_current_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]
+
+
+def get_two_factor_caller(
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> TwoFactorCaller:
+    """The caller of a 2FA endpoint: with a "2FA pending" token from login, or signed in."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise NotAuthenticated("authentication required: send 'Authorization: Bearer <token>'")
+    user, pending = auth_service.two_factor_caller(
+        session=session, settings=settings, token=credentials.credentials
+    )
+    note_user(user.id)
+    return TwoFactorCaller(user=user, pending=pending)
+
+
+TwoFactorCallerDep = Annotated[TwoFactorCaller, Depends(get_two_factor_caller)]
 
 
 def get_streaming_session(request: Request) -> Iterator[Session]:

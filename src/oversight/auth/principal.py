@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from oversight.users.models import User
 from oversight.vocabulary import Role
 
 
@@ -15,10 +16,20 @@ class Principal:
     username: str
     role: Role
     customer_id: int | None = None
+    session_id: str | None = None  # the login session (refresh family) the token belongs to
 
     @property
     def is_client(self) -> bool:
         return self.role is Role.client
+
+
+@dataclass(frozen=True, slots=True)
+class TwoFactorCaller:
+    """Who calls a 2FA endpoint: `pending` when they hold only the token login gave them
+    before the second step."""
+
+    user: User
+    pending: bool
 
 
 PRINCIPAL_KEY = "oversight.principal"

@@ -1,112 +1,239 @@
-"""Login and token checks."""
+"""Login (password, throttling, the second step), password changes, and who a token names."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
+from typing import NoReturn
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from oversight.audit.events import record_event
+from oversight.auth import throttle
+from oversight.auth import two_factor as two_factor_service
 from oversight.auth.principal import Principal
+from oversight.auth.sessions import IssuedSession, is_live, revoke_user_sessions, start_session
+from oversight.auth.tokens import (
+    has_second_factor,
+    issue_pending_token,
+    verified_claims,
+)
 from oversight.config import Settings
-from oversight.errors import NotAuthenticated
+from oversight.db.intent import note_intent
+from oversight.errors import InvalidInput, NotAuthenticated, PermissionDenied, TooManyRequests
 from oversight.kit.clock import utcnow
-from oversight.security.passwords import spend_verification_time, verify_password
-from oversight.security.tokens import InvalidToken, TokenSigner
+from oversight.kit.context import current_context
+from oversight.security.passwords import passwords_for
+from oversight.security.tokens import ACCESS, TWO_FACTOR_PENDING, InvalidToken
+from oversight.users import repository as user_repository
+from oversight.users import service as user_service
 from oversight.users.models import User
 
 INVALID_CREDENTIALS = "invalid username or password"
+INVALID_TOKEN = "invalid or expired access token"  # noqa: S105 - a message
+ENROL_HINT = (
+    "enrol at POST /api/v1/auth/2fa/enrolment, then confirm a code at "
+    "POST /api/v1/auth/2fa/enrolment/confirm"
+)
+VERIFY_HINT = "send a code to POST /api/v1/auth/2fa/verify"
 
 
-def signer(settings: Settings) -> TokenSigner:
-    return TokenSigner(
-        secret=settings.auth.jwt_secret.get_secret_value(),
-        issuer=settings.auth.jwt_issuer,
-        audience=settings.auth.jwt_audience,
-    )
+class NextStep(StrEnum):
+    verify = "verify"  # enrolled: send a TOTP code or a recovery code
+    enrol = "enrol"  # the role requires 2FA and the user has not enrolled yet
 
 
-def token_lifetime(settings: Settings, user: User) -> timedelta:
-    """Shorter sessions for the sensitive roles (admin, director, accountant by default)."""
-    if user.role in settings.auth.sensitive_roles:
-        return timedelta(minutes=settings.auth.sensitive_access_token_minutes)
-    return timedelta(minutes=settings.auth.access_token_minutes)
+@dataclass(frozen=True, slots=True)
+class PendingLogin:
+    """The password was right; `token` allows only `next_step`."""
+
+    token: str
+    lifetime: timedelta
+    next_step: NextStep
 
 
-def authenticate(*, session: Session, username: str, password: str) -> User:
+def login(
+    *, session: Session, settings: Settings, username: str, password: str
+) -> IssuedSession | PendingLogin:
+    """Check the password; then a session, or — for users with 2FA — a pending token."""
+    user = authenticate(session=session, settings=settings, username=username, password=password)
+    if two_factor_service.is_enrolled(session, user.id):
+        step = NextStep.verify
+    elif user.role in settings.auth.two_factor_roles:
+        step = NextStep.enrol
+    else:
+        return start_session(session=session, settings=settings, user=user, second_factor=None)
+    token, lifetime = issue_pending_token(settings=settings, user=user)
+    return PendingLogin(token, lifetime, step)
+
+
+def _throttle_keys(settings: Settings, username: str) -> list[throttle.ThrottleKey]:
+    keys = [throttle.account_key(settings.auth, username)]
+    client_ip = current_context().client_ip
+    if client_ip:
+        keys.append(throttle.ip_key(settings.auth, client_ip))
+    return keys
+
+
+def authenticate(*, session: Session, settings: Settings, username: str, password: str) -> User:
     """The active user with these credentials; NotAuthenticated with one message otherwise.
 
-    Unknown user, wrong password and disabled account are indistinguishable to the caller.
+    Unknown user, wrong password and disabled account are indistinguishable to the caller:
+    same status, same body, and an unknown user costs a password verification too. Every
+    attempt is an audit event; failures count against the account and the client IP.
     """
     tried = username.strip().lower()
-    user = session.scalar(select(User).where(User.username == tried))
+    keys = _throttle_keys(settings, tried)
+    wait = throttle.retry_after(session, keys, now=utcnow())
+    if wait is not None:
+        _login_event(session, "auth.login_throttled", tried, None, f"retry after {wait:.0f} s")
+        raise TooManyRequests("too many failed logins: try again later", retry_after=wait)
+    passwords = passwords_for(settings.auth.argon2)
+    user = user_repository.find_by_username(session, tried)
     if user is None:
-        spend_verification_time(password)
-        _login_failed(session, tried, None, "unknown user")
-    elif not verify_password(user.password_hash, password):
-        _login_failed(session, tried, user, "wrong password")
+        passwords.spend_verification_time(password)
+        reason = "unknown user"
+    elif not passwords.verify(user.password_hash, password):
+        reason = "wrong password"
     elif not user.is_active:
-        _login_failed(session, tried, user, "account disabled")
+        reason = "account disabled"
     else:
-        record_event(
-            session, "auth.login_succeeded", entity_type="user", entity_id=user.id,
-            actor=_as_actor(user),
-        )  # fmt: skip
+        throttle.note_success(session, keys[0])
+        if passwords.needs_rehash(user.password_hash):
+            note_intent(session, user, "user.password_rehashed", "hash parameters changed")
+            user.password_hash = passwords.hash(password)
+            session.flush()
+        _login_event(session, "auth.login_succeeded", tried, user, None)
         return user
+    throttle.note_failure(session, keys)
+    _login_event(session, "auth.login_failed", tried, user, reason)
     raise NotAuthenticated(INVALID_CREDENTIALS)
 
 
-def _as_actor(user: User) -> dict[str, object]:
-    return {
-        "actor_type": "user",
-        "actor_id": user.id,
-        "actor_name": user.username,
-        "actor_role": user.role.value,
-    }
-
-
-def _login_failed(session: Session, tried: str, user: User | None, reason: str) -> None:
-    """Kept even though the login's transaction rolls back; never the password itself."""
+def _login_event(
+    session: Session, action: str, tried: str, user: User | None, reason: str | None
+) -> None:
+    """Kept even though a failed login's transaction rolls back; never the password itself.
+    The request context adds the client IP and user agent."""
+    if user is not None and action == "auth.login_succeeded":
+        actor = {
+            "actor_type": "user",
+            "actor_id": user.id,
+            "actor_name": user.username,
+            "actor_role": user.role.value,
+        }
+    else:
+        actor = {"actor_type": "anonymous", "actor_id": None, "actor_name": tried[:64],
+                 "actor_role": None}  # fmt: skip
     record_event(
         session,
-        "auth.login_failed",
+        action,
         entity_type="user" if user else None,
         entity_id=user.id if user else None,
         details={"username": tried[:64]},
         reason=reason,
-        actor={
-            "actor_type": "anonymous",
-            "actor_id": None,
-            "actor_name": tried[:64],
-            "actor_role": None,
-        },
-        survive_rollback=True,
+        actor=actor,
+        survive_rollback=action != "auth.login_succeeded",
     )
 
 
-def issue_access_token(*, settings: Settings, user: User) -> tuple[str, timedelta]:
-    lifetime = token_lifetime(settings, user)
-    token = signer(settings).issue(
-        subject=str(user.id), lifetime=lifetime, now=utcnow(), role=user.role.value
+def change_password(
+    *,
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    current_password: str,
+    new_password: str,
+) -> int:
+    """Replace the caller's password after checking the current one; ends their other
+    sessions and returns how many. A wrong current password counts as a failed login."""
+    user = user_repository.get_user_or_raise(session, principal.user_id)
+    key = throttle.account_key(settings.auth, user.username)
+    wait = throttle.retry_after(session, [key], now=utcnow())
+    if wait is not None:
+        record_event(session, "auth.password_change_throttled", entity_type="user",
+                     entity_id=user.id, survive_rollback=True)  # fmt: skip
+        raise TooManyRequests("too many failed attempts: try again later", retry_after=wait)
+    if not passwords_for(settings.auth.argon2).verify(user.password_hash, current_password):
+        throttle.note_failure(session, [key])
+        record_event(
+            session, "auth.password_change_failed", entity_type="user", entity_id=user.id,
+            reason="wrong current password", survive_rollback=True,
+        )  # fmt: skip
+        raise InvalidInput(
+            "the current password is not correct", details={"field": "current_password"}
+        )
+    new_hash = user_service.new_password_hash(
+        settings=settings, password=new_password, username=user.username, field="new_password"
     )
-    return token, lifetime
+    note_intent(session, user, "user.password_changed")
+    user.password_hash = new_hash
+    session.flush()
+    return revoke_user_sessions(
+        session=session, user_id=user.id, reason="password changed", keep=principal.session_id
+    )
 
 
 def principal_from_token(*, session: Session, settings: Settings, token: str) -> Principal:
-    """The principal a valid token names, as the database knows them now.
+    """The principal a valid access token names, as the database knows them now.
 
-    Reading the user on every request means a disabled user or a changed role takes effect
-    on the next request, not when the token expires.
+    Reading the user (and the session) on every request means a disabled user, a changed
+    role or a logout takes effect on the next request, not when the token expires. A
+    "2FA pending" token, or an access token without a second factor for a role that needs
+    one, opens nothing: 403 saying what to do instead.
     """
-    try:
-        claims = signer(settings).verify(token)
-        user_id = int(claims["sub"])
-    except (InvalidToken, ValueError):
-        raise NotAuthenticated("invalid or expired access token") from None
-    user = session.get(User, user_id)
-    if user is None or not user.is_active:
-        raise NotAuthenticated("invalid or expired access token")
+    user, claims = _token_user(session, settings, token)
+    if claims["typ"] == TWO_FACTOR_PENDING:
+        enrolled = two_factor_service.is_enrolled(session, user.id)
+        _two_factor_denied(
+            session,
+            user,
+            "two-factor authentication pending: " + (VERIFY_HINT if enrolled else ENROL_HINT),
+        )
+    if user.role in settings.auth.two_factor_roles and not has_second_factor(claims):
+        _two_factor_denied(
+            session,
+            user,
+            f"role {user.role.value!r} requires two-factor authentication: log in again"
+            f" and verify a code, or {ENROL_HINT}",
+        )
     return Principal(
-        user_id=user.id, username=user.username, role=user.role, customer_id=user.customer_id
+        user_id=user.id,
+        username=user.username,
+        role=user.role,
+        customer_id=user.customer_id,
+        session_id=str(claims["sid"]) if "sid" in claims else None,
     )
+
+
+def two_factor_caller(*, session: Session, settings: Settings, token: str) -> tuple[User, bool]:
+    """The user behind a pending or access token, for the 2FA endpoints; True if pending."""
+    user, claims = _token_user(session, settings, token)
+    return user, claims["typ"] == TWO_FACTOR_PENDING
+
+
+def _token_user(session: Session, settings: Settings, token: str) -> tuple[User, dict[str, object]]:
+    try:
+        claims = verified_claims(
+            settings, token, token_types=frozenset({ACCESS, TWO_FACTOR_PENDING})
+        )
+    except InvalidToken:
+        raise NotAuthenticated(INVALID_TOKEN) from None
+    user = session.get(User, int(str(claims["sub"])))
+    if user is None or not user.is_active:
+        raise NotAuthenticated(INVALID_TOKEN)
+    sid = claims.get("sid")
+    if sid is not None and not (isinstance(sid, str) and is_live(session, sid, user.id)):
+        raise NotAuthenticated(INVALID_TOKEN)
+    return user, claims
+
+
+def _two_factor_denied(session: Session, user: User, message: str) -> NoReturn:
+    record_event(
+        session, "access.denied", entity_type="user", entity_id=user.id,
+        reason="two-factor authentication missing", survive_rollback=True,
+        actor={"actor_type": "user", "actor_id": user.id, "actor_name": user.username,
+               "actor_role": user.role.value},
+    )  # fmt: skip
+    raise PermissionDenied(message)

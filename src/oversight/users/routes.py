@@ -4,7 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from oversight.auth.dependencies import CurrentPrincipal, SessionDep, require
+from oversight.auth import two_factor as two_factor_service
+from oversight.auth.dependencies import CurrentPrincipal, SessionDep, SettingsDep, require
 from oversight.auth.permissions import Action, Resource
 from oversight.auth.principal import Principal
 from oversight.kit.pagination import Page, PageQuery, page_of
@@ -54,11 +55,23 @@ def read_user(session: SessionDep, _: UserReader, user_id: int) -> UserRead:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_user(session: SessionDep, _: UserCreator, body: UserCreate) -> UserRead:
-    return UserRead.model_validate(user_service.create_user(session=session, data=body))
+def create_user(
+    session: SessionDep, settings: SettingsDep, _: UserCreator, body: UserCreate
+) -> UserRead:
+    return UserRead.model_validate(
+        user_service.create_user(session=session, settings=settings, data=body)
+    )
 
 
 @router.patch("/{user_id}")
 def update_user(session: SessionDep, _: UserEditor, user_id: int, body: UserUpdate) -> UserRead:
     user = repository.get_user_or_raise(session, user_id)
     return UserRead.model_validate(user_service.update_user(session=session, user=user, data=body))
+
+
+@router.delete("/{user_id}/two-factor", status_code=status.HTTP_204_NO_CONTENT)
+def reset_two_factor(session: SessionDep, _: UserEditor, user_id: int) -> None:
+    """Remove the user's second factor and recovery codes and end their sessions (a lost
+    phone); they enrol again at their next login."""
+    user = repository.get_user_or_raise(session, user_id)
+    two_factor_service.reset(session=session, user=user)

@@ -12,7 +12,9 @@ from oversight.vocabulary import Role
 Username = Annotated[
     str, StringConstraints(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")
 ]
-Password = Annotated[str, StringConstraints(min_length=12, max_length=128)]
+# The policy (length, common passwords) is checked by the service, with a message naming the
+# rule; this bound only keeps absurd bodies out.
+Password = Annotated[str, StringConstraints(min_length=1, max_length=4096, strip_whitespace=False)]
 Capacity = Annotated[Decimal, Field(ge=0, le=168, decimal_places=2)]
 Rate = Annotated[Decimal, Field(ge=0, le=1_000_000, decimal_places=2)]
 

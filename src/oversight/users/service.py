@@ -7,9 +7,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from oversight.auth.sessions import revoke_user_sessions
+from oversight.config import Settings
 from oversight.customers.repository import get_customer_or_raise
 from oversight.db.intent import note_intent
 from oversight.errors import Conflict, InvalidInput, referenced_by
+from oversight.security.password_policy import PasswordRejected, check_password
 from oversight.security.passwords import hash_password
 from oversight.users import repository
 from oversight.users.models import User
@@ -35,10 +38,24 @@ def _check_customer_link(session: Session, role: Role, customer_id: int | None) 
         )
 
 
-def create_user(*, session: Session, data: UserCreate) -> User:
+def new_password_hash(
+    *, settings: Settings, password: str, username: str, field: str = "password"
+) -> str:
+    """The hash of a password that passes the policy; InvalidInput naming the broken rule."""
+    try:
+        check_password(password, username=username, max_length=settings.auth.password_max_length)
+    except PasswordRejected as rejected:
+        raise InvalidInput(
+            rejected.message, details={"field": field, "rule": rejected.rule}
+        ) from None
+    return hash_password(password, settings.auth.argon2)
+
+
+def create_user(*, session: Session, settings: Settings, data: UserCreate) -> User:
     username = data.username.lower()
     if repository.find_by_username(session, username) is not None:
         raise Conflict(f"username {username!r} is taken")
+    password_hash = new_password_hash(settings=settings, password=data.password, username=username)
     _check_customer_link(session, data.role, data.customer_id)
     capacity = data.weekly_capacity_hours
     if data.role is Role.engineer and capacity is None:
@@ -46,7 +63,7 @@ def create_user(*, session: Session, data: UserCreate) -> User:
     user = User(
         username=username,
         full_name=data.full_name,
-        password_hash=hash_password(data.password),
+        password_hash=password_hash,
         role=data.role,
         email=data.email,
         phone=data.phone,
@@ -72,6 +89,8 @@ def update_user(*, session: Session, user: User, data: UserUpdate) -> User:
         note_intent(session, user, "user.role_changed")
     elif changes.get("is_active") is False and user.is_active:
         note_intent(session, user, "user.disabled")
+    if changes.get("is_active") is False:
+        revoke_user_sessions(session=session, user_id=user.id, reason="user disabled")
     for field, value in changes.items():
         setattr(user, field, value)
     session.flush()
@@ -95,5 +114,6 @@ def set_role(*, session: Session, user: User, role: Role, customer_id: int | Non
 def disable_user(*, session: Session, user: User) -> User:
     note_intent(session, user, "user.disabled")
     user.is_active = False
+    revoke_user_sessions(session=session, user_id=user.id, reason="user disabled")
     session.flush()
     return user

@@ -1,0 +1,93 @@
+"""What login, sessions and two-factor authentication keep in the database.
+
+None of these tables is captured by the audit trail's change capture: the flows record their
+own audit events (a refresh token's hash in the trail would serve no one).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from oversight.db.base import Base
+from oversight.kit.clock import utcnow
+
+
+class AuthSession(Base):
+    """One login and every token refreshed from it: a refresh-token family (RFC 9700).
+
+    Access tokens carry its id (`sid`), so revoking the session ends them at once too.
+    """
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    second_factor: Mapped[str | None] = mapped_column(String(16))  # "otp", "recovery" or None
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    revoked_reason: Mapped[str | None] = mapped_column(String(64))
+
+
+class RefreshToken(Base):
+    """One refresh token of a session, stored as its SHA-256; `used_at` set when rotated."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("auth_sessions.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class UserTotp(Base):
+    """A user's TOTP secret (encrypted), whether enrolment finished, and the last step used."""
+
+    __tablename__ = "user_totp"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    secret: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    last_used_step: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class RecoveryCode(Base):
+    """A single-use recovery code, stored as its SHA-256."""
+
+    __tablename__ = "recovery_codes"
+    __table_args__ = (UniqueConstraint("user_id", "code_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The unique (user_id, code_hash) index serves lookups by user as well.
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
+
+
+class LoginThrottle(Base):
+    """Failure counts of one throttling key: an account (hashed name), an IP, a 2FA user.
+
+    `consecutive_failures` drives the exponential back-off; `window_failures` counts the
+    failures since `window_started_at` against the hourly cap; `blocked_until` is when the
+    next attempt is allowed.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    consecutive_failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime]
+    window_failures: Mapped[int] = mapped_column(default=0)
+    blocked_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
