@@ -4,7 +4,7 @@ per test rolled back at the end, the app wired to that transaction, and tokens p
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -120,9 +120,8 @@ def session(engine: Engine) -> Iterator[Session]:
         connection.close()
 
 
-@pytest.fixture
-def app(settings: Settings, engine: Engine, session: Session) -> FastAPI:
-    application = create_app(settings, engine=engine)
+def wire_to_test_session(application: FastAPI, session: Session) -> FastAPI:
+    """Make `application` run every request in the test's transaction."""
 
     def test_session() -> Iterator[Session]:
         # Each request starts like a fresh session would: the test's set-up committed (a
@@ -140,6 +139,35 @@ def app(settings: Settings, engine: Engine, session: Session) -> FastAPI:
     application.dependency_overrides[get_session] = test_session
     application.dependency_overrides[get_streaming_session] = test_streaming_session
     return application
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine, session: Session) -> FastAPI:
+    return wire_to_test_session(create_app(settings, engine=engine), session)
+
+
+@pytest.fixture
+def client_with(
+    settings: Settings, engine: Engine, session: Session
+) -> Iterator[Callable[..., TestClient]]:
+    """`client_with(**auth)` -> a client of an app whose auth settings differ from the
+    session's (a longer back-off, other argon2 costs, other signing keys)."""
+    clients: list[TestClient] = []
+
+    def make(**auth: object) -> TestClient:
+        changed = settings.model_copy(
+            update={"auth": type(settings.auth).model_validate(
+                settings.auth.model_dump() | auth
+            )}
+        )  # fmt: skip
+        application = wire_to_test_session(create_app(changed, engine=engine), session)
+        test_client = TestClient(application, raise_server_exceptions=False)
+        clients.append(test_client.__enter__())
+        return test_client
+
+    yield make
+    for test_client in clients:
+        test_client.__exit__(None, None, None)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from oversight.kit.schemas import InputSchema, OutputSchema
 
 # Passwords are taken exactly as typed: no whitespace stripped, nothing truncated.
 Secret = Annotated[str, StringConstraints(min_length=1, max_length=4096, strip_whitespace=False)]
-OpaqueToken = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+OpaqueToken = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
 TotpCode = Annotated[str, StringConstraints(min_length=6, max_length=10)]
 RecoveryCodeText = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 

@@ -25,7 +25,7 @@ from oversight.errors import InvalidInput, NotAuthenticated, PermissionDenied, T
 from oversight.kit.clock import utcnow
 from oversight.kit.context import current_context
 from oversight.security.passwords import passwords_for
-from oversight.security.tokens import ACCESS, TWO_FACTOR_PENDING, InvalidToken
+from oversight.security.tokens import ACCESS, TWO_FACTOR_PENDING, ExpiredToken, InvalidToken
 from oversight.users import repository as user_repository
 from oversight.users import service as user_service
 from oversight.users.models import User
@@ -218,7 +218,11 @@ def _token_user(session: Session, settings: Settings, token: str) -> tuple[User,
         claims = verified_claims(
             settings, token, token_types=frozenset({ACCESS, TWO_FACTOR_PENDING})
         )
-    except InvalidToken:
+    except ExpiredToken:
+        raise NotAuthenticated(INVALID_TOKEN) from None
+    except InvalidToken as error:
+        # Not an expired token of ours: forged, tampered with, or from elsewhere.
+        record_event(session, "auth.token_rejected", reason=str(error)[:200], survive_rollback=True)
         raise NotAuthenticated(INVALID_TOKEN) from None
     user = session.get(User, int(str(claims["sub"])))
     if user is None or not user.is_active:

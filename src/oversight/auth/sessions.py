@@ -101,7 +101,7 @@ def refresh(*, session: Session, settings: Settings, refresh_token: str) -> Issu
     ).first()
     if found is None:
         _refused(session, None, "unknown refresh token")
-    token, auth_session = found.tuple()
+    token, auth_session = found
     if auth_session.revoked_at is not None:
         _refused(session, auth_session, "session revoked")
     if token.used_at is not None:

@@ -28,6 +28,10 @@ class InvalidToken(Exception):
     """The token is malformed, expired, of another type, or not ours."""
 
 
+class ExpiredToken(InvalidToken):
+    """A token of ours that was valid and has expired: the everyday case, not an attack."""
+
+
 @dataclass(frozen=True, slots=True)
 class TokenSigner:
     """Signs with `keys[active_kid]`; verifies with whichever configured key the `kid` names."""
@@ -92,6 +96,8 @@ class TokenSigner:
                 issuer=self.issuer,
                 options={"require": list(REQUIRED_CLAIMS), "strict_aud": True},
             )
+        except jwt.ExpiredSignatureError as error:
+            raise ExpiredToken(str(error)) from None
         except jwt.PyJWTError as error:
             raise InvalidToken(str(error)) from None
         if claims.get("typ") not in token_types:
