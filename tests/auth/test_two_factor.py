@@ -12,26 +12,18 @@ from logins import (
     ENROL,
     REFRESH,
     VERIFY,
-    StepClock,
     bearer,
-    code_now,
-    enrol,
     events,
     login,
-    stored_secret,
     unverified_parts,
 )
 from oversight.auth.models import UserTotp
-from oversight.security import totp
+from oversight.auth.two_factor import open_secret
+from oversight.security.fieldcrypt import DecryptionError
 from oversight.vocabulary import Role
 
 ME = "/api/v1/users/me"
 QR = "/api/v1/auth/2fa/enrolment/qr.png"
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    return StepClock().install(monkeypatch)
 
 
 @pytest.mark.parametrize("role", [Role.admin, Role.director, Role.accountant])
@@ -91,7 +83,7 @@ def test_enrolment_returns_uri_qr_png_and_is_not_in_force_until_confirmed(client
     assert events(session, "auth.totp_enrolment_started", entity_id=str(admin.id))
 
 
-def test_enrolment_completes_only_with_a_valid_code(client, session, clock):
+def test_enrolment_completes_only_with_a_valid_code(client, session, tf):
     admin = make_user(session, Role.admin)
     pending = login(client, admin.username).json()["pending_token"]
     client.post(ENROL, headers=bearer(pending))
@@ -100,9 +92,7 @@ def test_enrolment_completes_only_with_a_valid_code(client, session, clock):
         pytest.skip("000000 happened to be the current code")
     assert wrong.status_code == 401
     assert session.get(UserTotp, admin.id).confirmed_at is None
-    right = client.post(
-        CONFIRM, json={"code": code_now(session, admin.id, clock)}, headers=bearer(pending)
-    )
+    right = client.post(CONFIRM, json={"code": tf.code(admin.id)}, headers=bearer(pending))
     assert right.status_code == 200
     body = right.json()
     assert len(body["recovery_codes"]) == 10
@@ -111,16 +101,14 @@ def test_enrolment_completes_only_with_a_valid_code(client, session, clock):
     assert events(session, "auth.totp_enrolled", entity_id=str(admin.id))
 
 
-def test_enrolled_user_logs_in_with_a_code(client, session, clock):
+def test_enrolled_user_logs_in_with_a_code(client, session, tf):
     admin = make_user(session, Role.admin)
-    enrol(client, session, admin, clock)
+    tf.enrol(client, admin)
     challenge = login(client, admin.username).json()
     assert challenge["two_factor"] == "verify"
     pending = challenge["pending_token"]
     assert client.get(ME, headers=bearer(pending)).status_code == 403
-    response = client.post(
-        VERIFY, json={"code": code_now(session, admin.id, clock)}, headers=bearer(pending)
-    )
+    response = client.post(VERIFY, json={"code": tf.code(admin.id)}, headers=bearer(pending))
     assert response.status_code == 200, response.text
     tokens = response.json()
     _, claims = unverified_parts(tokens["access_token"])
@@ -129,30 +117,30 @@ def test_enrolled_user_logs_in_with_a_code(client, session, clock):
     assert events(session, "auth.totp_verified", entity_id=str(admin.id))
 
 
-def test_refreshed_sessions_keep_their_second_factor(client, session, clock):
+def test_refreshed_sessions_keep_their_second_factor(client, session, tf):
     admin = make_user(session, Role.admin)
-    enrolled = enrol(client, session, admin, clock)
+    enrolled = tf.enrol(client, admin)
     renewed = client.post(REFRESH, json={"refresh_token": enrolled.refresh_token}).json()
     assert client.get("/api/v1/users", headers=bearer(renewed["access_token"])).status_code == 200
 
 
-def test_wrong_code_is_401_and_audited(client, session, clock):
+def test_wrong_code_is_401_and_audited(client, session, tf):
     admin = make_user(session, Role.admin)
-    enrol(client, session, admin, clock)
+    tf.enrol(client, admin)
     pending = login(client, admin.username).json()["pending_token"]
-    code = code_now(session, admin.id, clock)
+    code = tf.code(admin.id)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     response = client.post(VERIFY, json={"code": wrong}, headers=bearer(pending))
     assert response.status_code == 401
     assert events(session, "auth.totp_failed", entity_id=str(admin.id))[-1].reason == "wrong code"
 
 
-def test_repeated_wrong_codes_are_throttled(client_with, session, clock, settings):
+def test_repeated_wrong_codes_are_throttled(client_with, session, tf, settings):
     client = client_with(login_backoff_base_seconds=600)
     admin = make_user(session, Role.admin)
-    enrol(client, session, admin, clock)
+    tf.enrol(client, admin)
     pending = login(client, admin.username).json()["pending_token"]
-    code = code_now(session, admin.id, clock)
+    code = tf.code(admin.id)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     for _ in range(settings.auth.login_free_failures + 1):
         client.post(VERIFY, json={"code": wrong}, headers=bearer(pending))
@@ -162,29 +150,29 @@ def test_repeated_wrong_codes_are_throttled(client_with, session, clock, setting
     assert events(session, "auth.totp_throttled", entity_id=str(admin.id))
 
 
-def test_verify_is_only_for_a_pending_login(client, session, clock):
+def test_verify_is_only_for_a_pending_login(client, session, tf):
     admin = make_user(session, Role.admin)
-    enrolled = enrol(client, session, admin, clock)
+    enrolled = tf.enrol(client, admin)
     response = client.post(
         VERIFY,
-        json={"code": code_now(session, admin.id, clock)},
+        json={"code": tf.code(admin.id)},
         headers=bearer(enrolled.access_token),
     )
     assert response.status_code == 403
 
 
-def test_verify_needs_exactly_one_of_code_and_recovery_code(client, session, clock):
+def test_verify_needs_exactly_one_of_code_and_recovery_code(client, session, tf):
     admin = make_user(session, Role.admin)
-    enrolled = enrol(client, session, admin, clock)
+    enrolled = tf.enrol(client, admin)
     pending = login(client, admin.username).json()["pending_token"]
     both = {"code": "123456", "recovery_code": enrolled.recovery_codes[0]}
     assert client.post(VERIFY, json=both, headers=bearer(pending)).status_code == 422
     assert client.post(VERIFY, json={}, headers=bearer(pending)).status_code == 422
 
 
-def test_recovery_code_signs_in_once_in_place_of_a_code(client, session, clock):
+def test_recovery_code_signs_in_once_in_place_of_a_code(client, session, tf):
     admin = make_user(session, Role.admin)
-    enrolled = enrol(client, session, admin, clock)
+    enrolled = tf.enrol(client, admin)
     pending = login(client, admin.username).json()["pending_token"]
     typed = enrolled.recovery_codes[3].upper().replace("-", " ")
     response = client.post(VERIFY, json={"recovery_code": typed}, headers=bearer(pending))
@@ -193,9 +181,9 @@ def test_recovery_code_signs_in_once_in_place_of_a_code(client, session, clock):
     assert '"remaining":9' in used.changes
 
 
-def test_regenerating_recovery_codes_invalidates_the_old_set(client, session, clock):
+def test_regenerating_recovery_codes_invalidates_the_old_set(client, session, tf):
     admin = make_user(session, Role.admin)
-    enrolled = enrol(client, session, admin, clock)
+    enrolled = tf.enrol(client, admin)
     response = client.post("/api/v1/auth/2fa/recovery-codes", headers=bearer(enrolled.access_token))
     assert response.status_code == 200
     fresh = response.json()["recovery_codes"]
@@ -211,29 +199,29 @@ def test_regenerating_recovery_codes_invalidates_the_old_set(client, session, cl
     assert events(session, "auth.recovery_codes_regenerated", entity_id=str(admin.id))
 
 
-def test_second_enrolment_is_refused_while_one_is_in_force(client, session, clock):
+def test_second_enrolment_is_refused_while_one_is_in_force(client, session, tf):
     admin = make_user(session, Role.admin)
-    enrolled = enrol(client, session, admin, clock)
+    enrolled = tf.enrol(client, admin)
     response = client.post(ENROL, headers=bearer(enrolled.access_token))
     assert response.status_code == 409
     assert "administrator can reset" in response.json()["error"]["message"]
 
 
-def test_any_user_may_enrol_and_then_needs_the_code(client, session, clock, auth):
+def test_any_user_may_enrol_and_then_needs_the_code(client, session, tf, auth):
     engineer = make_user(session, Role.engineer)
     started = client.post(ENROL, headers=auth(engineer))
     assert started.status_code == 201
-    code = code_now(session, engineer.id, clock)
+    code = tf.code(engineer.id)
     confirmed = client.post(CONFIRM, json={"code": code}, headers=auth(engineer)).json()
     assert confirmed["session"] is None
     assert len(confirmed["recovery_codes"]) == 10
     assert login(client, engineer.username).json()["two_factor"] == "verify"
 
 
-def test_admin_reset_removes_the_factor_and_ends_the_sessions(client, session, clock, auth):
+def test_admin_reset_removes_the_factor_and_ends_the_sessions(client, session, tf, auth):
     director = make_user(session, Role.director)
     admin = make_user(session, Role.admin)
-    enrolled = enrol(client, session, director, clock)
+    enrolled = tf.enrol(client, director)
     response = client.delete(f"/api/v1/users/{director.id}/two-factor", headers=auth(admin))
     assert response.status_code == 204
     assert client.get(ME, headers=bearer(enrolled.access_token)).status_code == 401
@@ -249,12 +237,17 @@ def test_only_an_admin_may_reset_another_users_factor(client, session, auth):
     assert response.status_code == 403
 
 
-def test_secret_is_not_stored_in_the_clear(client, session, clock):
-    admin = make_user(session, Role.admin)
-    enrol(client, session, admin, clock)
+def test_secret_is_stored_encrypted_and_bound_to_its_user(client, session, tf, settings):
+    first, second = make_user(session, Role.admin), make_user(session, Role.admin)
+    tf.enrol(client, first)
+    tf.enrol(client, second)
     session.expire_all()
-    stored = session.get(UserTotp, admin.id).secret
-    assert stored_secret(session, admin.id) not in stored
-    assert totp.matching_step(
-        stored_secret(session, admin.id), code_now(session, admin.id, clock), now=clock.now
-    )
+    sealed = session.get(UserTotp, first.id).secret
+    assert tf.secret(first.id).encode() not in sealed
+    assert base64.b32decode(tf.secret(first.id)) not in sealed
+    # Copied onto another user's row, the ciphertext does not open.
+    moved = session.get(UserTotp, second.id)
+    moved.secret = sealed
+    session.flush()
+    with pytest.raises(DecryptionError):
+        open_secret(settings, moved)

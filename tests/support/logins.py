@@ -21,6 +21,7 @@ from builders import PASSWORD
 from oversight.audit.models import AuditEvent
 from oversight.auth import two_factor
 from oversight.auth.models import UserTotp
+from oversight.config import Settings
 from oversight.kit.clock import utcnow
 from oversight.security import totp
 from oversight.users.models import User
@@ -56,17 +57,6 @@ class StepClock:
         return self
 
 
-def stored_secret(session: Session, user_id: int) -> str:
-    session.expire_all()
-    record = session.get(UserTotp, user_id)
-    assert record is not None
-    return two_factor._open(record.secret, user_id)
-
-
-def code_now(session: Session, user_id: int, clock: StepClock) -> str:
-    return totp.code_at(stored_secret(session, user_id), clock.now)
-
-
 @dataclass
 class Enrolled:
     secret: str
@@ -75,24 +65,39 @@ class Enrolled:
     refresh_token: str
 
 
-def enrol(client: TestClient, session: Session, user: User, clock: StepClock) -> Enrolled:
-    """Log `user` in, enrol TOTP with the pending token, confirm a code: a 2FA session."""
-    pending = login(client, user.username).json()["pending_token"]
-    started = client.post(ENROL, headers=bearer(pending))
-    assert started.status_code == 201, started.text
-    secret = stored_secret(session, user.id)
-    confirmed = client.post(
-        CONFIRM, json={"code": totp.code_at(secret, clock.now)}, headers=bearer(pending)
-    )
-    assert confirmed.status_code == 200, confirmed.text
-    body = confirmed.json()
-    clock.advance()
-    return Enrolled(
-        secret=secret,
-        recovery_codes=body["recovery_codes"],
-        access_token=body["session"]["access_token"],
-        refresh_token=body["session"]["refresh_token"],
-    )
+@dataclass
+class TwoFactor:
+    """Reads the stored secrets (with the test key) and enrols users through the API."""
+
+    session: Session
+    settings: Settings
+    clock: StepClock
+
+    def secret(self, user_id: int) -> str:
+        self.session.expire_all()
+        record = self.session.get(UserTotp, user_id)
+        assert record is not None
+        return two_factor.open_secret(self.settings, record)
+
+    def code(self, user_id: int, *, steps_ahead: int = 0) -> str:
+        when = self.clock.now + timedelta(seconds=totp.STEP_SECONDS * steps_ahead)
+        return totp.code_at(self.secret(user_id), when)
+
+    def enrol(self, client: TestClient, user: User) -> Enrolled:
+        """Log `user` in, enrol with the pending token, confirm a code: a 2FA session."""
+        pending = login(client, user.username).json()["pending_token"]
+        started = client.post(ENROL, headers=bearer(pending))
+        assert started.status_code == 201, started.text
+        confirmed = client.post(CONFIRM, json={"code": self.code(user.id)}, headers=bearer(pending))
+        assert confirmed.status_code == 200, confirmed.text
+        body = confirmed.json()
+        self.clock.advance()
+        return Enrolled(
+            secret=self.secret(user.id),
+            recovery_codes=body["recovery_codes"],
+            access_token=body["session"]["access_token"],
+            refresh_token=body["session"]["refresh_token"],
+        )
 
 
 def events(session: Session, action: str, **filters: Any) -> list[AuditEvent]:

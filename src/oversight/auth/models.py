@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oversight.db.base import Base
@@ -48,14 +48,18 @@ class RefreshToken(Base):
 
 
 class UserTotp(Base):
-    """A user's TOTP secret (encrypted), whether enrolment finished, and the last step used."""
+    """A user's TOTP secret, whether enrolment finished, and the last step used.
+
+    `secret` is AES-256-GCM ciphertext (oversight.security.fieldcrypt) bound to this table,
+    column and user id; the key id travels inside it.
+    """
 
     __tablename__ = "user_totp"
 
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
     )
-    secret: Mapped[str] = mapped_column(Text)
+    secret: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]
     last_used_step: Mapped[int | None] = mapped_column(BigInteger)

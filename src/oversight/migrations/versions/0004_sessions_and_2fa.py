@@ -5,7 +5,7 @@ Revises: 0003
 Create Date: 2026-11-22
 
 Login sessions (refresh-token families) and their refresh tokens (SHA-256 only), TOTP
-enrolments (secret encrypted by the application), recovery codes (SHA-256 only), and the
+enrolments (secret as AES-GCM ciphertext made by the application), recovery codes (SHA-256 only), and the
 login throttle's failure counters.
 """
 
@@ -76,7 +76,7 @@ def upgrade() -> None:
     op.create_table(
         "user_totp",
         sa.Column("user_id", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("secret", sa.Text(), nullable=False),
+        sa.Column("secret", sa.LargeBinary(), nullable=False),
         _utc("created_at"),
         _utc("confirmed_at", nullable=True),
         sa.Column("last_used_step", sa.BigInteger(), nullable=True),
