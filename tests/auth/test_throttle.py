@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from builders import make_user
 from logins import events, login
 from oversight.auth import throttle
 from oversight.auth.models import LoginThrottle
+from oversight.config import SettingsError, load_settings
 from oversight.kit.clock import utcnow
 from oversight.vocabulary import Role
 
@@ -75,10 +77,6 @@ def test_hourly_cap_blocks_until_the_window_ends(session, settings):
 
 
 def test_settings_cap_the_account_limit_at_100_per_hour():
-    import pytest
-
-    from oversight.config import SettingsError, load_settings
-
     with pytest.raises(SettingsError, match="LOGIN_ACCOUNT_FAILURES_PER_HOUR"):
         load_settings(_env_file=None, auth={"login_account_failures_per_hour": 101})
 
