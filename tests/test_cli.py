@@ -86,6 +86,41 @@ def test_client_role_without_customer_is_refused_with_a_message(cli_env):
     assert json.loads(invoke("users", "list", "--json").stdout) == []
 
 
+def test_weak_password_is_refused_naming_the_rule(cli_env, monkeypatch):
+    monkeypatch.setenv("WEAK", "qwerty123456")
+    result = invoke(
+        "users", "create", "w.eak", "--role", "viewer", "--name", "W", "--password-env", "WEAK"
+    )
+    assert result.exit_code == 2
+    assert "too common" in result.output
+
+
+def test_reset_2fa_and_end_sessions(cli_env):
+    from sqlalchemy import create_engine, text
+
+    invoke(
+        "users", "create", "d.petrova", "--role", "director", "--name", "D",
+        "--password-env", "NEW_PASSWORD",
+    )  # fmt: skip
+    engine = create_engine(get_settings().database.url)
+    with engine.begin() as connection:
+        user_id = connection.execute(text("SELECT id FROM users")).scalar_one()
+        connection.execute(
+            text("INSERT INTO user_totp (user_id, secret, created_at) VALUES (:u, :s, :t)"),
+            {"u": user_id, "s": b"sealed", "t": "2026-11-22 10:00:00"},
+        )
+    reset = invoke("users", "reset-2fa", "d.petrova")
+    assert reset.exit_code == 0, reset.output
+    ended = invoke("users", "end-sessions", "d.petrova")
+    assert ended.exit_code == 0, ended.output
+    assert "0 session(s) ended" in ended.output
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM user_totp")).scalar_one() == 0
+        actions = connection.execute(text("SELECT action FROM audit_events")).scalars().all()
+    engine.dispose()
+    assert {"auth.totp_reset", "auth.sessions_ended"} <= set(actions)
+
+
 def test_unknown_user_is_named(cli_env):
     result = invoke("users", "disable", "ghost")
     assert result.exit_code == 1

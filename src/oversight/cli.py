@@ -28,6 +28,9 @@ from sqlalchemy import Engine
 from oversight.analytics.commands import analytics_app
 from oversight.audit.capture import install_audit_capture
 from oversight.audit.commands import audit_app
+from oversight.audit.events import record_event
+from oversight.auth import two_factor as two_factor_service
+from oversight.auth.sessions import revoke_user_sessions
 from oversight.config import Settings, SettingsError, describe_validation_error, get_settings
 from oversight.config import masked_settings as masked
 from oversight.db import migrate as db_migrate
@@ -337,6 +340,33 @@ def disable(username: str) -> None:
             fail(f"no user named {name!r}")
         user_service.disable_user(session=session, user=user)
     console.print(f"{name} is disabled")
+
+
+@users_app.command("reset-2fa")
+def reset_two_factor(username: str) -> None:
+    """Remove a user's second factor and recovery codes and end their sessions (a lost
+    phone); they enrol again at their next login."""
+    settings, name = _with_user(username)
+    with unit_of_work(session_factory(engine_or_exit(settings))) as session:
+        user = user_repository.find_by_username(session, name)
+        if user is None:
+            fail(f"no user named {name!r}")
+        two_factor_service.reset(session=session, user=user)
+    console.print(f"{name}: two-factor authentication reset, sessions ended")
+
+
+@users_app.command("end-sessions")
+def end_sessions(username: str) -> None:
+    """End every session of a user (a stolen laptop): refresh and access tokens stop working."""
+    settings, name = _with_user(username)
+    with unit_of_work(session_factory(engine_or_exit(settings))) as session:
+        user = user_repository.find_by_username(session, name)
+        if user is None:
+            fail(f"no user named {name!r}")
+        ended = revoke_user_sessions(session=session, user_id=user.id, reason="ended by CLI")
+        record_event(session, "auth.sessions_ended", entity_type="user", entity_id=user.id,
+                     details={"sessions": ended})  # fmt: skip
+    console.print(f"{name}: {ended} session(s) ended")
 
 
 @config_app.command("show")
