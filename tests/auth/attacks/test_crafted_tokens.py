@@ -75,6 +75,7 @@ def test_alg_none_is_rejected(client, session, forge):
     rejected(client, session, token, "algorithm 'none'")
 
 
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 def test_another_hmac_algorithm_with_the_right_key_is_rejected(client, session, forge):
     rejected(client, session, forge(algorithm="HS512"), "algorithm 'HS512'")
 
