@@ -9,6 +9,7 @@ import jwt
 import pytest
 
 from oversight.config import SettingsError, load_settings
+from oversight.security.fieldcrypt import generate_key
 from oversight.security.tokens import (
     TWO_FACTOR_PENDING,
     ExpiredToken,
@@ -116,4 +117,9 @@ def test_inconsistent_keyrings_are_refused(auth, message):
 def test_production_refuses_to_run_on_the_development_key():
     with pytest.raises(SettingsError, match="JWT_SECRET"):
         load_settings(_env_file=None, env="production")
-    assert load_settings(_env_file=None, env="production", auth={"jwt_keys": {"k1": NEW}})
+    assert load_settings(
+        _env_file=None,
+        env="production",
+        auth={"jwt_keys": {"k1": NEW}},
+        encryption={"keys": f"f1:{generate_key()}"},
+    )
