@@ -1,7 +1,7 @@
 """audit: indexes ordered by time for the newest-first trail
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-22
 
 The trail lists events newest first by (occurred_at, id). Each filter's index now ends in
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
