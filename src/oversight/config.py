@@ -139,8 +139,6 @@ class AuthSettings(_Group):
             raise ValueError(f"jwt_active_key {active!r} is not among the configured keys")
         if active is None and len(self.jwt_keys) > 1:
             raise ValueError("jwt_active_key: several jwt_keys are set; name the one that signs")
-        if self.sensitive_access_token_minutes > self.access_token_minutes:
-            raise ValueError("sensitive_access_token_minutes must not exceed access_token_minutes")
         if self.login_backoff_max_seconds < self.login_backoff_base_seconds:
             raise ValueError("login_backoff_max_seconds must be at least the base")
         self.argon2  # noqa: B018 - validates the cost against OWASP's minimum

@@ -25,9 +25,10 @@ def signer(settings: Settings) -> TokenSigner:
 
 def access_token_lifetime(settings: Settings, user: User) -> timedelta:
     """Shorter sessions for the sensitive roles (admin, director, accountant by default)."""
+    minutes = settings.auth.access_token_minutes
     if user.role in settings.auth.sensitive_roles:
-        return timedelta(minutes=settings.auth.sensitive_access_token_minutes)
-    return timedelta(minutes=settings.auth.access_token_minutes)
+        minutes = min(minutes, settings.auth.sensitive_access_token_minutes)
+    return timedelta(minutes=minutes)
 
 
 def issue_access_token(
