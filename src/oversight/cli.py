@@ -41,6 +41,7 @@ from oversight.demo.generator import (
     generate,
     usable_demo_accounts,
 )
+from oversight.edge.app import WORKERS_ENV, SharedStorageRequired, check_rate_limit_storage
 from oversight.errors import AppError
 from oversight.jobs.commands import jobs_app, run_scheduler
 from oversight.kit.context import RequestContext, bound_context
@@ -114,8 +115,13 @@ def serve(
     import uvicorn
 
     settings = settings_or_exit()
+    try:
+        check_rate_limit_storage(settings, workers)
+    except SharedStorageRequired as error:
+        fail(str(error), code=2)
     if workers > 1:
         prepare_worker_metrics(settings.observability)
+        os.environ[WORKERS_ENV] = str(workers)
     configure_logging(settings.observability)
     uvicorn.run(
         "oversight.main:create_app",
@@ -126,6 +132,9 @@ def serve(
         reload=reload,
         log_config=None,
         access_log=False,
+        # The app resolves the client behind OVERSIGHT_API__TRUSTED_PROXIES itself; uvicorn's
+        # own rewriting (which trusts 127.0.0.1 by default) would happen before it.
+        proxy_headers=False,
     )
 
 

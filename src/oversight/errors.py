@@ -7,6 +7,7 @@ something went wrong and which request id to quote, never a trace, SQL or a secr
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -59,6 +60,21 @@ class InvalidInput(AppError):
     code = "invalid_input"
 
 
+class TooManyRequests(AppError):
+    """429 with `Retry-After` (whole seconds, at least 1)."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: float, details: Any = None) -> None:
+        super().__init__(message, details=details)
+        self.retry_after = max(1, math.ceil(retry_after))
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
 @contextmanager
 def referenced_by(field: str) -> Iterator[None]:
     """Inside the block, a NotFound is the caller's bad reference: 422 naming `field`.
@@ -93,6 +109,8 @@ def _validation_details(error: RequestValidationError) -> list[dict[str, Any]]:
 async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    if isinstance(exc, TooManyRequests):
+        headers = exc.headers
     return JSONResponse(
         error_body(exc.code, exc.message, exc.details), exc.status_code, headers=headers
     )
@@ -115,6 +133,7 @@ _HTTP_CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "invalid_input",
+    429: "too_many_requests",
 }
 
 

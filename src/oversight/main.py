@@ -17,6 +17,7 @@ from oversight.audit.metrics import AuditChainCollector
 from oversight.auth.scope import install_row_scope
 from oversight.config import Settings, get_settings
 from oversight.db.session import create_db_engine, session_factory
+from oversight.edge.app import install_edge
 from oversight.errors import install_error_handlers
 from oversight.observability.app import install_observability
 
@@ -33,7 +34,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         if owns_engine:
             db_engine.dispose()
 
-    docs = settings.api.docs_enabled
+    docs = settings.docs_enabled
     app = FastAPI(
         title="Oversight",
         version=__version__,
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_audit_capture()
     install_error_handlers(app)
     install_observability(app, settings)
+    install_edge(app, settings)
     app.state.metric_collectors.append(AuditChainCollector(db_engine))
     app.include_router(api_router)
     return app
