@@ -400,7 +400,7 @@ class RateLimitSettings(_Group):
 
     enabled: bool = True
     redis_url: SecretStr | None = None  # may carry a password
-    timeout_seconds: Annotated[float, Field(gt=0, le=5)] = 0.25
+    timeout_seconds: Annotated[float, Field(gt=0, le=5)] = 0.5
     breaker_seconds: Annotated[float, Field(gt=0, le=600)] = 5.0
     rules: dict[Annotated[str, Field(pattern=r"^[a-z0-9_]{1,32}$")], RateRule]
 

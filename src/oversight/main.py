@@ -30,6 +30,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.rate_limiter is not None:
+            await app.state.rate_limiter.warm_up()
         yield
         if owns_engine:
             db_engine.dispose()

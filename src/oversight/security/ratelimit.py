@@ -75,7 +75,7 @@ class RateLimiter:
         self,
         storage_url: str | None,
         *,
-        timeout_seconds: float = 0.25,
+        timeout_seconds: float = 0.5,
         breaker_seconds: float = 5.0,
     ) -> None:
         self.storage_url = storage_url
@@ -119,6 +119,12 @@ class RateLimiter:
             self._open_until = 0.0
             logger.info("rate limiting: storage available again")
         return verdict
+
+    async def warm_up(self) -> None:
+        """Open the connection and load the scripts before the first request needs them (a
+        failure opens the breaker and is logged, like any other)."""
+        if self._memory is None:
+            await self.hit(parse_limits("1000/second"), "warm-up")
 
     async def reset(self, items: Sequence[RateLimitItem], *key: str) -> None:
         """Forget the requests counted for `key` (an administrator lifting a limit)."""

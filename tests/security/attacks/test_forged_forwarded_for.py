@@ -55,7 +55,10 @@ def failed_login_ips(session) -> list[str | None]:
     return list(session.scalars(statement))
 
 
-def attempt(client, username: str, forged: str | None = None, password: str = "wrong-guess"):
+WRONG = "wrong-guess"
+
+
+def attempt(client, username: str, forged: str | None = None, password: str = WRONG):
     headers = {"X-Forwarded-For": forged} if forged else {}
     return client.post(LOGIN, json={"username": username, "password": password}, headers=headers)
 
@@ -77,9 +80,7 @@ def test_forged_header_from_outside_leaves_the_access_log_unchanged(guarded_app,
 def test_forged_header_from_outside_does_not_open_admin_paths(guarded_app, session, auth):
     admin = make_user(session, Role.admin)
     with client_from(guarded_app, OUTSIDE) as client:
-        response = client.get(
-            "/api/v1/users", headers={**auth(admin), "X-Forwarded-For": OFFICE}
-        )
+        response = client.get("/api/v1/users", headers={**auth(admin), "X-Forwarded-For": OFFICE})
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "permission_denied"
 
@@ -126,9 +127,7 @@ def test_behind_the_proxy_rotating_forged_addresses_do_not_reset_the_rate_limit(
     assert statuses == [401, 401, 401, 429, 429]
 
 
-def test_a_genuine_login_from_another_address_is_not_limited_by_the_attacker(
-    guarded_app, session
-):
+def test_a_genuine_login_from_another_address_is_not_limited_by_the_attacker(guarded_app, session):
     user = make_user(session, Role.engineer)
     with client_from(guarded_app, PROXY) as client:
         for _ in range(4):
