@@ -42,6 +42,7 @@ from oversight.demo.generator import (
     usable_demo_accounts,
 )
 from oversight.edge.app import WORKERS_ENV, SharedStorageRequired, check_rate_limit_storage
+from oversight.edge.commands import ratelimit_app
 from oversight.errors import AppError
 from oversight.jobs.commands import jobs_app, run_scheduler
 from oversight.kit.context import RequestContext, bound_context
@@ -64,6 +65,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(audit_app, name="audit")
 app.add_typer(analytics_app, name="analytics")
+app.add_typer(ratelimit_app, name="ratelimit")
 
 console = Console()
 err = Console(stderr=True)

@@ -25,11 +25,10 @@ from typing import Any
 
 import limits
 import limits.aio.strategies
-import limits.storage
-import limits.strategies
 from limits import RateLimitItem
 
 from oversight.security.network import parse_address
+from oversight.security.ratelimit_local import LocalStorage
 
 logger = logging.getLogger("oversight.ratelimit")
 KEY_PREFIX = "oversight:ratelimit"
@@ -83,11 +82,11 @@ class RateLimiter:
         self._breaker_seconds = breaker_seconds
         self._open_until = 0.0
         self._failing = False
-        self._memory: limits.strategies.MovingWindowRateLimiter | None = None
+        self._memory: limits.aio.strategies.MovingWindowRateLimiter | None = None
         self._redis: limits.aio.strategies.MovingWindowRateLimiter | None = None
         self._redis_loop: asyncio.AbstractEventLoop | None = None
         if storage_url is None:
-            self._memory = limits.strategies.MovingWindowRateLimiter(limits.storage.MemoryStorage())
+            self._memory = limits.aio.strategies.MovingWindowRateLimiter(LocalStorage())
 
     @property
     def shared(self) -> bool:
@@ -103,7 +102,7 @@ class RateLimiter:
         if not items:
             return ALLOWED
         if self._memory is not None:
-            return self._hit_memory(self._memory, items, key)
+            return await self._hit_all(self._memory, items, key)
         now = time.monotonic()
         if now < self._open_until:
             return Verdict(False, math.ceil(self._open_until - now), unavailable=True)
@@ -126,28 +125,35 @@ class RateLimiter:
         if self._memory is None:
             await self.hit(parse_limits("1000/second"), "warm-up")
 
-    async def reset(self, items: Sequence[RateLimitItem], *key: str) -> None:
-        """Forget the requests counted for `key` (an administrator lifting a limit)."""
-        for item in items:
-            if self._memory is not None:
-                self._memory.clear(item, *key)
-            else:
-                await self._redis_strategy().clear(item, *key)
+    async def forget(self, per: str, identity: str) -> int:
+        """Delete what Redis counted for one identity (`per` is ip, user or account) in every
+        rule and limit — an administrator lifting a limit. Returns the keys deleted."""
+        if self.storage_url is None:
+            raise RuntimeError("in-process counts live in the server's memory")
+        import redis.asyncio
+
+        # limits names a key LIMITER/<identifiers...>/<amount>/<multiples>/<granularity>.
+        pattern = f"{KEY_PREFIX}:LIMITER/*/{per}/{identity}/*"
+        client = redis.asyncio.Redis.from_url(
+            self.storage_url,
+            socket_timeout=self._timeout * 4,
+            socket_connect_timeout=self._timeout * 4,
+        )
+        try:
+            keys = [key async for key in client.scan_iter(match=pattern, count=1000)]
+            return int(await client.delete(*keys)) if keys else 0
+        finally:
+            await client.aclose()
+
+    async def _hit_redis(self, items: Sequence[RateLimitItem], key: tuple[str, ...]) -> Verdict:
+        return await self._hit_all(self._redis_strategy(), items, key)
 
     @staticmethod
-    def _hit_memory(
-        strategy: limits.strategies.MovingWindowRateLimiter,
+    async def _hit_all(
+        strategy: limits.aio.strategies.MovingWindowRateLimiter,
         items: Sequence[RateLimitItem],
         key: tuple[str, ...],
     ) -> Verdict:
-        for item in items:
-            if not strategy.hit(item, *key):
-                reset_at = strategy.get_window_stats(item, *key).reset_time
-                return Verdict(False, max(1, math.ceil(reset_at - time.time())))
-        return ALLOWED
-
-    async def _hit_redis(self, items: Sequence[RateLimitItem], key: tuple[str, ...]) -> Verdict:
-        strategy = self._redis_strategy()
         for item in items:
             if not await strategy.hit(item, *key):
                 reset_at = (await strategy.get_window_stats(item, *key)).reset_time
