@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
 from oversight import cli
-from oversight.config import Settings, get_settings
+from oversight.config import ApiSettings, Settings, get_settings
 from oversight.edge.app import SharedStorageRequired, check_rate_limit_storage
 from oversight.main import create_app
 
@@ -64,3 +67,14 @@ def test_analytics_redis_serves_rate_limits_too():
     shared = Settings(_env_file=None, analytics={"redis_url": "redis://cache:6379/1"})  # type: ignore[call-arg]
     assert shared.rate_limit_redis_url == "redis://cache:6379/1"
     check_rate_limit_storage(shared, workers=8)
+
+
+def test_the_deploy_bundle_gives_its_workers_a_shared_rate_limit_storage():
+    import yaml
+
+    deploy = Path(__file__).parents[2] / "deploy"
+    app = yaml.safe_load((deploy / "docker-compose.yml").read_text())["services"]["app"]
+    assert "--workers" in app["command"]
+    assert app["environment"]["OVERSIGHT_RATELIMIT__REDIS_URL"].startswith("redis://")
+    proxies = json.loads(app["environment"]["OVERSIGHT_API__TRUSTED_PROXIES"])
+    assert ApiSettings(trusted_proxies=proxies).trusted_proxies == tuple(proxies)

@@ -97,7 +97,8 @@ class TransportMiddleware:
         address = self._proxies.client_address(peer, forwarded_for)
         if address != peer:
             scope["client"] = (address, 0)
-        scope["scheme"] = self._proxies.scheme(peer, scope["scheme"], forwarded_proto)
+        if scope["type"] == "http":
+            scope["scheme"] = self._proxies.scheme(peer, scope["scheme"], forwarded_proto)
 
     async def _serve_docs(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The docs page: its policy needs the hashes of the page's inline scripts, so the
