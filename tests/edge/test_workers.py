@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,12 @@ runner = CliRunner()
 
 @pytest.fixture
 def serve_env(monkeypatch, tmp_path):
-    for name in list(__import__("os").environ):
-        if name.startswith(("OVERSIGHT_", "WEB_CONCURRENCY", "PROMETHEUS_")):
+    # `serve` sets these for its workers; set-then-delete makes monkeypatch restore them.
+    for name in ("WEB_CONCURRENCY", "PROMETHEUS_MULTIPROC_DIR"):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    for name in list(os.environ):
+        if name.startswith("OVERSIGHT_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("OVERSIGHT_DATABASE__URL", f"sqlite:///{tmp_path}/oversight.db")
@@ -78,3 +83,8 @@ def test_the_deploy_bundle_gives_its_workers_a_shared_rate_limit_storage():
     assert app["environment"]["OVERSIGHT_RATELIMIT__REDIS_URL"].startswith("redis://")
     proxies = json.loads(app["environment"]["OVERSIGHT_API__TRUSTED_PROXIES"])
     assert ApiSettings(trusted_proxies=proxies).trusted_proxies == tuple(proxies)
+
+
+def test_serve_leaves_no_worker_settings_behind_for_later_tests():
+    assert "WEB_CONCURRENCY" not in os.environ
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
