@@ -48,6 +48,7 @@ bench: $(STAMP_DEV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
 	command -v wrk >/dev/null || scripts/ensure-system-deps.sh wrk
 	$(BIN)/python benchmarks/bench_http.py
+	$(BIN)/python benchmarks/edge_bench.py
 	$(BIN)/python benchmarks/audit_bench.py
 	@echo 'analytics: see benchmarks/analytics_bench.py (needs a PostgreSQL with 1M demo requests in OVERSIGHT_DATABASE__URL)'
 

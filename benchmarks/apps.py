@@ -19,16 +19,35 @@ def _bare() -> FastAPI:
 
 def make() -> FastAPI:
     variant = os.environ["BENCH_VARIANT"]
-    if variant in {"full", "full-off"}:
+    if variant in {"full", "full-off", "observability"}:
         from oversight.config import get_settings
         from oversight.main import create_app
 
-        return create_app(get_settings())
+        app = create_app(get_settings())
+        if variant != "full":
+            # Without the edge layers (client address, headers, allowlists, body limit, rate
+            # limits): "full-off" is then the app with no middleware of ours at all.
+            from oversight.edge.middleware import GuardMiddleware, TransportMiddleware
+
+            edge = {GuardMiddleware, TransportMiddleware}
+            app.user_middleware = [m for m in app.user_middleware if m.cls not in edge]
+        return app
     app = _bare()
     if variant == "metrics":
         from oversight.observability.middleware import ObservabilityMiddleware
 
         app.add_middleware(ObservabilityMiddleware, metrics_enabled=True, access_log=False)
+    elif variant == "edge":
+        # The edge layers with their production defaults (per-address limit in memory, with a
+        # ceiling wrk never reaches), on the bare app.
+        from oversight.config import Settings
+        from oversight.edge.app import install_edge
+
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            ratelimit={"rules": {"default": {"per_ip": "100000/second"}}},
+        )
+        install_edge(app, settings)
     elif variant == "instrumentator":
         from prometheus_fastapi_instrumentator import Instrumentator
 

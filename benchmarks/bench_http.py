@@ -1,10 +1,11 @@
 # ruff: noqa: S603 - runs our own tools (uvicorn, wrk, oversight) by design
 """HTTP throughput with wrk against uvicorn, variants interleaved round by round.
 
-1. An authenticated GET of the full app with logging and metrics on, against the same app with
-   them off (goal ≥ 0.85).
+1. An authenticated GET of the full app — edge (client address, security headers, allowlists,
+   body limit, rate limits per address and per user, in memory) and logging and metrics on —
+   against the same app with none of that middleware (goal ≥ 0.85); and observability alone.
 2. The metrics middleware alone on a bare app, against prometheus-fastapi-instrumentator on the
-   same app (goal: ahead), both relative to the bare app.
+   same app (goal: ahead), both relative to the bare app; and the edge layers alone on it.
 3. `/metrics` render time with 10,000 series against `generate_latest` (goal at most 1.1x).
 
 Run: make bench  (needs wrk: apt-get install wrk; pip install -e '.[bench]')
@@ -80,12 +81,19 @@ def main() -> None:
         env=base_env | {"BENCH_PASSWORD": "bench-password-2026"}, check=True, capture_output=True,
     )  # fmt: skip
     off = {"OVERSIGHT_OBSERVABILITY__ACCESS_LOG": "false",
-           "OVERSIGHT_OBSERVABILITY__METRICS_ENABLED": "false"}  # fmt: skip
+           "OVERSIGHT_OBSERVABILITY__METRICS_ENABLED": "false",
+           "OVERSIGHT_RATELIMIT__ENABLED": "false"}  # fmt: skip
+    # Every request is counted, none refused: ceilings far above what wrk reaches, per second
+    # so that the window holds about as many entries as a production per-minute limit.
+    limited = {"OVERSIGHT_RATELIMIT__RULES__DEFAULT__PER_IP": "100000/second",
+               "OVERSIGHT_RATELIMIT__RULES__DEFAULT__PER_USER": "100000/second"}  # fmt: skip
     variants = {
-        "full": base_env,
+        "full": base_env | limited,
+        "observability": base_env | {"OVERSIGHT_RATELIMIT__ENABLED": "false"},
         "full-off": base_env | off,
         "bare": base_env,
         "metrics": base_env,
+        "edge": base_env,
         "instrumentator": base_env,
     }
     servers = {name: start(name, env) for name, env in variants.items()}
@@ -99,7 +107,7 @@ def main() -> None:
         results: dict[str, list[float]] = {name: [] for name in variants}
         for _ in range(ROUNDS):
             for name, (_, port) in servers.items():
-                if name.startswith("full"):
+                if name.startswith("full") or name == "observability":
                     results[name].append(wrk(f"http://127.0.0.1:{port}/api/v1/users/me", auth))
                 else:
                     results[name].append(wrk(f"http://127.0.0.1:{port}/items/5", {}))
@@ -111,9 +119,11 @@ def main() -> None:
     for name, value in med.items():
         print(f"{name:>15}: {value:8.0f} req/s (median of {ROUNDS} x {SECONDS}s)")
     print(
-        f"full observability / off          : {med['full'] / med['full-off']:.3f}  (goal >= 0.85)"
+        f"all middleware / none             : {med['full'] / med['full-off']:.3f}  (goal >= 0.85)"
     )
+    print(f"observability only / none         : {med['observability'] / med['full-off']:.3f}")
     print(f"metrics middleware / bare         : {med['metrics'] / med['bare']:.3f}")
+    print(f"edge middleware / bare            : {med['edge'] / med['bare']:.3f}")
     print(f"instrumentator / bare             : {med['instrumentator'] / med['bare']:.3f}")
     print(
         f"metrics middleware / instrumentator: {med['metrics'] / med['instrumentator']:.3f}  (goal > 1)"

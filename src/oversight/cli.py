@@ -44,6 +44,8 @@ from oversight.demo.generator import (
     generate,
     usable_demo_accounts,
 )
+from oversight.edge.app import WORKERS_ENV, SharedStorageRequired, check_rate_limit_storage
+from oversight.edge.commands import ratelimit_app
 from oversight.encryption.commands import keys_app
 from oversight.errors import AppError
 from oversight.jobs.commands import jobs_app, run_scheduler
@@ -68,6 +70,7 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(audit_app, name="audit")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(keys_app, name="keys")
+app.add_typer(ratelimit_app, name="ratelimit")
 
 console = Console()
 err = Console(stderr=True)
@@ -119,8 +122,13 @@ def serve(
     import uvicorn
 
     settings = settings_or_exit()
+    try:
+        check_rate_limit_storage(settings, workers)
+    except SharedStorageRequired as error:
+        fail(str(error), code=2)
     if workers > 1:
         prepare_worker_metrics(settings.observability)
+        os.environ[WORKERS_ENV] = str(workers)
     configure_logging(settings.observability)
     uvicorn.run(
         "oversight.main:create_app",
@@ -131,6 +139,9 @@ def serve(
         reload=reload,
         log_config=None,
         access_log=False,
+        # The app resolves the client behind OVERSIGHT_API__TRUSTED_PROXIES itself; uvicorn's
+        # own rewriting (which trusts 127.0.0.1 by default) would happen before it.
+        proxy_headers=False,
     )
 
 

@@ -18,6 +18,7 @@ from oversight.auth.scope import install_row_scope
 from oversight.config import Settings, get_settings
 from oversight.db.encrypted import bind_keyring
 from oversight.db.session import create_db_engine, session_factory
+from oversight.edge.app import install_edge
 from oversight.errors import install_error_handlers
 from oversight.observability.app import install_observability
 
@@ -32,11 +33,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.rate_limiter is not None:
+            await app.state.rate_limiter.warm_up()
         yield
         if owns_engine:
             db_engine.dispose()
 
-    docs = settings.api.docs_enabled
+    docs = settings.docs_enabled
     app = FastAPI(
         title="Oversight",
         version=__version__,
@@ -55,6 +58,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_audit_capture()
     install_error_handlers(app)
     install_observability(app, settings)
+    install_edge(app, settings)
     app.state.metric_collectors.append(AuditChainCollector(db_engine))
     app.include_router(api_router)
     return app

@@ -70,8 +70,15 @@ def _worker_pids(tmp_path: Path) -> set[str]:
     return {path.name.removesuffix(".db").split("_")[-1] for path in files}
 
 
+@pytest.fixture
+def redis_url():
+    # Several workers count rate limits in Redis (in-process counting is refused).
+    with servers.redis_server() as redis:
+        yield redis.url
+
+
 @pytest.mark.slow
-def test_two_workers_counters_add_up(tmp_path):
+def test_two_workers_counters_add_up(tmp_path, redis_url):
     port = servers.free_port()
     database = tmp_path / "oversight.db"
     env = {
@@ -84,6 +91,7 @@ def test_two_workers_counters_add_up(tmp_path):
         "OVERSIGHT_OBSERVABILITY__MULTIPROCESS_DIR": str(tmp_path / "multiproc"),
         "OVERSIGHT_OBSERVABILITY__LOG_FORMAT": "json",
         "OVERSIGHT_OBSERVABILITY__ACCESS_LOG": "false",
+        "OVERSIGHT_RATELIMIT__REDIS_URL": redis_url,
     }
     oversight = str(Path(sys.executable).parent / "oversight")
     subprocess.run([oversight, "migrate"], env=env, cwd=tmp_path, check=True, capture_output=True)

@@ -16,6 +16,7 @@ from oversight.auth.principal import Principal, TwoFactorCaller
 from oversight.auth.scope import bind_principal
 from oversight.config import Settings
 from oversight.db.session import unit_of_work
+from oversight.edge.ratelimiting import enforce_user_limit
 from oversight.errors import NotAuthenticated, PermissionDenied
 from oversight.observability.context import note_user
 
@@ -54,7 +55,15 @@ def get_current_principal(
     return principal
 
 
-CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]
+async def get_limited_principal(
+    request: Request, principal: Annotated[Principal, Depends(get_current_principal)]
+) -> Principal:
+    """The caller, once counted against the per-user rate limit of the route's rule."""
+    await enforce_user_limit(request, principal.user_id)
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_limited_principal)]
 
 
 def get_two_factor_caller(

@@ -1,10 +1,13 @@
-"""`GET /metrics`: the Prometheus exposition, behind an optional token and IP allowlist."""
+"""`GET /metrics`: the Prometheus exposition, behind an optional token.
+
+Its IP allowlist (`observability.metrics_allow`) is enforced by the edge guard before routing,
+on the client address resolved behind trusted proxies, like every other allowlist; the
+endpoint checks it again on the same address, so it holds even in an app without the guard.
+"""
 
 from __future__ import annotations
 
 import hmac
-import ipaddress
-from collections.abc import Sequence
 
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -12,25 +15,16 @@ from starlette.concurrency import run_in_threadpool
 from oversight.config import ObservabilitySettings
 from oversight.errors import NotAuthenticated, PermissionDenied
 from oversight.observability import metrics
+from oversight.security.network import IpAllowlist
 
 router = APIRouter(tags=["observability"])
-
-
-def _allowed(client_ip: str | None, networks: Sequence[str]) -> bool:
-    if client_ip is None:
-        return False
-    try:
-        address = ipaddress.ip_address(client_ip)
-    except ValueError:
-        return False
-    return any(address in ipaddress.ip_network(network, strict=False) for network in networks)
 
 
 def _authorize(request: Request, settings: ObservabilitySettings) -> None:
     if settings.metrics_allow:
         client = request.client.host if request.client else None
-        if not _allowed(client, settings.metrics_allow):
-            raise PermissionDenied("metrics are not served to this address")
+        if not IpAllowlist(settings.metrics_allow).allows(client):
+            raise PermissionDenied("not served to this network address")
     if settings.metrics_token is not None:
         given = request.headers.get("authorization", "")
         expected = "Bearer " + settings.metrics_token.get_secret_value()

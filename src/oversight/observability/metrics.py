@@ -56,6 +56,25 @@ HTTP_IN_PROGRESS = Gauge(
     registry=REGISTRY,
     multiprocess_mode="livesum",
 )
+HTTP_RATE_LIMITED = Counter(
+    "http_rate_limited",
+    "Requests refused with 429 by a rate limit, by rule and what was counted (ip, user, account).",
+    ("rule", "per"),
+    registry=REGISTRY,
+)
+RATE_LIMIT_UNAVAILABLE = Counter(
+    "rate_limit_storage_unavailable",
+    "Requests whose rate limit could not be checked (storage down or slow), by rule and "
+    "outcome (refused: the rule fails closed; allowed: it fails open).",
+    ("rule", "outcome"),
+    registry=REGISTRY,
+)
+HTTP_NETWORK_DENIED = Counter(
+    "http_network_denied",
+    "Requests refused with 403 by an IP allowlist, by zone (admin, metrics).",
+    ("zone",),
+    registry=REGISTRY,
+)
 JOB_RUNS = Counter(
     "job_runs",
     "Scheduled job runs, by job and outcome (success, failure).",

@@ -192,6 +192,7 @@ class ObservabilityMiddleware:
                         route=route,
                         status=status,
                         duration_ms=round(elapsed * 1000, 1),
+                        client_ip=context.client_ip,
                     )
         finally:
             exit_request_state(state_token)

@@ -1,0 +1,1 @@
+"""The HTTP edge: client address, security headers, CORS, IP allowlists, body size, rate limits."""
