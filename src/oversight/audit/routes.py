@@ -24,6 +24,7 @@ from oversight.auth.principal import Principal
 from oversight.customers.models import Customer
 from oversight.errors import NotFound, PermissionDenied
 from oversight.invoices.models import Invoice
+from oversight.kit.ids import EventId, RecordId
 from oversight.projects.models import Project, ProjectCost
 from oversight.service_requests.models import ServiceRequest, WorkLog
 from oversight.users.models import User
@@ -37,7 +38,7 @@ AuditExporter = Annotated[Principal, Depends(require(Resource.audit, Action.expo
 
 
 def audit_filters(
-    actor_id: int | None = None,
+    actor_id: RecordId | None = None,
     actor_type: Annotated[str | None, Query(max_length=16)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
     entity_type: Annotated[str | None, Query(max_length=32)] = None,
@@ -62,9 +63,7 @@ def list_audit_events(
     session: SessionDep,
     _: AuditReader,
     filters: Filters,
-    cursor: Annotated[
-        int | None, Query(ge=1, description="next_cursor of the previous page")
-    ] = None,
+    cursor: Annotated[EventId | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> AuditPage:
     """The trail, newest first. Pass `next_cursor` back as `cursor` for the next page."""
@@ -121,7 +120,7 @@ _HISTORY: dict[HistoryEntity, tuple[type[Any], Resource]] = {
 
 @history_router.get("/{entity}/{entity_id}/history")
 def read_history(
-    session: SessionDep, principal: CurrentPrincipal, entity: HistoryEntity, entity_id: int
+    session: SessionDep, principal: CurrentPrincipal, entity: HistoryEntity, entity_id: RecordId
 ) -> list[AuditEventRead]:
     """Every version of one record: who changed what, when. Administrators see any record
     (deleted ones too); others only records in their own scope."""

@@ -27,6 +27,6 @@ def list_customers(
 ) -> tuple[Sequence[Customer], int]:
     statement = select(Customer)
     if search:
-        statement = statement.where(Customer.name.ilike(f"%{search}%"))
+        statement = statement.where(Customer.name.icontains(search, autoescape=True))
     statement = statement.order_by(*order_by_clauses(params.sort, SORTABLE, "name", Customer.id))
     return fetch_page(session, statement, params)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
 
+from oversight.kit.ids import RecordId
 from oversight.kit.money import to_money
 from oversight.kit.schemas import InputSchema, Name, OutputSchema
 from oversight.projects.models import CostCategory, ProjectStatus
@@ -22,8 +23,8 @@ class ProjectCreate(InputSchema):
 
     name: Name
     description: str | None = None
-    customer_id: int
-    manager_id: int | None = None
+    customer_id: RecordId
+    manager_id: RecordId | None = None
     budget: Budget
     status: ProjectStatus = ProjectStatus.planned
     start_date: date
@@ -35,7 +36,7 @@ class ProjectUpdate(InputSchema):
 
     name: Name | None = None
     description: str | None = None
-    manager_id: int | None = None
+    manager_id: RecordId | None = None
     budget: Budget | None = None
     status: ProjectStatus | None = None
     start_date: date | None = None
@@ -58,7 +59,7 @@ class ProjectRead(OutputSchema):
 
 
 class ProjectCostCreate(InputSchema):
-    project_id: int
+    project_id: RecordId
     incurred_on: date
     category: CostCategory
     description: CostDescription
@@ -66,7 +67,7 @@ class ProjectCostCreate(InputSchema):
 
 
 class ProjectCostUpdate(InputSchema):
-    project_id: int | None = None
+    project_id: RecordId | None = None
     incurred_on: date | None = None
     category: CostCategory | None = None
     description: CostDescription | None = None
