@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -21,10 +20,12 @@ from oversight.auth.dependencies import (
 )
 from oversight.auth.permissions import Action, Resource, is_allowed
 from oversight.auth.principal import Principal
+from oversight.auth.scope import get_visible_or_raise
 from oversight.customers.models import Customer
 from oversight.errors import NotFound, PermissionDenied
 from oversight.invoices.models import Invoice
 from oversight.kit.ids import EventId, RecordId
+from oversight.kit.schemas import Instant
 from oversight.projects.models import Project, ProjectCost
 from oversight.service_requests.models import ServiceRequest, WorkLog
 from oversight.users.models import User
@@ -43,8 +44,8 @@ def audit_filters(
     action: Annotated[str | None, Query(max_length=64)] = None,
     entity_type: Annotated[str | None, Query(max_length=32)] = None,
     entity_id: Annotated[str | None, Query(max_length=64)] = None,
-    occurred_from: Annotated[datetime | None, Query(alias="from")] = None,
-    occurred_to: Annotated[datetime | None, Query(alias="to")] = None,
+    occurred_from: Annotated[Instant | None, Query(alias="from")] = None,
+    occurred_to: Annotated[Instant | None, Query(alias="to")] = None,
     request_id: Annotated[str | None, Query(max_length=64)] = None,
     ip: Annotated[str | None, Query(max_length=45)] = None,
 ) -> AuditFilters:
@@ -135,8 +136,11 @@ def read_history(
         )
         raise PermissionDenied(f"role {principal.role.value!r} may not read {resource.value}")
     entity_type = POLICIES[model].entity_type
+    label = entity_type.replace("_", " ")
+    if principal.role is not Role.admin:
+        # A record outside the scope is not found like a missing one, and audited as a probe.
+        get_visible_or_raise(session, model, entity_id, label)
     events = repository.entity_history(session, entity_type, str(entity_id))
-    visible = principal.role is Role.admin or session.get(model, entity_id) is not None
-    if not events or not visible:
-        raise NotFound(f"{entity_type.replace('_', ' ')} {entity_id} not found")
+    if not events:
+        raise NotFound(f"{label} {entity_id} not found")
     return [AuditEventRead.model_validate(event) for event in events]

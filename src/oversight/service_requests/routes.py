@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
@@ -11,6 +11,7 @@ from oversight.auth.principal import Principal
 from oversight.kit.clock import utcnow
 from oversight.kit.ids import RecordId
 from oversight.kit.pagination import Page, PageQuery, page_of
+from oversight.kit.schemas import Instant
 from oversight.service_requests import repository, work_logs
 from oversight.service_requests import service as request_service
 from oversight.service_requests.models import RequestStatus
@@ -63,8 +64,8 @@ def list_requests(
     customer_id: RecordId | None = None,
     project_id: RecordId | None = None,
     assigned_engineer_id: RecordId | None = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    created_from: Instant | None = None,
+    created_to: Instant | None = None,
     overdue: bool | None = None,
     search: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Page[RequestRead]:
