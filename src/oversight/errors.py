@@ -55,6 +55,11 @@ class Conflict(AppError):
     code = "conflict"
 
 
+class UnsupportedMediaType(AppError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
 class InvalidInput(AppError):
     status_code = 422
     code = "invalid_input"
