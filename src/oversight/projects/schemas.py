@@ -16,13 +16,14 @@ CostAmount = Annotated[
     Decimal, Field(gt=0, max_digits=14, decimal_places=2), AfterValidator(to_money)
 ]
 CostDescription = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+Description = Annotated[str, StringConstraints(max_length=10_000)]
 
 
 class ProjectCreate(InputSchema):
     """A new project; its `code` is generated, never sent."""
 
     name: Name
-    description: str | None = None
+    description: Description | None = None
     customer_id: RecordId
     manager_id: RecordId | None = None
     budget: Budget
@@ -35,7 +36,7 @@ class ProjectUpdate(InputSchema):
     """What may change on a project. The customer is fixed once the project exists."""
 
     name: Name | None = None
-    description: str | None = None
+    description: Description | None = None
     manager_id: RecordId | None = None
     budget: Budget | None = None
     status: ProjectStatus | None = None
