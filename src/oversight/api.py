@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from oversight.analytics.routes import router as analytics_router
 from oversight.audit.routes import history_router as audit_history_router
 from oversight.audit.routes import router as audit_router
 from oversight.auth.routes import router as auth_router
 from oversight.customers.routes import router as customers_router
+from oversight.errors import ERROR_RESPONSES
 from oversight.invoices.routes import router as invoices_router
+from oversight.kit.guards import reject_nul_in_query, require_json_body
 from oversight.projects.routes import costs_router as project_costs_router
 from oversight.projects.routes import router as projects_router
 from oversight.service_requests.routes import router as requests_router
@@ -18,7 +20,11 @@ from oversight.users.routes import router as users_router
 
 API_PREFIX = "/api/v1"
 
-api_router = APIRouter(prefix=API_PREFIX)
+api_router = APIRouter(
+    prefix=API_PREFIX,
+    responses=ERROR_RESPONSES,
+    dependencies=[Depends(reject_nul_in_query), Depends(require_json_body)],
+)
 api_router.include_router(auth_router)
 api_router.include_router(users_router)
 api_router.include_router(customers_router)

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -55,6 +56,11 @@ class Conflict(AppError):
     code = "conflict"
 
 
+class UnsupportedMediaType(AppError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
 class InvalidInput(AppError):
     status_code = 422
     code = "invalid_input"
@@ -87,6 +93,40 @@ def referenced_by(field: str) -> Iterator[None]:
     except NotFound as error:
         what = error.message.removesuffix(" not found")
         raise InvalidInput(f"{what} does not exist", details={"field": field}) from None
+
+
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape: `{"error": {"code", "message", "details"}}`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    error: ErrorDetail
+
+
+def _documented(description: str) -> dict[str, Any]:
+    return {"model": ErrorResponse, "description": description}
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _documented("Malformed request"),
+    401: _documented("Missing, invalid or expired access token"),
+    403: _documented("The caller's role may not do this"),
+    404: _documented("No such record in the caller's scope"),
+    409: _documented("The record's state does not allow this"),
+    413: _documented("Request body too large"),
+    415: _documented("Unsupported content type"),
+    422: _documented("Invalid input; `details` names the fields"),
+    429: _documented("Too many requests; see Retry-After"),
+}
+"""The error responses every API route may give, declared once in the OpenAPI document."""
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:

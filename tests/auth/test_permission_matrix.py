@@ -1,8 +1,11 @@
 """Role by endpoint by action: every cell of the permission table, through the real API.
 
-Each case builds a small company in which the caller's row scope *does* include the target
-records, so the only thing that can refuse the call is the permission table: an allowed cell
-must succeed (200/201), a forbidden one must be 403.
+Each in-scope case builds a small company in which the caller's row scope *does* include the
+target records, so the only thing that can refuse the call is the permission table: an allowed
+cell must succeed (200/201), a forbidden one must be 403. The out-of-scope cases aim the same
+calls at another company's records: a cell the role may use answers 404 with the very bytes a
+missing record gets, and leaves an `access.out_of_scope` audit event; a forbidden one is 403.
+A last test checks the matrix covers every route of the API.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from builders import (
     make_customer,
@@ -22,10 +26,17 @@ from builders import (
     make_user,
     make_work_log,
 )
+from oversight.audit.models import AuditEvent
 from oversight.auth.permissions import Action, Resource, is_allowed
-from oversight.invoices.models import InvoiceStatus
-from oversight.service_requests.models import RequestStatus
+from oversight.auth.public import is_public
+from oversight.auth.scope import PRINCIPAL_KEY
+from oversight.customers.models import Customer
+from oversight.invoices.models import Invoice, InvoiceStatus
+from oversight.projects.models import Project, ProjectCost
+from oversight.service_requests.models import RequestStatus, ServiceRequest, WorkLog
+from oversight.users.models import User
 from oversight.vocabulary import Role
+from routes import routes_of
 
 _unique = itertools.count(1)
 
@@ -222,3 +233,230 @@ def test_listing_follows_the_read_permission(client, session, auth, role, resour
     response = client.get(f"/api/v1{LISTS[resource]}", headers=auth(caller))
     expected = 200 if is_allowed(role, resource, Action.read) else 403
     assert response.status_code == expected, response.text
+
+
+# --- endpoints beyond the CRUD and workflow table ------------------------------------------
+
+ANALYTICS = {
+    "open-requests": R.analytics_desk,
+    "sla-at-risk": R.analytics_desk,
+    "first-response": R.analytics_desk,
+    "time-to-close": R.analytics_desk,
+    "on-time": R.analytics_desk,
+    "throughput": R.analytics_desk,
+    "approvals": R.analytics_desk,
+    "revision-cycles": R.analytics_desk,
+    "open-over-time": R.analytics_desk,
+    "utilization": R.analytics_people,
+    "profitability": R.analytics_finance,
+    "revenue": R.analytics_finance,
+    "revenue-by-month": R.analytics_finance,
+    "overdue-invoices": R.analytics_finance,
+}
+ANALYTICS_SECTIONS = (R.analytics_desk, R.analytics_finance, R.analytics_people)
+
+
+def _any_analytics(role: Role) -> bool:
+    return any(is_allowed(role, section, A.read) for section in ANALYTICS_SECTIONS)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """A GET whose permission is a predicate of the role (no body, no workflow state)."""
+
+    path: str  # template as the app declares it, under /api/v1
+    allowed: Any  # Callable[[Role], bool]
+    sample: str = ""  # concrete path when the template has no record id of the world
+
+    def url(self, world: World) -> str:
+        return "/api/v1" + (self.sample or self.path).format(
+            project_id=world.project.id, request_id=world.request.id
+        )
+
+
+def _reads(resource: Resource, action: Action = A.read) -> Any:
+    return lambda role: is_allowed(role, resource, action)
+
+
+READERS = [
+    Reader("/users/me", lambda role: True),
+    Reader("/requests/{request_id}/approvals", _reads(R.requests)),
+    Reader("/audit", _reads(R.audit)),
+    Reader("/audit/export", _reads(R.audit, A.export)),
+    Reader("/analytics/summary", _any_analytics),
+    Reader("/analytics/summary.txt", _any_analytics),
+    Reader("/analytics/projects/{project_id}.txt", _reads(R.analytics_desk)),
+    Reader(
+        "/analytics/charts/{name}.png",
+        _reads(R.analytics_desk),
+        sample="/analytics/charts/open-requests.png",
+    ),
+    *(Reader(f"/analytics/{name}", _reads(resource)) for name, resource in ANALYTICS.items()),
+]
+HISTORY = {
+    "customers": (R.customers, "customer"),
+    "projects": (R.projects, "project"),
+    "project-costs": (R.project_costs, "cost"),
+    "requests": (R.requests, "request"),
+    "work-logs": (R.work_logs, "work_log"),
+    "invoices": (R.invoices, "invoice"),
+    "users": (R.users, "user"),
+}
+
+
+@pytest.mark.parametrize("role", list(Role), ids=str)
+@pytest.mark.parametrize("reader", READERS, ids=lambda reader: reader.path)
+def test_every_reader_follows_the_permission_table(client, session, auth, role, reader):
+    world = build_world(session, S.in_progress, IS.issued)
+    response = client.get(reader.url(world), headers=auth(world.caller(session, role)))
+    expected = 200 if reader.allowed(role) else 403
+    assert response.status_code == expected, response.text
+
+
+@pytest.mark.parametrize("role", list(Role), ids=str)
+@pytest.mark.parametrize("entity", list(HISTORY), ids=str)
+def test_history_follows_the_read_permission(client, session, auth, role, entity):
+    world = build_world(session, S.in_progress, IS.issued)
+    resource, field = HISTORY[entity]
+    record = world.engineer if field == "user" else getattr(world, field)
+    response = client.get(
+        f"/api/v1/{entity}/{record.id}/history", headers=auth(world.caller(session, role))
+    )
+    assert response.status_code == (200 if is_allowed(role, resource, A.read) else 403)
+
+
+def test_update_own_profile_is_open_to_every_role(client, session, auth):
+    for role in Role:
+        caller = make_user(session, role)
+        response = client.patch(
+            "/api/v1/users/me", json={"full_name": "Renamed Me"}, headers=auth(caller)
+        )
+        assert response.status_code == 200, (role, response.text)
+
+
+# --- out of scope: another company's records ----------------------------------------------
+
+SCOPED_ROLES = [Role.client, Role.engineer, Role.project_manager]
+RECORD_FIELDS = {
+    "customer": Customer,
+    "project": Project,
+    "cost": ProjectCost,
+    "request": ServiceRequest,
+    "work_log": WorkLog,
+    "invoice": Invoice,
+}
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A call that names one record of a scoped model in its path."""
+
+    method: str
+    path: str  # under /api/v1, with one {field} of World
+    field: str
+    allowed: Any  # Callable[[Role], bool]
+    body: Any = None  # Callable[[World, Role], dict | None]
+
+    def url(self, world: World) -> str:
+        return "/api/v1" + self.path.format(**{self.field: getattr(world, self.field).id})
+
+
+def _endpoint_probe(endpoint: Endpoint) -> Probe:
+    field = endpoint.path.split("{")[1].split("}")[0]
+    return Probe(
+        endpoint.method,
+        endpoint.path,
+        field,
+        lambda role: is_allowed(role, endpoint.resource, endpoint.action),
+        endpoint.body,
+    )
+
+
+PROBES = [
+    *(_endpoint_probe(e) for e in ENDPOINTS if "{" in e.path and e.resource is not R.users),
+    Probe("GET", "/requests/{request}/approvals", "request", _reads(R.requests)),
+    Probe("GET", "/analytics/projects/{project}.txt", "project", _reads(R.analytics_desk)),
+    *(
+        Probe("GET", f"/{entity}/{{{field}}}/history", field, _reads(resource))
+        for entity, (resource, field) in HISTORY.items()
+        if field in RECORD_FIELDS
+    ),
+]
+
+
+def _purge(session, world: World) -> None:
+    """Delete the other company's records, so the same ids become missing ones."""
+    session.info.pop(PRINCIPAL_KEY, None)  # the last request left its principal bound
+    for field in ("work_log", "cost", "invoice", "request", "project"):
+        session.delete(session.get(RECORD_FIELDS[field], getattr(world, field).id))
+        session.flush()
+    session.delete(session.get(User, world.contact.id))
+    session.flush()
+    session.delete(session.get(Customer, world.customer.id))
+    session.flush()
+
+
+def _out_of_scope_events(session, entity_id: int) -> int:
+    session.info.pop(PRINCIPAL_KEY, None)
+    return len(
+        session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "access.out_of_scope", AuditEvent.entity_id == str(entity_id)
+            )
+        ).all()
+    )
+
+
+@pytest.mark.parametrize("role", SCOPED_ROLES, ids=str)
+@pytest.mark.parametrize("probe", PROBES, ids=lambda probe: f"{probe.method} {probe.path}")
+def test_another_companys_record_is_404_like_a_missing_one(client, session, auth, role, probe):
+    mine = build_world(session, S.in_progress, IS.issued)
+    theirs = build_world(session, S.in_progress, IS.issued)
+    caller = mine.caller(session, role)
+    body = probe.body(mine, role) if probe.body else None
+    target = getattr(theirs, probe.field).id
+
+    hidden = client.request(probe.method, probe.url(theirs), json=body, headers=auth(caller))
+    if not probe.allowed(role):
+        assert hidden.status_code == 403, hidden.text
+        return
+    assert hidden.status_code == 404, hidden.text
+    assert _out_of_scope_events(session, target) >= 1
+
+    _purge(session, theirs)
+    missing = client.request(probe.method, probe.url(theirs), json=body, headers=auth(caller))
+    assert missing.status_code == 404
+    assert hidden.content == missing.content
+
+
+# --- the matrix covers the whole API ----------------------------------------------------------
+
+
+def test_the_matrix_covers_every_api_route(app):
+    covered = {(e.method, "/api/v1" + _template(e.path)) for e in ENDPOINTS}
+    covered |= {("GET", "/api/v1" + path) for path in LISTS.values()}
+    covered |= {("GET", "/api/v1" + reader.path) for reader in READERS}
+    covered |= {("GET", "/api/v1/{entity}/{entity_id}/history"), ("PATCH", "/api/v1/users/me")}
+    api = {
+        route.key
+        for route in routes_of(app)
+        if route.path.startswith("/api/v1") and not is_public(route.method, route.path)
+    }
+    assert api - covered == set()
+
+
+_TEMPLATE_NAMES = {
+    "{customer}": "{customer_id}",
+    "{project}": "{project_id}",
+    "{cost}": "{cost_id}",
+    "{request}": "{request_id}",
+    "{work_log}": "{work_log_id}",
+    "{invoice}": "{invoice_id}",
+    "{user}": "{user_id}",
+}
+
+
+def _template(path: str) -> str:
+    for ours, declared in _TEMPLATE_NAMES.items():
+        path = path.replace(ours, declared)
+    return path

@@ -153,3 +153,50 @@ def test_counting_respects_the_scope(client, session, auth):
         make_request(session)
     body = client.get("/api/v1/requests", headers=auth(engineer)).json()
     assert body["total"] == 3
+
+
+def test_unassigned_engineer_loses_the_request_its_customer_and_its_actions_at_once(
+    client, session, auth
+):
+    engineer = make_user(session, Role.engineer)
+    other = make_user(session, Role.engineer)
+    admin = make_user(session, Role.admin)
+    request = make_request(session, status=RequestStatus.assigned, assigned_engineer_id=engineer.id)
+    headers = auth(engineer)  # the same token before and after
+    customer = f"/api/v1/customers/{request.customer_id}"
+    assert client.get(customer, headers=headers).status_code == 200
+    client.post(
+        f"/api/v1/requests/{request.id}/assign", json={"engineer_id": other.id}, headers=auth(admin)
+    ).raise_for_status()
+    assert client.get(customer, headers=headers).status_code == 404
+    assert client.post(f"/api/v1/requests/{request.id}/start", headers=headers).status_code == 404
+    logged = client.post(
+        "/api/v1/work-logs",
+        json={"request_id": request.id, "work_date": "2026-03-03", "hours": "1.00"},
+        headers=headers,
+    )
+    assert logged.status_code == 422
+    assert client.get("/api/v1/requests", headers=headers).json()["total"] == 0
+
+
+def test_moving_a_client_to_another_customer_takes_effect_on_the_next_request(
+    client, session, auth
+):
+    old_request = make_request(session)
+    new_request = make_request(session)
+    contact = make_user(session, Role.client, customer_id=old_request.customer_id)
+    admin = make_user(session, Role.admin)
+    headers = auth(contact)  # the token names the user, not the customer
+    assert client.get(f"/api/v1/requests/{old_request.id}", headers=headers).status_code == 200
+    assert client.get(f"/api/v1/requests/{new_request.id}", headers=headers).status_code == 404
+    client.patch(
+        f"/api/v1/users/{contact.id}",
+        json={"customer_id": new_request.customer_id},
+        headers=auth(admin),
+    ).raise_for_status()
+    assert client.get(f"/api/v1/requests/{old_request.id}", headers=headers).status_code == 404
+    assert client.get(f"/api/v1/requests/{new_request.id}", headers=headers).status_code == 200
+    listed = client.get("/api/v1/requests", headers=headers).json()["items"]
+    assert [item["id"] for item in listed] == [new_request.id]
+    created = client.post("/api/v1/requests", json={"title": "After the move"}, headers=headers)
+    assert created.json()["customer_id"] == new_request.customer_id

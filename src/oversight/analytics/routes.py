@@ -16,6 +16,7 @@ from oversight.auth.dependencies import CurrentPrincipal, SessionDep, SettingsDe
 from oversight.auth.permissions import Action, Resource
 from oversight.auth.principal import Principal
 from oversight.errors import InvalidInput, NotFound, PermissionDenied
+from oversight.kit.ids import RecordId
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
@@ -38,9 +39,9 @@ def kpi_params(
         date | None, Query(description="first local day (default: month start)")
     ] = None,
     end: Annotated[date | None, Query(description="last local day, included")] = None,
-    project_id: int | None = None,
-    customer_id: int | None = None,
-    engineer_id: int | None = None,
+    project_id: RecordId | None = None,
+    customer_id: RecordId | None = None,
+    engineer_id: RecordId | None = None,
 ) -> KpiParams:
     try:
         return service.make_params(
@@ -87,7 +88,7 @@ def get_summary_text(
 
 @router.get("/projects/{project_id}.txt", response_class=PlainTextResponse)
 def get_project_text(
-    project_id: int,
+    project_id: RecordId,
     session: SessionDep,
     settings: SettingsDep,
     params: ParamsDep,

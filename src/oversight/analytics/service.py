@@ -26,7 +26,7 @@ from oversight.analytics.params import KpiParams
 from oversight.analytics.periods import Period
 from oversight.analytics.version import current_version
 from oversight.auth.permissions import Action, Resource, is_allowed
-from oversight.auth.scope import UNRESTRICTED_ROLES, bound_principal
+from oversight.auth.scope import UNRESTRICTED_ROLES, bound_principal, get_visible_or_raise
 from oversight.config import Settings
 from oversight.customers.models import Customer
 from oversight.kit.clock import local_today, utcnow
@@ -277,6 +277,9 @@ def build_project_stats(
 def get_project_stats(
     session: Session, project_id: int, params: KpiParams, *, settings: Settings, cache: KpiCache
 ) -> s.ProjectStats | None:
+    # Checked before the cache: a project outside the scope is not found (and audited as a
+    # probe) exactly like a missing one, even when another caller's stats are cached.
+    get_visible_or_raise(session, Project, project_id, "project")
     sections = allowed_sections(session)
     name = f"project:{project_id}:" + ",".join(sorted(sections))
     key = cache_key(name, params, session, current_version(session))

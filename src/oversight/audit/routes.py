@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -21,9 +20,12 @@ from oversight.auth.dependencies import (
 )
 from oversight.auth.permissions import Action, Resource, is_allowed
 from oversight.auth.principal import Principal
+from oversight.auth.scope import get_visible_or_raise
 from oversight.customers.models import Customer
 from oversight.errors import NotFound, PermissionDenied
 from oversight.invoices.models import Invoice
+from oversight.kit.ids import EventId, RecordId
+from oversight.kit.schemas import Instant
 from oversight.projects.models import Project, ProjectCost
 from oversight.service_requests.models import ServiceRequest, WorkLog
 from oversight.users.models import User
@@ -37,13 +39,13 @@ AuditExporter = Annotated[Principal, Depends(require(Resource.audit, Action.expo
 
 
 def audit_filters(
-    actor_id: int | None = None,
+    actor_id: RecordId | None = None,
     actor_type: Annotated[str | None, Query(max_length=16)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
     entity_type: Annotated[str | None, Query(max_length=32)] = None,
     entity_id: Annotated[str | None, Query(max_length=64)] = None,
-    occurred_from: Annotated[datetime | None, Query(alias="from")] = None,
-    occurred_to: Annotated[datetime | None, Query(alias="to")] = None,
+    occurred_from: Annotated[Instant | None, Query(alias="from")] = None,
+    occurred_to: Annotated[Instant | None, Query(alias="to")] = None,
     request_id: Annotated[str | None, Query(max_length=64)] = None,
     ip: Annotated[str | None, Query(max_length=45)] = None,
 ) -> AuditFilters:
@@ -62,9 +64,7 @@ def list_audit_events(
     session: SessionDep,
     _: AuditReader,
     filters: Filters,
-    cursor: Annotated[
-        int | None, Query(ge=1, description="next_cursor of the previous page")
-    ] = None,
+    cursor: Annotated[EventId | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> AuditPage:
     """The trail, newest first. Pass `next_cursor` back as `cursor` for the next page."""
@@ -121,7 +121,7 @@ _HISTORY: dict[HistoryEntity, tuple[type[Any], Resource]] = {
 
 @history_router.get("/{entity}/{entity_id}/history")
 def read_history(
-    session: SessionDep, principal: CurrentPrincipal, entity: HistoryEntity, entity_id: int
+    session: SessionDep, principal: CurrentPrincipal, entity: HistoryEntity, entity_id: RecordId
 ) -> list[AuditEventRead]:
     """Every version of one record: who changed what, when. Administrators see any record
     (deleted ones too); others only records in their own scope."""
@@ -136,8 +136,11 @@ def read_history(
         )
         raise PermissionDenied(f"role {principal.role.value!r} may not read {resource.value}")
     entity_type = POLICIES[model].entity_type
+    label = entity_type.replace("_", " ")
+    if principal.role is not Role.admin:
+        # A record outside the scope is not found like a missing one, and audited as a probe.
+        get_visible_or_raise(session, model, entity_id, label)
     events = repository.entity_history(session, entity_type, str(entity_id))
-    visible = principal.role is Role.admin or session.get(model, entity_id) is not None
-    if not events or not visible:
-        raise NotFound(f"{entity_type.replace('_', ' ')} {entity_id} not found")
+    if not events:
+        raise NotFound(f"{label} {entity_id} not found")
     return [AuditEventRead.model_validate(event) for event in events]

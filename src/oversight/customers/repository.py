@@ -36,7 +36,7 @@ def list_customers(
     matches (after normalisation) found through their blind indexes."""
     statement = select(Customer)
     if search:
-        statement = statement.where(Customer.name.ilike(f"%{search}%"))
+        statement = statement.where(Customer.name.icontains(search, autoescape=True))
     given = ((Customer.phone, phone), (Customer.email, email))
     exact = [(field, value) for field, value in given if value is not None]
     for field, value in exact:

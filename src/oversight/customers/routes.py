@@ -10,6 +10,7 @@ from oversight.auth.principal import Principal
 from oversight.customers import repository
 from oversight.customers import service as customer_service
 from oversight.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate
+from oversight.kit.ids import RecordId
 from oversight.kit.pagination import Page, PageQuery, page_of
 
 router = APIRouter(prefix="/customers", tags=["customers"])
@@ -37,7 +38,7 @@ def list_customers(
 
 
 @router.get("/{customer_id}")
-def read_customer(session: SessionDep, _: CustomerReader, customer_id: int) -> CustomerRead:
+def read_customer(session: SessionDep, _: CustomerReader, customer_id: RecordId) -> CustomerRead:
     return CustomerRead.model_validate(repository.get_customer_or_raise(session, customer_id))
 
 
@@ -48,7 +49,7 @@ def create_customer(session: SessionDep, _: CustomerCreator, body: CustomerCreat
 
 @router.patch("/{customer_id}")
 def update_customer(
-    session: SessionDep, _: CustomerEditor, customer_id: int, body: CustomerUpdate
+    session: SessionDep, _: CustomerEditor, customer_id: RecordId, body: CustomerUpdate
 ) -> CustomerRead:
     customer = repository.get_customer_or_raise(session, customer_id)
     updated = customer_service.update_customer(session=session, customer=customer, data=body)

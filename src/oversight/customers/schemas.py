@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import EmailStr
+from pydantic import EmailStr, StringConstraints
 
 from oversight.kit.schemas import InputSchema, Name, OutputSchema, Phone
+
+Address = Annotated[str, StringConstraints(max_length=1_000)]
 
 
 class CustomerCreate(InputSchema):
@@ -12,7 +15,7 @@ class CustomerCreate(InputSchema):
     contact_person: Name | None = None
     phone: Phone | None = None
     email: EmailStr | None = None
-    address: str | None = None
+    address: Address | None = None
 
 
 class CustomerUpdate(InputSchema):
@@ -20,7 +23,7 @@ class CustomerUpdate(InputSchema):
     contact_person: Name | None = None
     phone: Phone | None = None
     email: EmailStr | None = None
-    address: str | None = None
+    address: Address | None = None
 
 
 class CustomerRead(OutputSchema):

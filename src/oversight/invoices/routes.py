@@ -20,6 +20,7 @@ from oversight.invoices.schemas import (
     InvoiceRead,
     InvoiceUpdate,
 )
+from oversight.kit.ids import RecordId
 from oversight.kit.pagination import Page, PageQuery
 
 router = APIRouter(prefix="/invoices", tags=["invoices"])
@@ -38,8 +39,8 @@ def list_invoices(
     settings: SettingsDep,
     _: InvoiceReader,
     params: PageQuery,
-    customer_id: Annotated[int | None, Query()] = None,
-    project_id: Annotated[int | None, Query()] = None,
+    customer_id: Annotated[RecordId | None, Query()] = None,
+    project_id: Annotated[RecordId | None, Query()] = None,
     invoice_status: Annotated[InvoiceStatus | None, Query(alias="status")] = None,
     overdue: Annotated[
         bool | None, Query(description="issued and past due (company time zone)")
@@ -74,7 +75,7 @@ def list_invoices(
 
 @router.get("/{invoice_id}")
 def read_invoice(
-    session: SessionDep, settings: SettingsDep, _: InvoiceReader, invoice_id: int
+    session: SessionDep, settings: SettingsDep, _: InvoiceReader, invoice_id: RecordId
 ) -> InvoiceRead:
     invoice = repository.get_invoice_or_raise(session, invoice_id)
     return invoice_service.present(invoice, today=invoice_service.company_today(settings))
@@ -93,7 +94,7 @@ def update_invoice(
     session: SessionDep,
     settings: SettingsDep,
     _: InvoiceEditor,
-    invoice_id: int,
+    invoice_id: RecordId,
     body: InvoiceUpdate,
 ) -> InvoiceRead:
     invoice = repository.get_invoice_or_raise(session, invoice_id)
@@ -106,7 +107,7 @@ def issue_invoice(
     session: SessionDep,
     settings: SettingsDep,
     _: InvoiceIssuer,
-    invoice_id: int,
+    invoice_id: RecordId,
     body: InvoiceIssue | None = None,
 ) -> InvoiceRead:
     invoice = repository.get_invoice_or_raise(session, invoice_id)
@@ -121,7 +122,7 @@ def mark_invoice_paid(
     session: SessionDep,
     settings: SettingsDep,
     _: InvoicePayer,
-    invoice_id: int,
+    invoice_id: RecordId,
     body: InvoicePayment | None = None,
 ) -> InvoiceRead:
     invoice = repository.get_invoice_or_raise(session, invoice_id)
@@ -136,7 +137,7 @@ def cancel_invoice(
     session: SessionDep,
     settings: SettingsDep,
     _: InvoiceCanceller,
-    invoice_id: int,
+    invoice_id: RecordId,
     body: InvoiceCancellation | None = None,
 ) -> InvoiceRead:
     invoice = repository.get_invoice_or_raise(session, invoice_id)

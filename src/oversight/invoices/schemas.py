@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, StringConstraints
 
 from oversight.invoices.models import InvoiceStatus
+from oversight.kit.ids import RecordId
 from oversight.kit.money import to_money
 from oversight.kit.schemas import InputSchema, OutputSchema
 
@@ -21,8 +22,8 @@ Reason = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 class InvoiceCreate(InputSchema):
     """A new draft invoice; number and status are assigned, never sent."""
 
-    customer_id: int
-    project_id: int | None = None
+    customer_id: RecordId
+    project_id: RecordId | None = None
     amount: Amount
     currency: Currency | None = Field(default=None, description="defaults to the company's")
     description: Description = ""
@@ -35,7 +36,7 @@ class InvoiceUpdate(InputSchema):
     amount: Amount | None = None
     description: Description | None = None
     due_on: date | None = None
-    project_id: int | None = None
+    project_id: RecordId | None = None
 
 
 class InvoiceIssue(InputSchema):

@@ -1,11 +1,21 @@
-"""Base classes for API schemas: unknown fields are refused, never silently dropped."""
+"""Base classes for API schemas: unknown fields are refused, never silently dropped, and text
+that no database column can hold (a NUL character) is refused as invalid input."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    PlainSerializer,
+    StringConstraints,
+    field_validator,
+)
 
 from oversight.errors import InvalidInput
 from oversight.kit.money import to_money
@@ -15,6 +25,14 @@ class InputSchema(BaseModel):
     """A request body. A field the caller may not set is an error (422), not ignored."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold U+0000 (the driver refuses it): a 422 here, not a 500.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL (U+0000) characters")
+        return value
 
     def provided(self, *, not_null: tuple[str, ...] = ()) -> dict[str, Any]:
         """The fields the caller actually sent, for partial updates.
@@ -40,3 +58,14 @@ Amount = Annotated[
     PlainSerializer(lambda value: str(to_money(value)), return_type=str, when_used="json"),
 ]
 """A Decimal that leaves the API as a string with exactly two places ("1500.00")."""
+
+
+def _as_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first representable instant
+        raise ValueError("timestamp is out of range") from None
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_as_utc)]
+"""A timestamp from the caller: with a UTC offset (a naive one is ambiguous), in UTC."""

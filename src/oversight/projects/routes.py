@@ -9,6 +9,7 @@ from oversight.auth.dependencies import SessionDep, require
 from oversight.auth.permissions import Action, Resource
 from oversight.auth.principal import Principal
 from oversight.errors import InvalidInput
+from oversight.kit.ids import RecordId
 from oversight.kit.pagination import Page, PageQuery, page_of
 from oversight.projects import repository
 from oversight.projects import service as project_service
@@ -39,8 +40,8 @@ def list_projects(
     session: SessionDep,
     _: ProjectReader,
     params: PageQuery,
-    customer_id: Annotated[int | None, Query()] = None,
-    manager_id: Annotated[int | None, Query()] = None,
+    customer_id: Annotated[RecordId | None, Query()] = None,
+    manager_id: Annotated[RecordId | None, Query()] = None,
     project_status: Annotated[ProjectStatus | None, Query(alias="status")] = None,
     search: Annotated[str | None, Query(max_length=100, description="in name or code")] = None,
 ) -> Page[ProjectRead]:
@@ -56,7 +57,7 @@ def list_projects(
 
 
 @router.get("/{project_id}")
-def read_project(session: SessionDep, _: ProjectReader, project_id: int) -> ProjectRead:
+def read_project(session: SessionDep, _: ProjectReader, project_id: RecordId) -> ProjectRead:
     return ProjectRead.model_validate(repository.get_project_or_raise(session, project_id))
 
 
@@ -67,7 +68,7 @@ def create_project(session: SessionDep, _: ProjectCreator, body: ProjectCreate) 
 
 @router.patch("/{project_id}")
 def update_project(
-    session: SessionDep, _: ProjectEditor, project_id: int, body: ProjectUpdate
+    session: SessionDep, _: ProjectEditor, project_id: RecordId, body: ProjectUpdate
 ) -> ProjectRead:
     project = repository.get_project_or_raise(session, project_id)
     updated = project_service.update_project(session=session, project=project, data=body)
@@ -79,7 +80,7 @@ def list_project_costs(
     session: SessionDep,
     _: CostReader,
     params: PageQuery,
-    project_id: Annotated[int | None, Query()] = None,
+    project_id: Annotated[RecordId | None, Query()] = None,
     category: Annotated[CostCategory | None, Query()] = None,
     incurred_from: Annotated[
         date | None, Query(alias="from", description="incurred on or after")
@@ -105,7 +106,7 @@ def list_project_costs(
 
 
 @costs_router.get("/{cost_id}")
-def read_project_cost(session: SessionDep, _: CostReader, cost_id: int) -> ProjectCostRead:
+def read_project_cost(session: SessionDep, _: CostReader, cost_id: RecordId) -> ProjectCostRead:
     return ProjectCostRead.model_validate(repository.get_cost_or_raise(session, cost_id))
 
 
@@ -118,7 +119,7 @@ def create_project_cost(
 
 @costs_router.patch("/{cost_id}")
 def update_project_cost(
-    session: SessionDep, _: CostEditor, cost_id: int, body: ProjectCostUpdate
+    session: SessionDep, _: CostEditor, cost_id: RecordId, body: ProjectCostUpdate
 ) -> ProjectCostRead:
     cost = repository.get_cost_or_raise(session, cost_id)
     updated = project_service.update_cost(session=session, cost=cost, data=body)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
 
+from oversight.kit.ids import RecordId
 from oversight.kit.money import to_money
 from oversight.kit.schemas import InputSchema, Name, OutputSchema
 from oversight.projects.models import CostCategory, ProjectStatus
@@ -15,15 +16,16 @@ CostAmount = Annotated[
     Decimal, Field(gt=0, max_digits=14, decimal_places=2), AfterValidator(to_money)
 ]
 CostDescription = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+Description = Annotated[str, StringConstraints(max_length=10_000)]
 
 
 class ProjectCreate(InputSchema):
     """A new project; its `code` is generated, never sent."""
 
     name: Name
-    description: str | None = None
-    customer_id: int
-    manager_id: int | None = None
+    description: Description | None = None
+    customer_id: RecordId
+    manager_id: RecordId | None = None
     budget: Budget
     status: ProjectStatus = ProjectStatus.planned
     start_date: date
@@ -34,8 +36,8 @@ class ProjectUpdate(InputSchema):
     """What may change on a project. The customer is fixed once the project exists."""
 
     name: Name | None = None
-    description: str | None = None
-    manager_id: int | None = None
+    description: Description | None = None
+    manager_id: RecordId | None = None
     budget: Budget | None = None
     status: ProjectStatus | None = None
     start_date: date | None = None
@@ -58,7 +60,7 @@ class ProjectRead(OutputSchema):
 
 
 class ProjectCostCreate(InputSchema):
-    project_id: int
+    project_id: RecordId
     incurred_on: date
     category: CostCategory
     description: CostDescription
@@ -66,7 +68,7 @@ class ProjectCostCreate(InputSchema):
 
 
 class ProjectCostUpdate(InputSchema):
-    project_id: int | None = None
+    project_id: RecordId | None = None
     incurred_on: date | None = None
     category: CostCategory | None = None
     description: CostDescription | None = None

@@ -80,8 +80,12 @@ def _filtered(filters: RequestFilters, now: datetime) -> Select[ServiceRequest]:
         clause = overdue_clause(now)
         statement = statement.where(clause if filters.overdue else ~clause)
     if filters.search:
-        pattern = f"%{filters.search}%"
-        statement = statement.where(or_(SR.title.ilike(pattern), SR.number.ilike(pattern)))
+        statement = statement.where(
+            or_(
+                SR.title.icontains(filters.search, autoescape=True),
+                SR.number.icontains(filters.search, autoescape=True),
+            )
+        )
     return statement
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
@@ -9,7 +9,9 @@ from oversight.auth.dependencies import SessionDep, SettingsDep, require
 from oversight.auth.permissions import Action, Resource
 from oversight.auth.principal import Principal
 from oversight.kit.clock import utcnow
+from oversight.kit.ids import RecordId
 from oversight.kit.pagination import Page, PageQuery, page_of
+from oversight.kit.schemas import Instant
 from oversight.service_requests import repository, work_logs
 from oversight.service_requests import service as request_service
 from oversight.service_requests.models import RequestStatus
@@ -59,11 +61,11 @@ def list_requests(
     params: PageQuery,
     status_: Annotated[list[RequestStatus] | None, Query(alias="status")] = None,
     priority: Annotated[list[Priority] | None, Query()] = None,
-    customer_id: int | None = None,
-    project_id: int | None = None,
-    assigned_engineer_id: int | None = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    customer_id: RecordId | None = None,
+    project_id: RecordId | None = None,
+    assigned_engineer_id: RecordId | None = None,
+    created_from: Instant | None = None,
+    created_to: Instant | None = None,
     overdue: bool | None = None,
     search: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Page[RequestRead]:
@@ -90,7 +92,7 @@ def list_requests(
 
 
 @router.get("/{request_id}")
-def read_request(session: SessionDep, _: RequestReader, request_id: int) -> RequestRead:
+def read_request(session: SessionDep, _: RequestReader, request_id: RecordId) -> RequestRead:
     return request_service.to_read(repository.get_request_or_raise(session, request_id))
 
 
@@ -109,7 +111,7 @@ def update_request(
     session: SessionDep,
     settings: SettingsDep,
     _: RequestEditor,
-    request_id: int,
+    request_id: RecordId,
     body: RequestUpdate,
 ) -> RequestRead:
     request = repository.get_request_or_raise(session, request_id)
@@ -121,7 +123,7 @@ def update_request(
 
 @router.post("/{request_id}/assign")
 def assign_request(
-    session: SessionDep, _: RequestAssigner, request_id: int, body: AssignBody
+    session: SessionDep, _: RequestAssigner, request_id: RecordId, body: AssignBody
 ) -> RequestRead:
     request = repository.get_request_or_raise(session, request_id)
     return request_service.to_read(
@@ -130,13 +132,13 @@ def assign_request(
 
 
 @router.post("/{request_id}/start")
-def start_request(session: SessionDep, _: RequestStarter, request_id: int) -> RequestRead:
+def start_request(session: SessionDep, _: RequestStarter, request_id: RecordId) -> RequestRead:
     request = repository.get_request_or_raise(session, request_id)
     return request_service.to_read(request_service.start(session=session, request=request))
 
 
 @router.post("/{request_id}/complete")
-def complete_request(session: SessionDep, _: RequestCompleter, request_id: int) -> RequestRead:
+def complete_request(session: SessionDep, _: RequestCompleter, request_id: RecordId) -> RequestRead:
     request = repository.get_request_or_raise(session, request_id)
     return request_service.to_read(request_service.complete(session=session, request=request))
 
@@ -146,7 +148,7 @@ def approve_request(
     session: SessionDep,
     settings: SettingsDep,
     principal: RequestApprover,
-    request_id: int,
+    request_id: RecordId,
     body: ApproveBody | None = None,
 ) -> RequestRead:
     request = repository.get_request_or_raise(session, request_id)
@@ -165,7 +167,7 @@ def reject_request(
     session: SessionDep,
     settings: SettingsDep,
     principal: RequestRejecter,
-    request_id: int,
+    request_id: RecordId,
     body: RejectBody,
 ) -> RequestRead:
     request = repository.get_request_or_raise(session, request_id)
@@ -181,7 +183,7 @@ def reject_request(
 
 @router.post("/{request_id}/close")
 def close_request(
-    session: SessionDep, settings: SettingsDep, _: RequestCloser, request_id: int
+    session: SessionDep, settings: SettingsDep, _: RequestCloser, request_id: RecordId
 ) -> RequestRead:
     request = repository.get_request_or_raise(session, request_id)
     return request_service.to_read(
@@ -190,14 +192,14 @@ def close_request(
 
 
 @router.post("/{request_id}/reopen")
-def reopen_request(session: SessionDep, _: RequestReopener, request_id: int) -> RequestRead:
+def reopen_request(session: SessionDep, _: RequestReopener, request_id: RecordId) -> RequestRead:
     request = repository.get_request_or_raise(session, request_id)
     return request_service.to_read(request_service.reopen(session=session, request=request))
 
 
 @router.post("/{request_id}/cancel")
 def cancel_request(
-    session: SessionDep, settings: SettingsDep, _: RequestCanceller, request_id: int
+    session: SessionDep, settings: SettingsDep, _: RequestCanceller, request_id: RecordId
 ) -> RequestRead:
     request = repository.get_request_or_raise(session, request_id)
     return request_service.to_read(
@@ -207,7 +209,7 @@ def cancel_request(
 
 @router.get("/{request_id}/approvals")
 def list_request_approvals(
-    session: SessionDep, _: RequestReader, request_id: int
+    session: SessionDep, _: RequestReader, request_id: RecordId
 ) -> list[ApprovalRead]:
     request = repository.get_request_or_raise(session, request_id)
     return [ApprovalRead.model_validate(a) for a in repository.list_approvals(session, request.id)]
@@ -218,8 +220,8 @@ def list_work_logs(
     session: SessionDep,
     _: WorkLogReader,
     params: PageQuery,
-    request_id: int | None = None,
-    engineer_id: int | None = None,
+    request_id: RecordId | None = None,
+    engineer_id: RecordId | None = None,
     date_from: Annotated[date | None, Query(alias="from")] = None,
     date_to: Annotated[date | None, Query(alias="to")] = None,
 ) -> Page[WorkLogRead]:
@@ -235,7 +237,7 @@ def list_work_logs(
 
 
 @work_logs_router.get("/{work_log_id}")
-def read_work_log(session: SessionDep, _: WorkLogReader, work_log_id: int) -> WorkLogRead:
+def read_work_log(session: SessionDep, _: WorkLogReader, work_log_id: RecordId) -> WorkLogRead:
     return WorkLogRead.model_validate(repository.get_work_log_or_raise(session, work_log_id))
 
 
@@ -254,7 +256,7 @@ def update_work_log(
     session: SessionDep,
     settings: SettingsDep,
     _: WorkLogEditor,
-    work_log_id: int,
+    work_log_id: RecordId,
     body: WorkLogUpdate,
 ) -> WorkLogRead:
     log = repository.get_work_log_or_raise(session, work_log_id)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
+from oversight.kit.ids import RecordId
 from oversight.kit.schemas import Amount, InputSchema, OutputSchema
 from oversight.service_requests.models import ApprovalDecision, RequestStatus
 from oversight.service_requests.workflow import RequestAction
@@ -21,17 +22,17 @@ class RequestCreate(InputSchema):
     title: Title
     description: Description = ""
     priority: Priority = Priority.medium
-    customer_id: int | None = Field(
+    customer_id: RecordId | None = Field(
         default=None, description="required for staff unless project_id is given; clients omit it"
     )
-    project_id: int | None = None
+    project_id: RecordId | None = None
 
 
 class RequestUpdate(InputSchema):
     title: Title | None = None
     description: Description | None = None
     priority: Priority | None = None
-    project_id: int | None = None
+    project_id: RecordId | None = None
 
 
 class RequestRead(OutputSchema):
@@ -58,7 +59,7 @@ class RequestRead(OutputSchema):
 
 
 class AssignBody(InputSchema):
-    engineer_id: int
+    engineer_id: RecordId
 
 
 class ApproveBody(InputSchema):
@@ -81,11 +82,11 @@ class ApprovalRead(OutputSchema):
 
 
 class WorkLogCreate(InputSchema):
-    request_id: int
+    request_id: RecordId
     work_date: date
     hours: WorkHours
     description: Description = ""
-    engineer_id: int | None = Field(
+    engineer_id: RecordId | None = Field(
         default=None, description="staff logging for an engineer; engineers omit it"
     )
 

@@ -8,6 +8,7 @@ from oversight.auth import two_factor as two_factor_service
 from oversight.auth.dependencies import CurrentPrincipal, SessionDep, SettingsDep, require
 from oversight.auth.permissions import Action, Resource
 from oversight.auth.principal import Principal
+from oversight.kit.ids import RecordId
 from oversight.kit.pagination import Page, PageQuery, page_of
 from oversight.users import repository
 from oversight.users import service as user_service
@@ -50,7 +51,7 @@ def list_users(
 
 
 @router.get("/{user_id}")
-def read_user(session: SessionDep, _: UserReader, user_id: int) -> UserRead:
+def read_user(session: SessionDep, _: UserReader, user_id: RecordId) -> UserRead:
     return UserRead.model_validate(repository.get_user_or_raise(session, user_id))
 
 
@@ -64,7 +65,9 @@ def create_user(
 
 
 @router.patch("/{user_id}")
-def update_user(session: SessionDep, _: UserEditor, user_id: int, body: UserUpdate) -> UserRead:
+def update_user(
+    session: SessionDep, _: UserEditor, user_id: RecordId, body: UserUpdate
+) -> UserRead:
     user = repository.get_user_or_raise(session, user_id)
     return UserRead.model_validate(user_service.update_user(session=session, user=user, data=body))
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import EmailStr, Field, StringConstraints
 
+from oversight.kit.ids import RecordId
 from oversight.kit.schemas import Amount, InputSchema, Name, OutputSchema, Phone
 from oversight.vocabulary import Role
 
@@ -26,7 +27,7 @@ class UserCreate(InputSchema):
     role: Role
     email: EmailStr | None = None
     phone: Phone | None = None
-    customer_id: int | None = None
+    customer_id: RecordId | None = None
     weekly_capacity_hours: Capacity | None = None
     cost_rate: Rate | None = None
 
@@ -38,7 +39,7 @@ class UserUpdate(InputSchema):
     email: EmailStr | None = None
     phone: Phone | None = None
     role: Role | None = None
-    customer_id: int | None = None
+    customer_id: RecordId | None = None
     weekly_capacity_hours: Capacity | None = None
     cost_rate: Rate | None = None
     is_active: bool | None = None
