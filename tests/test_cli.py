@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from typer.testing import CliRunner
@@ -106,8 +107,11 @@ def test_reset_2fa_and_end_sessions(cli_env):
     with engine.begin() as connection:
         user_id = connection.execute(text("SELECT id FROM users")).scalar_one()
         connection.execute(
-            text("INSERT INTO user_totp (user_id, secret, created_at) VALUES (:u, :s, :t)"),
-            {"u": user_id, "s": b"sealed", "t": "2026-11-22 10:00:00"},
+            text(
+                "INSERT INTO user_totp (user_id, secret_ct, row_uid, created_at)"
+                " VALUES (:u, :s, :r, :t)"
+            ),
+            {"u": user_id, "s": b"sealed", "r": uuid.uuid4().hex, "t": "2026-11-22 10:00:00"},
         )
     reset = invoke("users", "reset-2fa", "d.petrova")
     assert reset.exit_code == 0, reset.output

@@ -242,12 +242,12 @@ def test_secret_is_stored_encrypted_and_bound_to_its_user(client, session, tf, s
     tf.enrol(client, first)
     tf.enrol(client, second)
     session.expire_all()
-    sealed = session.get(UserTotp, first.id).secret
+    sealed = session.get(UserTotp, first.id).secret_ct
     assert tf.secret(first.id).encode() not in sealed
     assert base64.b32decode(tf.secret(first.id)) not in sealed
     # Copied onto another user's row, the ciphertext does not open.
     moved = session.get(UserTotp, second.id)
-    moved.secret = sealed
+    moved.secret_ct = sealed
     session.flush()
     with pytest.raises(DecryptionError):
-        open_secret(settings, moved)
+        open_secret(moved)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, select, text
@@ -13,6 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from oversight.audit.models import AuditEvent
+from oversight.auth import two_factor
+from oversight.auth.models import UserTotp
 from oversight.cli import app as cli_app
 from oversight.config import DatabaseSettings, get_settings
 from oversight.customers import repository as customers
@@ -21,7 +24,9 @@ from oversight.db.encrypted import bind_keyring
 from oversight.db.migrate import upgrade
 from oversight.db.session import create_db_engine, session_factory
 from oversight.encryption import rotation
+from oversight.kit.clock import utcnow
 from oversight.kit.pagination import PageParams
+from oversight.security import totp
 from oversight.security.fieldcrypt import Keyring, generate_key
 from oversight.users.models import User
 from oversight.vocabulary import Role
@@ -103,8 +108,8 @@ def everything_reads(database: Database) -> None:
 def test_rotation_leaves_no_row_on_the_old_key(database):
     database.use(BOTH)
     done = rotation.rotate(database.factory, BOTH, batch_size=3)
-    assert done == {"customers": 7, "users": 3}
-    assert database.per_key() == {"customers": {"new": 7}, "users": {"new": 3}}
+    assert done == {"customers": 7, "user_totp": 0, "users": 3}
+    assert database.per_key() == {"customers": {"new": 7}, "user_totp": {}, "users": {"new": 3}}
     with database.engine.connect() as connection:
         rows = connection.execute(text("SELECT phone_ct, email_ct FROM customers")).all()
     assert all(Keyring.key_id_of(value) == "new" for row in rows for value in row)
@@ -132,7 +137,7 @@ def test_an_interrupted_rotation_resumes_and_works_meanwhile(database):
         edited.email = "edited@customer.example"
 
     rotation.rotate(database.factory, BOTH, batch_size=3)
-    assert database.per_key() == {"customers": {"new": 7}, "users": {"new": 3}}
+    assert database.per_key() == {"customers": {"new": 7}, "user_totp": {}, "users": {"new": 3}}
     database.use(ONLY_NEW)
     assert find_by_phone(database, phone_of(5)) == ["Customer 5"]
     with database.factory() as session:
@@ -151,8 +156,9 @@ def test_rotation_is_an_audit_event_and_adds_no_row_changes(database):
         "keys.rotation_completed",
     ]
     started = json.loads(rotation_events[0].changes)
-    assert started["rows_left"] == {"customers": 7, "users": 3}
-    assert json.loads(rotation_events[1].changes)["rows_resealed"] == {"customers": 7, "users": 3}
+    assert started["rows_left"] == {"customers": 7, "user_totp": 0, "users": 3}
+    resealed = json.loads(rotation_events[1].changes)["rows_resealed"]
+    assert resealed == {"customers": 7, "user_totp": 0, "users": 3}
     after_start = [e for e in trail if e.id > rotation_events[0].id]
     assert all(e.action.startswith("keys.") for e in after_start)
 
@@ -193,3 +199,67 @@ def test_keys_commands_show_status_and_rotate(database, monkeypatch, tmp_path):
         assert Keyring.parse(f"{kid}:{key}").active_key_id == "k2026"
     finally:
         get_settings.cache_clear()
+
+
+def use_keys_cli(
+    monkeypatch: pytest.MonkeyPatch, database: Database, keys: str, active: str
+) -> None:
+    """Point the `oversight` command at `database` with the `keys` setting given."""
+    for name in list(__import__("os").environ):
+        if name.startswith("OVERSIGHT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("OVERSIGHT_DATABASE__URL", database.url)
+    monkeypatch.setenv("OVERSIGHT_ENCRYPTION__KEYS", keys)
+    monkeypatch.setenv("OVERSIGHT_ENCRYPTION__ACTIVE_KEY_ID", active)
+    get_settings.cache_clear()
+
+
+def status_lines(runner: CliRunner, table: str) -> tuple[int, list[str]]:
+    result = runner.invoke(cli_app, ["keys", "status"])
+    return result.exit_code, [line for line in result.output.splitlines() if table in line]
+
+
+def test_a_totp_enrolment_made_before_rotation_still_verifies_with_the_old_key_gone(
+    database, settings, monkeypatch, tmp_path
+):
+    with database.factory.begin() as session:  # enrolled while the old key is the only one
+        user = session.scalar(select(User).where(User.username == "user1"))
+        secret = two_factor.start_enrolment(session=session, settings=settings, user=user).secret
+        code = totp.code_at(secret, utcnow())
+        two_factor.confirm_enrolment(session=session, settings=settings, user=user, code=code)
+        user_id = user.id
+    assert database.per_key()["user_totp"] == {"old": 1}
+
+    runner = CliRunner()
+    monkeypatch.chdir(tmp_path)
+    try:
+        use_keys_cli(monkeypatch, database, f"old:{OLD},new:{NEW}", "new")
+        exit_code, before = status_lines(runner, "user_totp")
+        assert exit_code == 1
+        assert any("old" in line and "to rotate" in line for line in before), before
+        rotated = runner.invoke(cli_app, ["keys", "rotate", "--batch-size", "4"])
+        assert rotated.exit_code == 0, rotated.output
+
+        use_keys_cli(monkeypatch, database, f"new:{NEW}", "new")  # the old key retired
+        exit_code, after = status_lines(runner, "user_totp")
+        assert exit_code == 0
+        assert after, "no user_totp row in the status"
+        assert all("old" not in line for line in after), after
+    finally:
+        get_settings.cache_clear()
+    assert database.per_key()["user_totp"] == {"new": 1}
+    with database.engine.connect() as connection:
+        [sealed] = connection.execute(text("SELECT secret_ct FROM user_totp")).scalars()
+    assert Keyring.key_id_of(sealed) == "new"
+
+    database.use(ONLY_NEW)
+    later = totp.code_at(secret, utcnow() + timedelta(seconds=totp.STEP_SECONDS))
+    with database.factory.begin() as session:
+        user = session.get(User, user_id)
+        two_factor.verify_code(session=session, settings=settings, user=user, code=later)
+        assert session.get(UserTotp, user_id).last_used_step is not None
+    with database.factory() as session:
+        verified = session.scalars(
+            select(AuditEvent.action).where(AuditEvent.action == "auth.totp_verified")
+        ).all()
+    assert verified == ["auth.totp_verified"]

@@ -77,7 +77,7 @@ class TwoFactor:
         self.session.expire_all()
         record = self.session.get(UserTotp, user_id)
         assert record is not None
-        return two_factor.open_secret(self.settings, record)
+        return two_factor.open_secret(record)
 
     def code(self, user_id: int, *, steps_ahead: int = 0) -> str:
         when = self.clock.now + timedelta(seconds=totp.STEP_SECONDS * steps_ahead)

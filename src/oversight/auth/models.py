@@ -12,6 +12,7 @@ from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, Uni
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oversight.db.base import Base
+from oversight.db.encrypted import EncryptedField, EncryptedRow
 from oversight.kit.clock import utcnow
 
 
@@ -47,11 +48,12 @@ class RefreshToken(Base):
     used_at: Mapped[datetime | None]
 
 
-class UserTotp(Base):
+class UserTotp(EncryptedRow, Base):
     """A user's TOTP secret, whether enrolment finished, and the last step used.
 
-    `secret` is AES-256-GCM ciphertext (oversight.security.fieldcrypt) bound to this table,
-    column and user id; the key id travels inside it.
+    `secret` is an encrypted field (oversight.db.encrypted): AES-256-GCM ciphertext in
+    `secret_ct`, bound to this table, column and the row's `row_uid`, so `oversight keys
+    rotate` re-seals it with the other encrypted rows. No blind index: it is never looked up.
     """
 
     __tablename__ = "user_totp"
@@ -59,10 +61,12 @@ class UserTotp(Base):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
     )
-    secret: Mapped[bytes] = mapped_column(LargeBinary)
+    secret_ct: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]
     last_used_step: Mapped[int | None] = mapped_column(BigInteger)
+
+    secret = EncryptedField()
 
 
 class RecoveryCode(Base):

@@ -20,10 +20,10 @@ from oversight.auth import throttle
 from oversight.auth.models import RecoveryCode, UserTotp
 from oversight.auth.sessions import revoke_user_sessions
 from oversight.config import Settings
+from oversight.db.encrypted import UndecryptableField
 from oversight.errors import Conflict, InvalidInput, NotAuthenticated, TooManyRequests
 from oversight.kit.clock import utcnow
 from oversight.security import totp
-from oversight.security.fieldcrypt import associated_data
 from oversight.security.tokens import token_digest
 from oversight.users.models import User
 
@@ -49,9 +49,9 @@ def start_enrolment(*, session: Session, settings: Settings, user: User) -> Enro
         raise Conflict("two-factor authentication is already set up; an administrator can reset it")
     secret = totp.new_secret()
     if record is None:
-        record = UserTotp(user_id=user.id, secret=b"")
+        record = UserTotp(user_id=user.id)
         session.add(record)
-    record.secret = _seal(settings, secret, user.id)
+    record.secret = secret  # sealed with the active key (oversight.db.encrypted)
     record.created_at = utcnow()
     record.last_used_step = None
     session.flush()
@@ -67,7 +67,7 @@ def pending_enrolment(*, session: Session, settings: Settings, user: User) -> En
     record = session.get(UserTotp, user.id)
     if record is None or record.confirmed_at is not None:
         raise Conflict("no enrolment in progress: start one with POST /api/v1/auth/2fa/enrolment")
-    secret = open_secret(settings, record)
+    secret = open_secret(record)
     return Enrolment(secret, _uri(settings, user, secret))
 
 
@@ -100,7 +100,7 @@ def _accept_code(
     key = throttle.second_factor_key(settings.auth, user.id)
     now = utcnow()
     _check_throttle(session, user, key)
-    step = totp.matching_step(open_secret(settings, record), code, now=now)
+    step = totp.matching_step(open_secret(record), code, now=now)
     if step is None:
         _refuse(session, user, key, "auth.totp_failed", "wrong code")
     accepted = session.execute(
@@ -229,15 +229,10 @@ def require_code_or_recovery(code: str | None, recovery_code: str | None) -> Non
         )
 
 
-def _secret_aad(user_id: int) -> bytes:
-    """Binds a sealed secret to its table, column and user: moved elsewhere, it won't open."""
-    return associated_data(UserTotp.__tablename__, "secret", str(user_id))
-
-
-def _seal(settings: Settings, secret: str, user_id: int) -> bytes:
-    return settings.encryption.keyring.encrypt(secret, aad=_secret_aad(user_id))
-
-
-def open_secret(settings: Settings, record: UserTotp) -> str:
-    """The TOTP secret of `record`, decrypted (DecryptionError if it was tampered with)."""
-    return settings.encryption.keyring.decrypt_text(record.secret, aad=_secret_aad(record.user_id))
+def open_secret(record: UserTotp) -> str:
+    """The TOTP secret of `record`, decrypted (a DecryptionError, UndecryptableField, if it
+    was tampered with, moved to another row, or is under a key no longer configured)."""
+    secret = record.secret
+    if secret is None:  # the column is NOT NULL; a row is never stored without a secret
+        raise UndecryptableField(f"user_totp.secret of user {record.user_id} is missing")
+    return secret

@@ -1,10 +1,11 @@
 """Moving every encrypted row onto the active key: status per key id, and a resumable rotation.
 
 Each row records the key all its ciphertexts and blind indexes are under (`pii_key_id`). The
-rotation takes the rows not on the active key in id order, a batch per transaction: decrypts
-each field with whichever key of the ring sealed it, seals it again with the active key and
-recomputes its blind index. A batch that commits is done for good, so an interrupted rotation
-simply runs again and continues with the rows left.
+rotation takes the rows not on the active key in primary-key order, a batch per transaction:
+decrypts each field with whichever key of the ring sealed it, seals it again with the active
+key and recomputes its blind index. A batch that commits is done for good, so an interrupted
+rotation simply runs again and continues with the rows left. Every model declaring an
+`EncryptedField` is covered: customer and user contact details, and users' TOTP secrets.
 
 While it runs, the ring holds both keys: reads decrypt either, and lookups match a value's
 blind index under every key of the ring (`EncryptedField.candidates`), so rows not yet moved
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, func, or_, select
+from sqlalchemy import Column, Connection, Table, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from oversight.audit.events import record_event
@@ -58,6 +59,12 @@ class EncryptedTable:
     @property
     def name(self) -> str:
         return self.table.name
+
+    @property
+    def key(self) -> Column[Any]:
+        """The single-column primary key rows are taken in order of (`id`, `user_id`...)."""
+        [column] = self.table.primary_key.columns
+        return column
 
 
 def encrypted_tables() -> list[EncryptedTable]:
@@ -110,12 +117,12 @@ def _rotate_batch(
     connection: Connection, item: EncryptedTable, keyring: Keyring, batch_size: int
 ) -> int:
     """Re-seal up to `batch_size` rows not on the active key; the number of rows taken."""
-    table = item.table
+    table, key = item.table, item.key
     sealed_columns = [table.c[spec.ciphertext_column] for spec in item.fields]
     statement = (
-        select(table.c.id, table.c.row_uid, table.c.pii_key_id, *sealed_columns)
+        select(key.label("_key"), table.c.row_uid, table.c.pii_key_id, *sealed_columns)
         .where(_not_on(item, keyring.active_key_id))
-        .order_by(table.c.id)
+        .order_by(key)
         .limit(batch_size)
         .with_for_update()
     )
@@ -131,10 +138,10 @@ def _rotate_batch(
             f"old_{column.name}": value
             for column, value in zip(sealed_columns, sealed, strict=True)
         }
-        updates.append({"_id": row.id, "old_pii_key_id": row.pii_key_id, **guard, **stored})
+        updates.append({"_id": row._key, "old_pii_key_id": row.pii_key_id, **guard, **stored})
     new_columns = [name for name in updates[0] if not name.startswith(("_", "old_"))]
     # Only where the row still holds what was read: an edit made meanwhile wins.
-    unchanged = [table.c.id == bindparam("_id")]
+    unchanged = [key == bindparam("_id")]
     unchanged += [
         column.is_not_distinct_from(bindparam(f"old_{column.name}"))
         for column in [table.c.pii_key_id, *sealed_columns]
@@ -147,7 +154,7 @@ def _rotate_batch(
     )
     if result.rowcount == 0 and connection.dialect.supports_sane_multi_rowcount:
         raise RotationStalled(
-            f"{table.name}: rows {rows[0].id}..{rows[-1].id} changed while being re-sealed and "
+            f"{table.name}: rows {rows[0]._key}..{rows[-1]._key} changed while being re-sealed and "
             f"are still not on key {keyring.active_key_id!r}; is every running process "
             "configured with that key as the active one?"
         )

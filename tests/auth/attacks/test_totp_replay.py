@@ -59,7 +59,7 @@ def test_concurrent_verifications_of_one_code_exactly_one_wins(committed):
     with unit_of_work(factory) as setup:
         user = make_user(setup, Role.admin)
         two_factor.start_enrolment(session=setup, settings=settings, user=user)
-        secret = two_factor.open_secret(settings, setup.get(UserTotp, user.id))
+        secret = two_factor.open_secret(setup.get(UserTotp, user.id))
         two_factor.confirm_enrolment(
             session=setup, settings=settings, user=user, code=totp.code_at(secret, utcnow())
         )

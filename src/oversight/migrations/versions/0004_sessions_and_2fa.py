@@ -5,8 +5,13 @@ Revises: 0003
 Create Date: 2026-11-22
 
 Login sessions (refresh-token families) and their refresh tokens (SHA-256 only), TOTP
-enrolments (secret as AES-GCM ciphertext made by the application), recovery codes (SHA-256 only), and the
-login throttle's failure counters.
+enrolments, recovery codes (SHA-256 only), and the login throttle's failure counters.
+
+A TOTP secret is an encrypted field (oversight.db.encrypted): AES-256-GCM ciphertext
+`secret_ct` bound to the row's `row_uid`, and `pii_key_id`, the key the row is on, so that
+`oversight keys rotate` re-seals it. The table is new here, with no rows to convert, so it is
+created with these columns rather than given them by 0005 (field encryption of contact
+details, which converts existing plaintext rows of other tables).
 """
 
 from collections.abc import Sequence
@@ -76,15 +81,19 @@ def upgrade() -> None:
     op.create_table(
         "user_totp",
         sa.Column("user_id", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("secret", sa.LargeBinary(), nullable=False),
+        sa.Column("secret_ct", sa.LargeBinary(), nullable=False),
         _utc("created_at"),
         _utc("confirmed_at", nullable=True),
         sa.Column("last_used_step", sa.BigInteger(), nullable=True),
+        sa.Column("row_uid", sa.Uuid(), nullable=False),
+        sa.Column("pii_key_id", sa.String(length=32), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_user_totp_user_id_users"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_user_totp")),
     )
+    op.create_index(op.f("ix_user_totp_row_uid"), "user_totp", ["row_uid"], unique=True)
+    op.create_index(op.f("ix_user_totp_pii_key_id"), "user_totp", ["pii_key_id"], unique=False)
     op.create_table(
         "recovery_codes",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -105,6 +114,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("recovery_codes")
+    op.drop_index(op.f("ix_user_totp_pii_key_id"), table_name="user_totp")
+    op.drop_index(op.f("ix_user_totp_row_uid"), table_name="user_totp")
     op.drop_table("user_totp")
     op.drop_index(op.f("ix_refresh_tokens_session_id"), table_name="refresh_tokens")
     op.drop_table("refresh_tokens")
