@@ -99,6 +99,21 @@ def test_login_is_limited_per_account_across_addresses(limited, session):
         assert first.post("/api/v1/auth/login", json=other).status_code == 401
 
 
+def test_two_factor_verify_is_limited_per_user_across_addresses(limited, session):
+    admin = make_user(session, Role.admin)  # a 2FA role: login yields a pending token only
+    app = limited({"two_factor": {"per_ip": None, "per_user": "2/minute"}})
+    with client_from(app, OUTSIDE) as first, client_from(app, OTHER) as second:
+        login = {"username": admin.username, "password": PASSWORD}
+        pending = first.post("/api/v1/auth/login", json=login).json()["pending_token"]
+        headers = {"Authorization": f"Bearer {pending}"}
+        statuses = [
+            client.post("/api/v1/auth/2fa/verify", json={"code": "000000"}, headers=headers)
+            for client in (first, second, first)
+        ]
+    assert 429 not in [s.status_code for s in statuses[:2]]
+    assert statuses[2].status_code == 429
+
+
 def test_login_per_address_limit(limited, session):
     user = make_user(session, Role.engineer)
     app = limited({"login": {"per_ip": "2/minute", "per_user": None}})
@@ -117,10 +132,11 @@ def test_login_per_address_limit(limited, session):
     [
         ("analytics", "/api/v1/analytics/open-requests"),
         ("exports", "/api/v1/audit/export"),
-        # Routes another change adds: the rule attaches by path, before they exist.
         ("refresh", "/api/v1/auth/refresh"),
         ("two_factor", "/api/v1/auth/2fa/verify"),
-        ("password", "/api/v1/users/me/password"),
+        # A path no route serves yet: the rule attaches by path, before the route exists.
+        ("exports", "/api/v1/invoices/export"),
+        ("password", "/api/v1/auth/password"),
     ],
 )
 def test_each_rule_attaches_to_its_paths(limited, session, auth, rule, path):

@@ -81,7 +81,15 @@ def get_two_factor_caller(
     return TwoFactorCaller(user=user, pending=pending)
 
 
-TwoFactorCallerDep = Annotated[TwoFactorCaller, Depends(get_two_factor_caller)]
+async def get_limited_two_factor_caller(
+    request: Request, caller: Annotated[TwoFactorCaller, Depends(get_two_factor_caller)]
+) -> TwoFactorCaller:
+    """The 2FA caller, once counted against the per-user limit of the route's rule."""
+    await enforce_user_limit(request, caller.user.id)
+    return caller
+
+
+TwoFactorCallerDep = Annotated[TwoFactorCaller, Depends(get_limited_two_factor_caller)]
 
 
 def get_streaming_session(request: Request) -> Iterator[Session]:

@@ -52,7 +52,8 @@ class TransportMiddleware:
         docs_prefix: str | None,
     ) -> None:
         self.app = app
-        self._proxies = trusted_proxies
+        self._proxies = trusted_proxies if trusted_proxies else None
+        self._trusts = trusted_proxies.trusts
         self._docs_prefix = docs_prefix
         hsts = security_headers.hsts_header(hsts_seconds)
         plain = security_headers.api_headers()
@@ -64,8 +65,10 @@ class TransportMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        if self._proxies:
-            self._resolve_client(scope)
+        if self._proxies is not None:
+            client = scope.get("client")
+            if client and self._trusts(client[0]):
+                self._resolve_client(scope, client)
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -81,11 +84,9 @@ class TransportMiddleware:
 
         await self.app(scope, receive, send_with_headers)
 
-    def _resolve_client(self, scope: Scope) -> None:
-        client = scope.get("client")
-        peer = client[0] if client else None
-        if not self._proxies.trusts(peer):
-            return
+    def _resolve_client(self, scope: Scope, client: tuple[str, int]) -> None:
+        assert self._proxies is not None
+        peer = client[0]
         forwarded_for: list[str] = []
         forwarded_proto = None
         for name, value in scope["headers"]:

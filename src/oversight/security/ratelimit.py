@@ -15,6 +15,7 @@ succeeds. What `unavailable` means — refuse or allow — is the caller's decis
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import math
@@ -39,6 +40,7 @@ def parse_limits(text: str | None) -> tuple[RateLimitItem, ...]:
     return tuple(limits.parse_many(text)) if text else ()
 
 
+@functools.lru_cache(maxsize=8192)  # parsing an address costs more than the count itself
 def ip_identity(ip: str | None) -> str:
     """The key of an address: IPv6 counted per /64 (one subscriber's usual allocation)."""
     address = parse_address(ip) if ip else None
