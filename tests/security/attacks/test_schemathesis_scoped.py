@@ -14,7 +14,7 @@ from oversight.auth.public import is_public
 from oversight.vocabulary import Role
 from routes import sample_url
 
-ROLES = {Role.project_manager: 6, Role.engineer: 6, Role.client: 6}
+ROLES = {Role.project_manager: 4, Role.engineer: 4, Role.client: 4}
 PRIVATE = [label for label in operations() if not is_public(*label.split(" ", 1))]
 
 

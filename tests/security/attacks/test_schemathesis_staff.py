@@ -19,7 +19,7 @@ from oversight.auth.public import is_public
 from oversight.vocabulary import Role
 from routes import sample_url
 
-ROLES = {Role.admin: 20, Role.director: 6, Role.accountant: 6, Role.viewer: 6}
+ROLES = {Role.admin: 12, Role.director: 4, Role.accountant: 4, Role.viewer: 4}
 PUBLIC = [label for label in operations() if is_public(*label.split(" ", 1))]
 PRIVATE = [label for label in operations() if label not in PUBLIC]
 
