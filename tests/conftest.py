@@ -142,7 +142,14 @@ def wire_to_test_session(application: FastAPI, session: Session) -> FastAPI:
 
 
 @pytest.fixture
-def app(settings: Settings, engine: Engine, session: Session) -> FastAPI:
+def app(
+    request: pytest.FixtureRequest, settings: Settings, engine: Engine, session: Session
+) -> FastAPI:
+    if request.node.get_closest_marker("no_rate_limits"):
+        # Modules that send hundreds of requests to one endpoint to test something else; the
+        # limits themselves are tested in tests/edge.
+        limits = settings.ratelimit.model_copy(update={"enabled": False})
+        settings = settings.model_copy(update={"ratelimit": limits})
     return wire_to_test_session(create_app(settings, engine=engine), session)
 
 

@@ -35,6 +35,14 @@ def valid_bodies(company: Company, n: int) -> dict[tuple[str, str], dict[str, An
     """A body each body-taking operation accepts from an administrator (state aside)."""
     return {
         ("POST", "/auth/login"): {"username": "nobody", "password": "nothing at all"},
+        ("POST", "/auth/refresh"): {"refresh_token": "x" * 43},
+        ("POST", "/auth/logout"): {"refresh_token": "x" * 43},
+        ("POST", "/auth/password"): {
+            "current_password": "not the password",
+            "new_password": "another long passphrase 7",
+        },
+        ("POST", "/auth/2fa/enrolment/confirm"): {"code": "123456"},
+        ("POST", "/auth/2fa/verify"): {"code": "123456"},
         ("PATCH", "/users/me"): {"full_name": "Me Again"},
         ("POST", "/users"): {
             "username": f"attack.user{n}",

@@ -287,7 +287,7 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 def _json_field(body: bytes, field: str) -> str | None:
     try:
         data: Any = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # malformed or absurdly nested: no account named
         return None
     value = data.get(field) if isinstance(data, dict) else None
     return value if isinstance(value, str) and value.strip() else None

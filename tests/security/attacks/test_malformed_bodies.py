@@ -13,6 +13,9 @@ from oversight.audit.models import AuditEvent
 from oversight.auth.scope import PRINCIPAL_KEY
 from oversight.vocabulary import Role
 
+# Hundreds of bodies go to the auth endpoints here; rate limits would answer 429 instead.
+pytestmark = pytest.mark.no_rate_limits
+
 JSON = {"content-type": "application/json"}
 # name: (raw body, content type, expected status, words the answer must contain)
 MALFORMED = {
