@@ -194,6 +194,15 @@ ENDPOINTS = [
     Endpoint(R.users, A.read, "GET", "/users/{user}"),
     Endpoint(R.users, A.create, "POST", "/users"),
     Endpoint(R.users, A.update, "PATCH", "/users/{user}"),
+    Endpoint(R.users, A.update, "DELETE", "/users/{user}/two-factor"),
+]
+# The caller's own account: open to every signed-in role, whatever the permission table says.
+SELF_SERVICE = [
+    ("POST", "/auth/password", {"current_password": "wrong", "new_password": "x" * 12}),
+    ("POST", "/auth/2fa/enrolment", None),
+    ("GET", "/auth/2fa/enrolment/qr.png", None),
+    ("POST", "/auth/2fa/enrolment/confirm", {"code": "000000"}),
+    ("POST", "/auth/2fa/recovery-codes", None),
 ]
 LISTS = {
     R.customers: "/customers",
@@ -231,7 +240,7 @@ def test_permission_table_decides_every_cell(client, session, auth, role, endpoi
         assert response.status_code == 403, response.text
         assert response.json()["error"]["code"] == "permission_denied"
     elif _client_sees_drafts(role, endpoint):
-        assert response.status_code in (200, 201), response.text
+        assert response.status_code in (200, 201, 204), response.text
 
 
 @PERMISSION_CELLS
@@ -443,11 +452,34 @@ def test_another_companys_record_is_404_like_a_missing_one(client, session, auth
 # --- the matrix covers the whole API ----------------------------------------------------------
 
 
+@PERMISSION_CELLS
+@pytest.mark.parametrize("role", list(Role), ids=str)
+@pytest.mark.parametrize(("method", "path", "body"), SELF_SERVICE, ids=lambda v: str(v))
+def test_own_account_routes_are_open_to_every_role(client, session, auth, role, method, path, body):
+    caller = make_user(session, role)
+    response = client.request(method, "/api/v1" + path, json=body, headers=auth(caller))
+    assert response.status_code not in (401, 403), response.text
+    assert response.status_code < 500, response.text
+
+
+@PERMISSION_CELLS
+@pytest.mark.parametrize("role", list(Role), ids=str)
+def test_verify_is_only_the_second_step_of_a_login(client, session, auth, role):
+    """With a full token every role is refused: verify takes the "2FA pending" token only
+    (its own flow is tested in test_two_factor)."""
+    caller = make_user(session, role)
+    response = client.post("/api/v1/auth/2fa/verify", json={"code": "000000"}, headers=auth(caller))
+    assert response.status_code == 403
+    assert "second step of a login" in response.json()["error"]["message"]
+
+
 def test_the_matrix_covers_every_api_route(app):
     covered = {(e.method, "/api/v1" + _template(e.path)) for e in ENDPOINTS}
     covered |= {("GET", "/api/v1" + path) for path in LISTS.values()}
     covered |= {("GET", "/api/v1" + reader.path) for reader in READERS}
     covered |= {("GET", "/api/v1/{entity}/{entity_id}/history"), ("PATCH", "/api/v1/users/me")}
+    covered |= {(method, "/api/v1" + path) for method, path, _ in SELF_SERVICE}
+    covered |= {("POST", "/api/v1/auth/2fa/verify")}
     api = {
         route.key
         for route in routes_of(app)
