@@ -1,15 +1,13 @@
 """schemathesis as each scoped role (project manager, engineer, client), each the person of a
 company with one record of every kind, so generated small ids hit records in and out of scope.
-SQLite only unless OVERSIGHT_FUZZ_POSTGRES=1: see test_schemathesis_staff.py."""
+SQLite only unless OVERSIGHT_FUZZ_POSTGRES=1 (see `fuzzing.FUZZ_BACKENDS`)."""
 
 from __future__ import annotations
-
-import os
 
 import pytest
 
 from companies import make_company
-from fuzzing import budget, fuzz, operations
+from fuzzing import FUZZ_BACKENDS, budget, fuzz, operations
 from oversight.auth.public import is_public
 from oversight.vocabulary import Role
 from routes import sample_url
@@ -18,13 +16,10 @@ ROLES = {Role.project_manager: 4, Role.engineer: 4, Role.client: 4}
 PRIVATE = [label for label in operations() if not is_public(*label.split(" ", 1))]
 
 
+@FUZZ_BACKENDS
 @pytest.mark.parametrize("label", PRIVATE)
 @pytest.mark.parametrize("role", list(ROLES), ids=str)
-def test_schemathesis_finds_no_error_as_scoped_role(
-    app, client, session, auth, backend, role, label
-):
-    if backend != "sqlite" and not os.environ.get("OVERSIGHT_FUZZ_POSTGRES"):
-        pytest.skip("schemathesis runs on SQLite (OVERSIGHT_FUZZ_POSTGRES=1 adds PostgreSQL)")
+def test_schemathesis_finds_no_error_as_scoped_role(app, client, session, auth, role, label):
     mine = make_company(session)
     make_company(session)
     headers = auth(mine.person(role))
