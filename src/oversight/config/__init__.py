@@ -1,0 +1,72 @@
+"""The one Settings object: every setting of Oversight, read from `OVERSIGHT_*` and `.env`.
+
+Groups nest with a double underscore:
+`OVERSIGHT_DATABASE__URL`, `OVERSIGHT_SLA__HIGH__RESOLUTION_HOURS`.
+
+Import from here (`from oversight.config import Settings, get_settings`); the modules hold
+one capability each:
+
+- `settings`: the top-level `Settings` that assembles the groups, the production checks,
+  loading (`load_settings`, `get_settings`), error messages and `masked_settings`
+- `base`: the `_Group` base and types several groups share (`Networks`, Redis URLs)
+- `database`, `auth`, `company` (calendar and SLA targets), `edge` (API and rate limits),
+  `encryption`, `observability` (logs, metrics, Sentry), `analytics`,
+  `operations` (scheduler and audit archive): one module per group or few related groups
+"""
+
+from oversight.config.analytics import AnalyticsSettings
+from oversight.config.auth import DEV_JWT_SECRET, LEGACY_KEY_ID, AuthSettings
+from oversight.config.base import Networks
+from oversight.config.company import CompanySettings, SlaSettings, SlaTarget
+from oversight.config.database import DatabaseSettings
+from oversight.config.edge import (
+    DEFAULT_ADMIN_PATHS,
+    DEFAULT_RATE_RULES,
+    ApiSettings,
+    Limits,
+    RateLimitSettings,
+    RateRule,
+)
+from oversight.config.encryption import EncryptionSettings
+from oversight.config.observability import LogFormat, ObservabilitySettings, SentrySettings
+from oversight.config.operations import AuditSettings, JobsSettings
+from oversight.config.settings import (
+    Environment,
+    Settings,
+    SettingsError,
+    describe_validation_error,
+    get_settings,
+    load_settings,
+    masked_settings,
+)
+
+__all__ = [
+    "DEFAULT_ADMIN_PATHS",
+    "DEFAULT_RATE_RULES",
+    "DEV_JWT_SECRET",
+    "LEGACY_KEY_ID",
+    "AnalyticsSettings",
+    "ApiSettings",
+    "AuditSettings",
+    "AuthSettings",
+    "CompanySettings",
+    "DatabaseSettings",
+    "EncryptionSettings",
+    "Environment",
+    "JobsSettings",
+    "Limits",
+    "LogFormat",
+    "Networks",
+    "ObservabilitySettings",
+    "RateLimitSettings",
+    "RateRule",
+    "SentrySettings",
+    "Settings",
+    "SettingsError",
+    "SlaSettings",
+    "SlaTarget",
+    "describe_validation_error",
+    "get_settings",
+    "load_settings",
+    "masked_settings",
+]

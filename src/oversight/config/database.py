@@ -1,0 +1,32 @@
+"""The database connection: `OVERSIGHT_DATABASE__*`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from oversight.config.base import _Group
+
+
+class DatabaseSettings(_Group):
+    url: str = "sqlite:///var/oversight.db"
+    echo: bool = False
+    pool_size: Annotated[int, Field(ge=1, le=200)] = 5
+
+    @field_validator("url")
+    @classmethod
+    def _parseable(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                "not a database URL (expected e.g. sqlite:///var/oversight.db)"
+            ) from None
+        if url.get_backend_name() not in {"sqlite", "postgresql"}:
+            raise ValueError(
+                f"unsupported database {url.get_backend_name()!r} (sqlite or postgresql)"
+            )
+        return value

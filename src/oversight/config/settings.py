@@ -1,0 +1,142 @@
+"""The top-level `Settings`: the groups assembled, the production checks, loading and masking."""
+
+from __future__ import annotations
+
+import enum
+import functools
+from typing import Any, Self
+
+from pydantic import ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+from oversight.config.analytics import AnalyticsSettings
+from oversight.config.auth import DEV_JWT_SECRET, AuthSettings
+from oversight.config.company import CompanySettings, SlaSettings
+from oversight.config.database import DatabaseSettings
+from oversight.config.edge import ApiSettings, RateLimitSettings
+from oversight.config.encryption import EncryptionSettings
+from oversight.config.observability import ObservabilitySettings, SentrySettings
+from oversight.config.operations import AuditSettings, JobsSettings
+
+
+class Environment(enum.StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="OVERSIGHT_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="forbid",
+        frozen=True,
+    )
+
+    env: Environment = Environment.development
+    database: DatabaseSettings = DatabaseSettings()
+    auth: AuthSettings = AuthSettings()
+    company: CompanySettings = CompanySettings()
+    sla: SlaSettings = SlaSettings.model_validate({})
+    api: ApiSettings = ApiSettings()
+    observability: ObservabilitySettings = ObservabilitySettings()
+    sentry: SentrySettings = SentrySettings()
+    jobs: JobsSettings = JobsSettings()
+    analytics: AnalyticsSettings = AnalyticsSettings()
+    audit: AuditSettings = AuditSettings()
+    encryption: EncryptionSettings = EncryptionSettings()
+    ratelimit: RateLimitSettings = RateLimitSettings.model_validate({})
+
+    @property
+    def docs_enabled(self) -> bool:
+        """`/docs` and `/openapi.json`: as set, else on except in production."""
+        if self.api.docs_enabled is not None:
+            return self.api.docs_enabled
+        return self.env is not Environment.production
+
+    @property
+    def rate_limit_redis_url(self) -> str | None:
+        """Where rate limits are counted: their own Redis, else the analytics one, else None
+        (this process's memory)."""
+        url = self.ratelimit.redis_url or self.analytics.redis_url
+        return url.get_secret_value() if url is not None else None
+
+    @model_validator(mode="after")
+    def _no_default_secrets_in_production(self) -> Self:
+        if self.env is Environment.production and (
+            DEV_JWT_SECRET in self.auth.signing_keys.values()
+            or not (self.auth.jwt_keys or self.auth.jwt_secret)
+        ):
+            raise ValueError(
+                "auth.jwt_secret: the development default is refused in production; "
+                "set OVERSIGHT_AUTH__JWT_SECRET (or OVERSIGHT_AUTH__JWT_KEYS)"
+            )
+        if self.env is Environment.production and (
+            not self.encryption.configured or self.encryption.uses_development_key()
+        ):
+            raise ValueError(
+                "encryption: production needs its own field encryption key, not the development "
+                "one; set OVERSIGHT_ENCRYPTION__KEYS or OVERSIGHT_ENCRYPTION__KEY_FILE "
+                "(`oversight keys generate` makes one)"
+            )
+        return self
+
+
+class SettingsError(Exception):
+    """A setting is invalid; the message is one line naming the setting."""
+
+
+_SECRET_SETTINGS = frozenset({"jwt_secret", "keys", "metrics_token", "dsn", "redis_url"})
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line per problem, each naming the setting as its environment variable."""
+    lines = []
+    for problem in error.errors():
+        location = [str(part) for part in problem["loc"] if not str(part).isdigit()]
+        name = "OVERSIGHT_" + "__".join(location).upper() if location else "settings"
+        message = problem["msg"].removeprefix("Value error, ")
+        given = problem.get("input")
+        secret = bool(location) and location[-1] in _SECRET_SETTINGS
+        if isinstance(given, str | int | float) and problem["type"] != "missing" and not secret:
+            message += f" (got {given!r})"
+        lines.append(f"invalid setting {name}: {message}")
+    return "\n".join(lines)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings from the environment; raise SettingsError naming every bad one."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise SettingsError(describe_validation_error(error)) from None
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()
+
+
+def masked_settings(settings: Settings) -> dict[str, Any]:
+    """The effective settings as plain data, secrets replaced by '********'."""
+    data: dict[str, Any] = settings.model_dump(mode="json")
+    if data["auth"]["jwt_secret"] is not None:
+        data["auth"]["jwt_secret"] = "********"  # noqa: S105 - the mask itself
+    data["auth"]["jwt_keys"] = dict.fromkeys(data["auth"]["jwt_keys"], "********")
+    for group, key in (
+        ("observability", "metrics_token"),
+        ("sentry", "dsn"),
+        ("encryption", "keys"),
+        ("analytics", "redis_url"),
+        ("ratelimit", "redis_url"),
+    ):
+        if data[group][key] is not None:
+            data[group][key] = "********"
+    url = make_url(settings.database.url)
+    if url.password:
+        data["database"]["url"] = url.render_as_string(hide_password=True)
+    return data
