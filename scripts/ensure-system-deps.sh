@@ -7,7 +7,9 @@
 #   postgresql    (present when /usr/lib/postgresql/*/bin/pg_ctl exists)
 #   redis-server  (present when `command -v redis-server` succeeds)
 # Each extra argument is a Debian package name, detected by `command -v NAME`;
-# write PACKAGE:COMMAND when the command differs from the package name.
+# write PACKAGE:COMMAND when the command differs from the package name. COMMAND
+# may be an absolute path (nginx:/usr/sbin/nginx: /usr/sbin is not on every
+# user's PATH).
 #
 # Runs `apt-get update` once, and only when something must be installed.
 # Not root and something missing: prints what to install and exits 1.
@@ -56,6 +58,12 @@ if ((${#missing[@]} > 0)); then
     if [[ " ${missing[*]} " == *" redis-server "* ]]; then
         if command -v service >/dev/null 2>&1; then
             service redis-server stop >/dev/null 2>&1 || true
+        fi
+    fi
+    # Likewise nginx's postinst may start the default site on port 80.
+    if [[ " ${missing[*]} " == *" nginx "* ]]; then
+        if command -v service >/dev/null 2>&1; then
+            service nginx stop >/dev/null 2>&1 || true
         fi
     fi
 fi

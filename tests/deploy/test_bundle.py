@@ -1,4 +1,5 @@
-"""The deploy bundle checked by the real programs (promtool, amtool) and structurally."""
+"""The deploy bundle checked by the real programs (promtool, amtool) and structurally; nginx has
+its own module (test_nginx.py)."""
 
 from __future__ import annotations
 
@@ -112,11 +113,3 @@ def test_compose_and_systemd_keep_metrics_fifteen_days():
     assert {"app", "scheduler", "prometheus", "alertmanager", "grafana", "loki", "alloy",
             "nginx", "blackbox-exporter"} <= set(compose["services"])  # fmt: skip
     assert "retention.time=15d" in (DEPLOY / "systemd/prometheus.env").read_text()
-
-
-def test_nginx_redirects_limits_auth_and_allowlists_admin():
-    conf = (DEPLOY / "nginx/oversight.conf").read_text()
-    assert "return 301 https://" in conf
-    assert "/etc/letsencrypt/live/" in conf
-    assert "limit_req zone=oversight_auth" in conf
-    assert conf.count("oversight-admin-allow.conf") >= 2
