@@ -3,6 +3,8 @@ per test rolled back at the end, the app wired to that transaction, and tokens p
 
 from __future__ import annotations
 
+import asyncio
+import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,6 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -17,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).parent / "support"))
 
 import servers
 from builders import TEST_ARGON2
+from oversight.analytics.cache import make_cache
 from oversight.analytics.version import install_version_tracking
 from oversight.audit.capture import install_audit_capture
 from oversight.auth import tokens as auth_tokens
@@ -141,33 +145,73 @@ def wire_to_test_session(application: FastAPI, session: Session) -> FastAPI:
     return application
 
 
+class AppCache:
+    """One app per variant of the settings, shared by the session's tests.
+
+    FastAPI builds an app's route table on its first request (~0.5 s for Oversight's routes),
+    so a fresh app per test cost most of the suite's time. A test gets the shared app in the
+    state a fresh one has: no dependency overrides but its own, empty in-process rate-limit
+    counts and an empty KPI cache.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.apps: dict[str, FastAPI] = {}
+
+    def get(self, variant: str, settings: Callable[[], Settings]) -> FastAPI:
+        application = self.apps.get(variant)
+        if application is None:
+            application = self.apps[variant] = create_app(settings(), engine=self.engine)
+        fresh(application)
+        return application
+
+
+def fresh(application: FastAPI) -> None:
+    application.dependency_overrides.clear()
+    application.state.analytics_cache = make_cache(application.state.settings.analytics)
+    limiter = application.state.rate_limiter
+    if limiter is not None and not limiter.shared:
+        asyncio.run(limiter.reset())
+
+
+@pytest.fixture(scope="session")
+def apps(engine: Engine) -> AppCache:
+    return AppCache(engine)
+
+
 @pytest.fixture
 def app(
-    request: pytest.FixtureRequest, settings: Settings, engine: Engine, session: Session
-) -> FastAPI:
-    if request.node.get_closest_marker("no_rate_limits"):
+    request: pytest.FixtureRequest, settings: Settings, apps: AppCache, session: Session
+) -> Iterator[FastAPI]:
+    def variant() -> Settings:
+        if not unlimited:
+            return settings
         # Modules that send hundreds of requests to one endpoint to test something else; the
         # limits themselves are tested in tests/edge.
         limits = settings.ratelimit.model_copy(update={"enabled": False})
-        settings = settings.model_copy(update={"ratelimit": limits})
-    return wire_to_test_session(create_app(settings, engine=engine), session)
+        return settings.model_copy(update={"ratelimit": limits})
+
+    unlimited = request.node.get_closest_marker("no_rate_limits") is not None
+    application = apps.get(f"no_rate_limits={unlimited}", variant)
+    yield wire_to_test_session(application, session)
+    application.dependency_overrides.clear()
 
 
 @pytest.fixture
 def client_with(
-    settings: Settings, engine: Engine, session: Session
+    settings: Settings, apps: AppCache, session: Session
 ) -> Iterator[Callable[..., TestClient]]:
     """`client_with(**auth)` -> a client of an app whose auth settings differ from the
     session's (a longer back-off, other argon2 costs, other signing keys)."""
     clients: list[TestClient] = []
 
     def make(**auth: object) -> TestClient:
-        changed = settings.model_copy(
-            update={"auth": type(settings.auth).model_validate(
-                settings.auth.model_dump() | auth
-            )}
-        )  # fmt: skip
-        application = wire_to_test_session(create_app(changed, engine=engine), session)
+        def variant() -> Settings:
+            changed = type(settings.auth).model_validate(settings.auth.model_dump() | auth)
+            return settings.model_copy(update={"auth": changed})
+
+        key = json.dumps(auth, sort_keys=True, default=_reveal)
+        application = wire_to_test_session(apps.get(f"auth={key}", variant), session)
         test_client = TestClient(application, raise_server_exceptions=False)
         clients.append(test_client.__enter__())
         return test_client
@@ -175,6 +219,12 @@ def client_with(
     yield make
     for test_client in clients:
         test_client.__exit__(None, None, None)
+        test_client.app.dependency_overrides.clear()  # type: ignore[attr-defined]
+
+
+def _reveal(value: object) -> str:
+    """Variant keys tell settings apart by their secrets too (other signing keys)."""
+    return value.get_secret_value() if isinstance(value, SecretStr) else repr(value)
 
 
 @pytest.fixture

@@ -127,6 +127,13 @@ class RateLimiter:
         if self._memory is None:
             await self.hit(parse_limits("1000/second"), "warm-up")
 
+    async def reset(self) -> int | None:
+        """Forget every count held in this process's memory (what a restart does); returns
+        the keys forgotten. Shared (Redis) counts are lifted per identity with `forget`."""
+        if self._memory is None:
+            raise RuntimeError("shared counts are lifted per identity: forget(per, identity)")
+        return await self._memory.storage.reset()
+
     async def forget(self, per: str, identity: str) -> int:
         """Delete what Redis counted for one identity (`per` is ip, user or account) in every
         rule and limit — an administrator lifting a limit. Returns the keys deleted."""
