@@ -1,7 +1,14 @@
 """Every model, imported in one place so the metadata (and Alembic) sees the whole schema."""
 
 from oversight.audit.models import AuditArchivePermit, AuditChainHead, AuditEvent
-from oversight.auth.models import AuthSession, LoginThrottle, RecoveryCode, RefreshToken, UserTotp
+from oversight.auth.models import (
+    AuthSession,
+    LoginFailure,
+    LoginThrottle,
+    RecoveryCode,
+    RefreshToken,
+    UserTotp,
+)
 from oversight.customers.models import Customer
 from oversight.db.base import Base
 from oversight.db.sequences import NumberSequence
@@ -20,6 +27,7 @@ __all__ = [
     "CompletionApproval",
     "Customer",
     "Invoice",
+    "LoginFailure",
     "LoginThrottle",
     "NumberSequence",
     "Project",

@@ -2,7 +2,9 @@
 
 Each in-scope case builds a small company in which the caller's row scope *does* include the
 target records, so the only thing that can refuse the call is the permission table: an allowed
-cell must succeed (200/201), a forbidden one must be 403. The out-of-scope cases aim the same
+cell must succeed (200/201), a forbidden one must be 403 with exactly one `access.denied`
+audit event of the caller for that request (kept although the request rolled back). The
+out-of-scope cases aim the same
 calls at another company's records: a cell the role may use answers 404 with the very bytes a
 missing record gets, and leaves an `access.out_of_scope` audit event; a forbidden one is 403.
 A last test checks the matrix covers every route of the API.
@@ -222,6 +224,21 @@ def _id(endpoint: Endpoint) -> str:
     return f"{endpoint.resource.value}-{endpoint.action.value}"
 
 
+def _refused_and_audited(session, response, caller) -> None:
+    """A 403 of the permission table that left exactly one `access.denied` event, the
+    caller's, kept although the request rolled back."""
+    assert response.status_code == 403, response.text
+    assert response.json()["error"]["code"] == "permission_denied"
+    session.info.pop(PRINCIPAL_KEY, None)  # the request left its principal bound
+    denied = session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "access.denied",
+            AuditEvent.request_id == response.headers["x-request-id"],
+        )
+    ).all()
+    assert [event.actor_id for event in denied] == [caller.id]
+
+
 def _client_sees_drafts(role: Role, endpoint: Endpoint) -> bool:
     # Draft invoices are outside a client's scope by design; the client matrix uses issued ones.
     return not (role is Role.client and endpoint.invoice_status is IS.draft)
@@ -237,8 +254,7 @@ def test_permission_table_decides_every_cell(client, session, auth, role, endpoi
         endpoint.method, endpoint.url(world), json=endpoint.body(world, role), headers=auth(caller)
     )
     if not is_allowed(role, endpoint.resource, endpoint.action):
-        assert response.status_code == 403, response.text
-        assert response.json()["error"]["code"] == "permission_denied"
+        _refused_and_audited(session, response, caller)
     elif _client_sees_drafts(role, endpoint):
         assert response.status_code in (200, 201, 204), response.text
 
@@ -249,8 +265,10 @@ def test_permission_table_decides_every_cell(client, session, auth, role, endpoi
 def test_listing_follows_the_read_permission(client, session, auth, role, resource):
     caller = make_user(session, role)
     response = client.get(f"/api/v1{LISTS[resource]}", headers=auth(caller))
-    expected = 200 if is_allowed(role, resource, Action.read) else 403
-    assert response.status_code == expected, response.text
+    if is_allowed(role, resource, Action.read):
+        assert response.status_code == 200, response.text
+    else:
+        _refused_and_audited(session, response, caller)
 
 
 # --- endpoints beyond the CRUD and workflow table ------------------------------------------
@@ -327,9 +345,12 @@ HISTORY = {
 @pytest.mark.parametrize("reader", READERS, ids=lambda reader: reader.path)
 def test_every_reader_follows_the_permission_table(client, session, auth, role, reader):
     world = build_world(session, S.in_progress, IS.issued)
-    response = client.get(reader.url(world), headers=auth(world.caller(session, role)))
-    expected = 200 if reader.allowed(role) else 403
-    assert response.status_code == expected, response.text
+    caller = world.caller(session, role)
+    response = client.get(reader.url(world), headers=auth(caller))
+    if reader.allowed(role):
+        assert response.status_code == 200, response.text
+    else:
+        _refused_and_audited(session, response, caller)
 
 
 @PERMISSION_CELLS
@@ -339,10 +360,12 @@ def test_history_follows_the_read_permission(client, session, auth, role, entity
     world = build_world(session, S.in_progress, IS.issued)
     resource, field = HISTORY[entity]
     record = world.engineer if field == "user" else getattr(world, field)
-    response = client.get(
-        f"/api/v1/{entity}/{record.id}/history", headers=auth(world.caller(session, role))
-    )
-    assert response.status_code == (200 if is_allowed(role, resource, A.read) else 403)
+    caller = world.caller(session, role)
+    response = client.get(f"/api/v1/{entity}/{record.id}/history", headers=auth(caller))
+    if is_allowed(role, resource, A.read):
+        assert response.status_code == 200, response.text
+    else:
+        _refused_and_audited(session, response, caller)
 
 
 def test_update_own_profile_is_open_to_every_role(client, session, auth):
@@ -438,7 +461,7 @@ def test_another_companys_record_is_404_like_a_missing_one(client, session, auth
 
     hidden = client.request(probe.method, probe.url(theirs), json=body, headers=auth(caller))
     if not probe.allowed(role):
-        assert hidden.status_code == 403, hidden.text
+        _refused_and_audited(session, hidden, caller)
         return
     assert hidden.status_code == 404, hidden.text
     assert _out_of_scope_events(session, target) >= 1
@@ -469,8 +492,8 @@ def test_verify_is_only_the_second_step_of_a_login(client, session, auth, role):
     (its own flow is tested in test_two_factor)."""
     caller = make_user(session, role)
     response = client.post("/api/v1/auth/2fa/verify", json={"code": "000000"}, headers=auth(caller))
-    assert response.status_code == 403
     assert "second step of a login" in response.json()["error"]["message"]
+    _refused_and_audited(session, response, caller)
 
 
 def test_the_matrix_covers_every_api_route(app):

@@ -1,16 +1,17 @@
-"""Login throttling: exponential back-off per account and per IP, an hourly cap, no lockout."""
+"""Login throttling: exponential back-off per account and per IP, a cap over any rolling hour,
+no lockout."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from builders import make_user
 from logins import events, login
 from oversight.auth import throttle
-from oversight.auth.models import LoginThrottle
+from oversight.auth.models import LoginFailure, LoginThrottle
 from oversight.config import SettingsError, load_settings
 from oversight.kit.clock import utcnow
 from oversight.vocabulary import Role
@@ -50,7 +51,8 @@ def test_back_off_ends_and_a_success_resets_it(client_with, session):
     session.refresh(row)
     assert row.consecutive_failures == 0
     assert row.blocked_until is None
-    assert row.window_failures == 4  # the hourly count stays
+    failures = select(func.count()).where(LoginFailure.key == key)
+    assert session.scalar(failures) == 4  # they still count against the hourly cap
 
 
 def test_per_ip_back_off_spans_accounts(client_with, session):
@@ -62,7 +64,7 @@ def test_per_ip_back_off_spans_accounts(client_with, session):
     assert login(client, fresh.username).status_code == 429
 
 
-def test_hourly_cap_blocks_until_the_window_ends(session, settings):
+def test_hourly_cap_blocks_for_up_to_an_hour(session, settings):
     rule = throttle.ThrottleRule(free_failures=1000, per_hour=100, base_seconds=1, max_seconds=1)
     key = throttle.ThrottleKey("account:cap-test", rule)
     for _ in range(99):
@@ -74,6 +76,53 @@ def test_hourly_cap_blocks_until_the_window_ends(session, settings):
     wait = throttle.retry_after(session, [key], now=utcnow())
     assert wait is not None
     assert 3000 < wait <= 3600
+
+
+def _attack(session, key: throttle.ThrottleKey, start: datetime, minutes: list[int]) -> list[int]:
+    """Try a failure at each of these minutes after `start` when the key lets one through;
+    the minutes whose failure was counted."""
+    counted = []
+    for minute in minutes:
+        now = start + timedelta(minutes=minute)
+        if throttle.retry_after(session, [key], now=now) is None:
+            throttle.record_failures(session, [key], now=now)
+            counted.append(minute)
+    return counted
+
+
+def test_no_rolling_hour_holds_more_failures_than_the_cap(session):
+    """A fixed window starting at the first failure let 5 failures in at its end and 5 more
+    at the start of the next (9 within minutes 55-64). Over a rolling hour the key is blocked
+    until the oldest of its last 5 failures is an hour old, and not a minute longer."""
+    rule = throttle.ThrottleRule(free_failures=1000, per_hour=5, base_seconds=1, max_seconds=1)
+    key = throttle.ThrottleKey("account:rolling-test", rule)
+    start = utcnow().replace(microsecond=0) - timedelta(hours=3)
+    counted = _attack(session, key, start, [0, *range(55, 180)])
+    assert max(sum(m <= c < m + 60 for c in counted) for m in counted) == 5
+    assert counted == [0, 55, 56, 57, 58, 60, 115, 116, 117, 118, 120, 175, 176, 177, 178]
+    last_attempt = start + timedelta(minutes=179)
+    assert throttle.retry_after(session, [key], now=last_attempt) == 60  # until 120 + 60
+
+
+def test_failures_over_an_hour_old_are_pruned_when_the_key_fails_again(session):
+    rule = throttle.ThrottleRule(free_failures=1000, per_hour=100, base_seconds=1, max_seconds=1)
+    key = throttle.ThrottleKey("account:prune-test", rule)
+    start = utcnow() - timedelta(hours=2)
+    _attack(session, key, start, [0, 1, 30, 62])
+    kept = session.scalars(select(LoginFailure.failed_at).where(LoginFailure.key == key.key))
+    assert sorted(kept) == [start + timedelta(minutes=m) for m in (30, 62)]
+
+
+def test_an_hour_without_failures_ends_the_back_off_streak(session):
+    rule = throttle.ThrottleRule(free_failures=2, per_hour=100, base_seconds=1, max_seconds=1)
+    key = throttle.ThrottleKey("account:streak-test", rule)
+    start = utcnow() - timedelta(hours=3)
+    _attack(session, key, start, [0, 1, 2, 61])
+    row = session.get(LoginThrottle, key.key)
+    assert row.consecutive_failures == 4  # failures within the hour of the previous one
+    _attack(session, key, start, [122])
+    session.refresh(row)
+    assert row.consecutive_failures == 1
 
 
 def test_settings_cap_the_account_limit_at_100_per_hour():

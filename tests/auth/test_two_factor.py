@@ -159,6 +159,10 @@ def test_verify_is_only_for_a_pending_login(client, session, tf):
         headers=bearer(enrolled.access_token),
     )
     assert response.status_code == 403
+    [denied] = events(session, "access.denied", entity_id=str(admin.id))
+    assert (denied.actor_id, denied.actor_role) == (admin.id, "admin")
+    assert denied.reason == "2FA verify with a signed-in token"
+    assert denied.request_id == response.headers["x-request-id"]
 
 
 def test_verify_needs_exactly_one_of_code_and_recovery_code(client, session, tf):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import Integer, String, column, create_engine, insert, inspect, select, table
 
 from oversight.db import migrate
+from oversight.db.types import UTCDateTime
 from oversight.models import metadata
 
 
@@ -44,3 +47,41 @@ def test_current_revision_is_head_after_upgrade(fresh_engine):
 
     head = ScriptDirectory.from_config(migrate.alembic_config(fresh_engine)).get_current_head()
     assert migrate.current_revision(fresh_engine) == head
+
+
+def test_login_failures_of_running_windows_survive_the_move_to_a_rolling_hour(fresh_engine):
+    """0007: a window still running is carried over as failures dated at its start (they stop
+    counting when the window would have ended); an ended window is not; the downgrade counts
+    them back."""
+    migrate.upgrade(fresh_engine, "0005")
+    now = datetime.now(UTC)
+    old = table(
+        "login_throttle",
+        column("key", String),
+        column("consecutive_failures", Integer),
+        column("window_started_at", UTCDateTime()),
+        column("window_failures", Integer),
+        column("updated_at", UTCDateTime()),
+    )
+    running, ended = now - timedelta(minutes=10), now - timedelta(hours=2)
+    with fresh_engine.begin() as connection:
+        connection.execute(
+            insert(old),
+            [
+                {"key": "ip:running", "consecutive_failures": 3, "window_started_at": running,
+                 "window_failures": 3, "updated_at": now},
+                {"key": "ip:ended", "consecutive_failures": 2, "window_started_at": ended,
+                 "window_failures": 2, "updated_at": ended},
+            ],
+        )  # fmt: skip
+    migrate.upgrade(fresh_engine)
+    failures = table("login_failures", column("key", String), column("failed_at", UTCDateTime()))
+    with fresh_engine.connect() as connection:
+        rows = connection.execute(select(failures.c.key, failures.c.failed_at)).all()
+    assert sorted(rows) == [("ip:running", running)] * 3
+    migrate.downgrade(fresh_engine, "0005")
+    with fresh_engine.connect() as connection:
+        restored = connection.execute(
+            select(old.c.key, old.c.window_started_at, old.c.window_failures)
+        ).all()
+    assert sorted(restored) == [("ip:ended", ended, 0), ("ip:running", running, 3)]

@@ -12,10 +12,10 @@ from oversight.analytics import schemas as s
 from oversight.analytics import service, text
 from oversight.analytics.cache import KpiCache
 from oversight.analytics.params import KpiParams
-from oversight.auth.dependencies import CurrentPrincipal, SessionDep, SettingsDep, require
+from oversight.auth.dependencies import CurrentPrincipal, SessionDep, SettingsDep, deny, require
 from oversight.auth.permissions import Action, Resource
 from oversight.auth.principal import Principal
-from oversight.errors import InvalidInput, NotFound, PermissionDenied
+from oversight.errors import InvalidInput, NotFound
 from oversight.kit.ids import RecordId
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
@@ -62,7 +62,7 @@ ParamsDep = Annotated[KpiParams, Depends(kpi_params)]
 def require_any_analytics(session: SessionDep, principal: CurrentPrincipal) -> Principal:
     """Admit a caller who may read at least one analytics section."""
     if not service.allowed_sections(session):
-        raise PermissionDenied(f"role {principal.role.value!r} may not read analytics")
+        deny(session, principal, "analytics", "read")
     return principal
 
 
@@ -109,14 +109,20 @@ def get_chart(
     settings: SettingsDep,
     params: ParamsDep,
     cache: CacheDep,
-    _: AnyAnalytics,
+    principal: AnyAnalytics,
 ) -> Response:
     """A PNG chart: open-requests, closed-per-day, revenue-by-month, utilization, margins."""
     kpi = service.CHART_KPIS.get(name)
     if kpi is None:
         raise NotFound(f"chart {name!r} not found; charts: {', '.join(sorted(service.CHART_KPIS))}")
     if kpi.resource not in service.allowed_sections(session):
-        raise PermissionDenied(f"this chart needs {kpi.resource.value} read access")
+        deny(
+            session,
+            principal,
+            kpi.resource.value,
+            "read",
+            f"this chart needs {kpi.resource.value} read access",
+        )
     # matplotlib loads on the first chart, not at start-up (it costs seconds per worker)
     from oversight.analytics import charts
 

@@ -16,13 +16,14 @@ from oversight.auth.dependencies import (
     CurrentPrincipal,
     SessionDep,
     StreamingSessionDep,
+    deny,
     require,
 )
 from oversight.auth.permissions import Action, Resource, is_allowed
 from oversight.auth.principal import Principal
 from oversight.auth.scope import get_visible_or_raise
 from oversight.customers.models import Customer
-from oversight.errors import NotFound, PermissionDenied
+from oversight.errors import NotFound
 from oversight.invoices.models import Invoice
 from oversight.kit.ids import EventId, RecordId
 from oversight.kit.schemas import Instant
@@ -127,14 +128,13 @@ def read_history(
     (deleted ones too); others only records in their own scope."""
     model, resource = _HISTORY[entity]
     if not is_allowed(principal.role, resource, Action.read):
-        record_event(
+        deny(
             session,
-            "access.denied",
-            entity_type=resource.value,
-            details={"resource": resource.value, "action": "history"},
-            survive_rollback=True,
+            principal,
+            resource.value,
+            "history",
+            f"role {principal.role.value!r} may not read {resource.value}",
         )
-        raise PermissionDenied(f"role {principal.role.value!r} may not read {resource.value}")
     entity_type = POLICIES[model].entity_type
     label = entity_type.replace("_", " ")
     if principal.role is not Role.admin:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -104,21 +104,28 @@ def get_streaming_session(request: Request) -> Iterator[Session]:
 StreamingSessionDep = Annotated[Session, Depends(get_streaming_session, scope="request")]
 
 
+def deny(
+    session: Session, principal: Principal, resource: str, action: str, message: str | None = None
+) -> NoReturn:
+    """Refuse the caller with 403, leaving an `access.denied` audit event (actor and role from
+    the principal bound to the session, client IP and request id from the request context)
+    that is kept although the request rolls back. Every permission refusal goes through here."""
+    record_event(
+        session,
+        "access.denied",
+        entity_type=resource,
+        details={"resource": resource, "action": action},
+        survive_rollback=True,
+    )
+    raise PermissionDenied(message or f"role {principal.role.value!r} may not {action} {resource}")
+
+
 def require(resource: Resource, action: Action) -> Callable[..., Principal]:
     """A dependency that admits the caller only if the permission table allows `action`."""
 
     def check(session: SessionDep, principal: CurrentPrincipal) -> Principal:
         if not is_allowed(principal.role, resource, action):
-            record_event(
-                session,
-                "access.denied",
-                entity_type=resource.value,
-                details={"resource": resource.value, "action": action.value},
-                survive_rollback=True,
-            )
-            raise PermissionDenied(
-                f"role {principal.role.value!r} may not {action.value} {resource.value}"
-            )
+            deny(session, principal, resource.value, action.value)
         return principal
 
     check.__name__ = f"require_{resource.value}_{action.value}"

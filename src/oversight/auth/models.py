@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oversight.db.base import Base
@@ -84,18 +92,29 @@ class RecoveryCode(Base):
 
 
 class LoginThrottle(Base):
-    """Failure counts of one throttling key: an account (hashed name), an IP, a 2FA user.
+    """The throttle state of one key: an account (hashed name), an IP, a 2FA user.
 
-    `consecutive_failures` drives the exponential back-off; `window_failures` counts the
-    failures since `window_started_at` against the hourly cap; `blocked_until` is when the
-    next attempt is allowed.
+    `consecutive_failures` drives the exponential back-off; `blocked_until` is when the next
+    attempt is allowed. The failures themselves, counted against the hourly cap over a rolling
+    hour, are `LoginFailure` rows; this row is what concurrent failures of the key lock.
     """
 
     __tablename__ = "login_throttle"
 
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     consecutive_failures: Mapped[int] = mapped_column(default=0)
-    window_started_at: Mapped[datetime]
-    window_failures: Mapped[int] = mapped_column(default=0)
     blocked_until: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class LoginFailure(Base):
+    """One failed attempt on a throttle key; rows older than an hour are pruned."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_failed_at", "key", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    key: Mapped[str] = mapped_column(
+        String(80), ForeignKey("login_throttle.key", ondelete="CASCADE")
+    )
+    failed_at: Mapped[datetime]

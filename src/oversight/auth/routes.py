@@ -25,7 +25,6 @@ from oversight.auth.schemas import (
     VerifyRequest,
 )
 from oversight.auth.sessions import IssuedSession
-from oversight.errors import PermissionDenied
 from oversight.security import totp
 from oversight.users import repository as user_repository
 
@@ -159,7 +158,12 @@ def verify_two_factor(
     """The second step of login: a code from the app (or a recovery code) for a session.
     A code is accepted once; later codes must be of a later 30-second step."""
     if not caller.pending:
-        raise PermissionDenied("already signed in: verify is the second step of a login")
+        auth_service.deny_user(
+            session,
+            caller.user,
+            "already signed in: verify is the second step of a login",
+            reason="2FA verify with a signed-in token",
+        )
     two_factor_service.require_code_or_recovery(body.code, body.recovery_code)
     if body.code is not None:
         two_factor_service.verify_code(

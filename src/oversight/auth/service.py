@@ -234,9 +234,15 @@ def _token_user(session: Session, settings: Settings, token: str) -> tuple[User,
 
 
 def _two_factor_denied(session: Session, user: User, message: str) -> NoReturn:
+    deny_user(session, user, message, reason="two-factor authentication missing")
+
+
+def deny_user(session: Session, user: User, message: str, *, reason: str) -> NoReturn:
+    """Refuse `user` with 403 and an `access.denied` audit event kept although the request
+    rolls back — for callers who hold no principal yet (2FA pending or 2FA endpoints)."""
     record_event(
         session, "access.denied", entity_type="user", entity_id=user.id,
-        reason="two-factor authentication missing", survive_rollback=True,
+        reason=reason, survive_rollback=True,
         actor={"actor_type": "user", "actor_id": user.id, "actor_name": user.username,
                "actor_role": user.role.value},
     )  # fmt: skip

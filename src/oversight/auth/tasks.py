@@ -1,4 +1,4 @@
-"""Housekeeping of login state: ended sessions and stale throttle counters go away nightly."""
+"""Housekeeping of login state: ended sessions and stale throttle state go away nightly."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import delete, or_
 from sqlalchemy.orm import Session
 
-from oversight.auth.models import AuthSession, LoginThrottle
+from oversight.auth.models import AuthSession, LoginFailure, LoginThrottle
 from oversight.auth.throttle import WINDOW
 from oversight.config import Settings
 from oversight.jobs.registry import JobRegistry
@@ -23,13 +23,14 @@ def register(jobs: JobRegistry, settings: Settings) -> None:
         "auth_purge_sessions",
         purge_login_state,
         cron="15 3 * * *",
-        description="delete long-ended sessions and throttle counters of past windows",
+        description="delete long-ended sessions, stale failed logins and idle throttle keys",
     )
 
 
 def purge_login_state(session: Session) -> None:
     """Delete sessions ended (expired or revoked) over 30 days ago with their refresh tokens,
-    and throttle rows whose window and block are both over."""
+    failed logins that no longer count (over an hour old), and the throttle rows of keys
+    without a failure for an hour and no block left."""
     now = utcnow()
     cutoff = now - KEEP_ENDED_SESSIONS
     session.execute(
@@ -37,9 +38,13 @@ def purge_login_state(session: Session) -> None:
             or_(AuthSession.expires_at < cutoff, AuthSession.revoked_at < cutoff)
         )
     )
+    session.execute(delete(LoginFailure).where(LoginFailure.failed_at <= now - WINDOW))
+    # Every failure sets updated_at, so an old updated_at means a quiet hour. On PostgreSQL a
+    # failure being counted meanwhile holds the row locked; the DELETE then re-checks the new
+    # updated_at and spares the row.
     session.execute(
         delete(LoginThrottle).where(
-            LoginThrottle.window_started_at < now - WINDOW,
+            LoginThrottle.updated_at < now - WINDOW,
             or_(LoginThrottle.blocked_until.is_(None), LoginThrottle.blocked_until < now),
         )
     )

@@ -4,16 +4,20 @@ is in the audit trail with the client address, user agent and outcome."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from builders import make_user
 from logins import events, login
-from oversight.auth.models import LoginThrottle
+from oversight.auth import throttle
+from oversight.auth.models import LoginFailure, LoginThrottle
+from oversight.db.session import session_factory, unit_of_work
 from oversight.kit.clock import utcnow
 from oversight.vocabulary import Role
+from races import race
 
 TOOL = {"User-Agent": "hydra/9.5"}
 GUESSES = ["123456789012", "password1234", "letmein12345", "qwertyuiop12", "iloveyou1234"]
@@ -63,3 +67,16 @@ def test_no_permanent_lockout_the_owner_gets_in_once_the_wait_is_over(client, se
     session.execute(update(LoginThrottle).values(blocked_until=utcnow() - timedelta(seconds=1)))
     assert login(client, victim.username).status_code == 200
     assert events(session, "auth.login_succeeded", entity_id=str(victim.id))
+
+
+def test_concurrent_failures_on_one_key_are_all_counted(committed):
+    """Failures of parallel guesses serialise on the key's throttle row: none is lost, so the
+    streak and the hourly count are both exact."""
+    rule = throttle.ThrottleRule(free_failures=1000, per_hour=100, base_seconds=1, max_seconds=1)
+    key = throttle.ThrottleKey(f"account:race-{uuid.uuid4().hex}", rule)
+    outcomes = race(committed.engine, 6, lambda s: throttle.record_failures(s, [key], now=utcnow()))
+    assert outcomes == [None] * 6
+    with unit_of_work(session_factory(committed.engine)) as check:
+        assert check.get(LoginThrottle, key.key).consecutive_failures == 6
+        counted = check.scalar(select(func.count()).where(LoginFailure.key == key.key))
+        assert counted == 6
