@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.orm import Session
 
-from oversight.audit import repository
+from oversight.audit import chain, repository
 from oversight.audit.models import AuditEvent
 from oversight.audit.repository import AuditFilters
 from oversight.db.migrate import upgrade
@@ -117,3 +117,25 @@ def test_filtered_queries_use_their_index_on_postgresql(big_trail, filters, inde
     if filters.occurred_from is not None:
         # The time range bounds the index range read, rather than filtering a longer walk.
         assert re.search(r"(Index|Recheck) Cond: .*occurred_at >=", plan), plan
+
+
+def test_the_verify_walk_reads_by_primary_key_without_statistics(big_trail):
+    """A freshly filled or restored table has no statistics yet; the walk must still read an
+    id range through the primary key, not scan and sort the whole table once per batch (what
+    `WHERE id > :last ORDER BY id LIMIT :n` was planned as)."""
+    if big_trail.dialect.name != "postgresql":
+        pytest.skip("query plans are checked on PostgreSQL, the production engine")
+    query = chain.WALK_SQL.format(mark="%s") % (0, 10_000)
+    with big_trail.connect() as connection, connection.begin():
+        # As if never analyzed or vacuumed; rolled back with the transaction.
+        connection.exec_driver_sql(
+            "DELETE FROM pg_statistic WHERE starelid = 'audit_events'::regclass"
+        )
+        connection.exec_driver_sql(
+            "UPDATE pg_class SET reltuples = -1, relpages = 0, relallvisible = 0"
+            " WHERE oid = 'audit_events'::regclass"
+        )
+        plan = "\n".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {query}"))
+        connection.rollback()
+    assert "pk_audit_events" in plan, plan
+    assert "Seq Scan" not in plan, plan

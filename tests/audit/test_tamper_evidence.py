@@ -8,11 +8,13 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from builders import make_customer
 from oversight.audit import chain
+from oversight.audit.models import AuditEvent
 from oversight.audit.verification import verify_chain
 
 
@@ -146,6 +148,60 @@ def test_a_break_in_a_later_batch_is_found(trail):
     assert broken is not None
     assert broken.event_id == victim
     assert "content changed" in broken.problem
+
+
+def test_a_gap_wider_than_a_batch_is_walked_over_and_reported(trail):
+    """An empty id range is not the end of the chain: the walk resumes at the next event."""
+    _disable_guards(trail)
+    ids = _ids(trail)
+    gone = {"a": ids[1], "b": ids[2], "c": ids[3]}
+    trail.execute(text("DELETE FROM audit_events WHERE id IN (:a, :b, :c)"), gone)
+    walked = [event[0] for event in chain.stored_events(trail, batch=2)]
+    assert walked == [ids[0], *ids[4:]]
+    broken = chain.verify_events(chain.stored_events(trail, batch=2)).broken
+    assert broken is not None
+    assert (broken.event_id, broken.expected) == (ids[4], f"id {ids[1]}")
+
+
+def _append_raw(connection, prev_hash: str, event_id: int) -> None:
+    """An event linked onto the chain by hand, as a writer with SQL access could; the chain
+    head is not moved."""
+    values = {
+        "id": event_id, "occurred_at": datetime(2026, 5, 1, tzinfo=UTC), "actor_type": "system",
+        "actor_id": None, "actor_name": "forger", "actor_role": None, "client_ip": None,
+        "user_agent": None, "request_id": None, "action": "forged", "entity_type": None,
+        "entity_id": None, "changes": None, "reason": None,
+    }  # fmt: skip
+    new_hash = chain.event_hash(prev_hash, values)
+    connection.execute(insert(AuditEvent).values(**values, prev_hash=prev_hash, hash=new_hash))
+
+
+def test_events_appended_during_the_walk_are_not_a_break(trail):
+    """The head is read before the walk; a writer may append meanwhile."""
+    head_before = chain.read_head(trail)
+    make_customer(trail_session := Session(bind=trail), name="Appended later")
+    trail_session.flush()
+    result = chain.verify_events(chain.stored_events(trail), expected_head=head_before)
+    assert result.ok, result.broken
+    assert result.last_id > head_before.last_id
+
+
+def test_rows_added_without_moving_the_head_are_detected(trail):
+    head = chain.read_head(trail)
+    _append_raw(trail, head.last_hash, head.last_id + 1)
+    result = verify_chain(trail)
+    assert not result.ok
+    assert result.broken.event_id == head.last_id + 1
+    assert "after the recorded chain head" in result.broken.problem
+
+
+def test_a_moved_head_is_detected_where_it_points(trail):
+    head = chain.read_head(trail)
+    trail.execute(text("UPDATE audit_chain_head SET last_hash = :h"), {"h": "0" * 64})
+    result = verify_chain(trail)
+    assert not result.ok
+    assert result.broken.event_id == head.last_id
+    assert "another hash" in result.broken.problem
 
 
 @given(

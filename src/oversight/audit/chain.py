@@ -151,9 +151,14 @@ def verify_events(
     """Walk `events` (tuples in STORED_FIELDS order) from `start`; stop at the first broken link.
 
     Detects an edited field (hash mismatch), a removed or reordered row (id gap or prev_hash
-    mismatch) and a truncated tail (the walk ends before `expected_head`).
+    mismatch), a truncated tail (the walk ends before `expected_head`) and a chain that does
+    not pass through `expected_head`. Events after the expected head are checked link by link
+    (they were appended while the walk ran); `verify_chain` then re-reads the head to tell
+    those from rows the head does not account for.
     """
     previous_id, previous_hash, checked = start.last_id, start.last_hash, 0
+    head_id = None if expected_head is None else expected_head.last_id
+    head_hash = None if expected_head is None else expected_head.last_hash
     sha256, dumps = hashlib.sha256, orjson.dumps  # link_hash, inlined: this is the hot loop
     for event in events:
         event_id = int(event[0])
@@ -170,12 +175,14 @@ def verify_events(
             return Verification(checked, previous_id, previous_hash, Break(
                 event_id, "event content changed since it was written", recomputed, event[_HASH]
             ))  # fmt: skip
+        if event_id == head_id and event[_HASH] != head_hash:
+            return Verification(checked, previous_id, previous_hash, Break(
+                event_id, "the recorded chain head names another hash for this event",
+                str(head_hash), event[_HASH],
+            ))  # fmt: skip
         previous_id, previous_hash = event_id, event[_HASH]
         checked += 1
-    if expected_head is not None and (previous_id, previous_hash) != (
-        expected_head.last_id,
-        expected_head.last_hash,
-    ):
+    if expected_head is not None and previous_id < expected_head.last_id:
         return Verification(checked, previous_id, previous_hash, Break(
             None, "the chain ends early: events after the last one found are missing",
             f"last event {expected_head.last_id} ({expected_head.last_hash})",
@@ -216,15 +223,28 @@ def stored_events(
         batches.close()
 
 
+# The verify walk's statements, with `{mark}` for the driver's placeholder.
+WALK_SQL = (
+    f"SELECT {', '.join(STORED_FIELDS)} FROM {AuditEvent.__tablename__}"  # noqa: S608 - constants
+    " WHERE id > {mark} AND id <= {mark} ORDER BY id"
+)
+FOLLOWING_SQL = f"SELECT min(id) FROM {AuditEvent.__tablename__} WHERE id > {{mark}}"  # noqa: S608
+
+
 def _stored_batches(
     connection: Connection, *, after_id: int, batch: int
 ) -> Generator[list[tuple[Any, ...]]]:
+    """Batches of at most `batch` consecutive ids (`id > last AND id <= last + batch`).
+
+    A bounded id range is read through the primary key whatever the table's statistics say;
+    `id > last ... LIMIT n` alone is planned as a scan and sort of the whole table when the
+    statistics are missing or stale (a freshly filled or restored table), once per batch.
+    An empty range is not the end: the walk jumps to the next stored id, so events after a
+    gap are still read (and `verify_events` reports the gap).
+    """
     dialect = connection.dialect
-    placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
-    query = (
-        f"SELECT {', '.join(STORED_FIELDS)} FROM {AuditEvent.__tablename__}"  # noqa: S608 - constants
-        f" WHERE id > {placeholder} ORDER BY id LIMIT {placeholder}"
-    )
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    query, following = WALK_SQL.format(mark=mark), FOLLOWING_SQL.format(mark=mark)
     postgres = dialect.name == "postgresql"
     if postgres:
         connection.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
@@ -232,10 +252,15 @@ def _stored_batches(
     try:
         last = after_id
         while True:
-            cursor.execute(query, (last, batch))
+            cursor.execute(query, (last, last + batch))
             rows: list[tuple[Any, ...]] = list(cursor.fetchall())
             if not rows:
-                return
+                cursor.execute(following, (last,))
+                found = cursor.fetchone()[0]  # type: ignore[index]  # an aggregate: one row
+                if found is None:
+                    return
+                last = int(found) - 1
+                continue
             last = rows[-1][0]
             if postgres:
                 yield rows

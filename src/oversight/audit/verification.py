@@ -34,5 +34,18 @@ def verify_chain(connection: Connection, archive_dir: Path | None = None) -> cha
     streams.append(
         chain.stored_events(connection, after_id=archives[-1].last_id if archives else 0)
     )
+    head = chain.read_head(connection)
     events = itertools.chain.from_iterable(streams)
-    return chain.verify_events(events, start=start, expected_head=chain.read_head(connection))
+    result = chain.verify_events(events, start=start, expected_head=head)
+    if not result.ok or result.last_id == head.last_id:
+        return result
+    # The walk went past the head read before it: events appended meanwhile, which the head
+    # now accounts for — or rows somebody added without moving the head.
+    now = chain.read_head(connection)
+    if now.last_id >= result.last_id:
+        return result
+    return chain.Verification(result.events_checked, result.last_id, result.last_hash, chain.Break(
+        now.last_id + 1, "events after the recorded chain head",
+        f"last event {now.last_id} ({now.last_hash})",
+        f"last event {result.last_id} ({result.last_hash})",
+    ))  # fmt: skip
