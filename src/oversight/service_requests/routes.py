@@ -20,6 +20,7 @@ from oversight.service_requests.schemas import (
     ApprovalRead,
     ApproveBody,
     AssignBody,
+    BatchAssignBody,
     RejectBody,
     RequestCreate,
     RequestRead,
@@ -129,6 +130,18 @@ def assign_request(
     return request_service.to_read(
         request_service.assign(session=session, request=request, engineer_id=body.engineer_id)
     )
+
+
+@router.post("/assign")
+def assign_requests(
+    session: SessionDep, _: RequestAssigner, body: BatchAssignBody
+) -> list[RequestRead]:
+    """Assign several requests to one engineer, all or nothing: if any id is missing, outside
+    the caller's scope (404) or not assignable in its state (409), none is assigned."""
+    requests = request_service.assign_many(
+        session=session, request_ids=body.request_ids, engineer_id=body.engineer_id
+    )
+    return [request_service.to_read(request) for request in requests]
 
 
 @router.post("/{request_id}/start")

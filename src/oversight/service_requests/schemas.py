@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, field_validator
 
 from oversight.kit.ids import RecordId
 from oversight.kit.schemas import Amount, InputSchema, OutputSchema
@@ -60,6 +60,22 @@ class RequestRead(OutputSchema):
 
 class AssignBody(InputSchema):
     engineer_id: RecordId
+
+
+class BatchAssignBody(InputSchema):
+    request_ids: Annotated[
+        list[RecordId],
+        Field(min_length=1, max_length=100, description="1-100 distinct request ids"),
+    ]
+    engineer_id: RecordId
+
+    @field_validator("request_ids")
+    @classmethod
+    def _distinct(cls, ids: list[int]) -> list[int]:
+        repeated = sorted({n for n in ids if ids.count(n) > 1})
+        if repeated:
+            raise ValueError(f"each request once; repeated: {', '.join(map(str, repeated))}")
+        return ids
 
 
 class ApproveBody(InputSchema):

@@ -19,7 +19,7 @@ from oversight.errors import Conflict, InvalidInput, referenced_by
 from oversight.kit.clock import utcnow
 from oversight.projects.models import Project
 from oversight.projects.repository import get_project_or_raise
-from oversight.service_requests import sla
+from oversight.service_requests import repository, sla
 from oversight.service_requests.models import (
     ApprovalDecision,
     CompletionApproval,
@@ -203,6 +203,20 @@ def assign(*, session: Session, request: ServiceRequest, engineer_id: int) -> Se
     request.assigned_engineer_id = engineer.id
     session.flush()
     return request
+
+
+def assign_many(
+    *, session: Session, request_ids: list[int], engineer_id: int
+) -> list[ServiceRequest]:
+    """Assign every listed request to one engineer, or none of them.
+
+    Each id is looked up in the caller's scope first, so one record outside it fails the
+    whole batch with the 404 a missing record gets (and its out-of-scope audit event), before
+    anything changes; a request whose state does not allow assigning fails it with 409. The
+    caller's unit of work rolls back whatever a failing batch had already changed.
+    """
+    requests = [repository.get_request_or_raise(session, n) for n in request_ids]
+    return [assign(session=session, request=r, engineer_id=engineer_id) for r in requests]
 
 
 def start(
