@@ -78,7 +78,7 @@ def main() -> None:
     subprocess.run(
         [str(BIN / "oversight"), "users", "create", "bench", "--role", "admin", "--name",
          "Bench", "--password-env", "BENCH_PASSWORD"],
-        env=base_env | {"BENCH_PASSWORD": "bench-password-2026"}, check=True, capture_output=True,
+        env=base_env | {"BENCH_PASSWORD": "quiet harbour lantern 2026"}, check=True, capture_output=True,
     )  # fmt: skip
     off = {"OVERSIGHT_OBSERVABILITY__ACCESS_LOG": "false",
            "OVERSIGHT_OBSERVABILITY__METRICS_ENABLED": "false",
@@ -101,7 +101,7 @@ def main() -> None:
         port = servers["full"][1]
         token = httpx.post(
             f"http://127.0.0.1:{port}/api/v1/auth/login",
-            json={"username": "bench", "password": "bench-password-2026"},
+            json={"username": "bench", "password": "quiet harbour lantern 2026"},
         ).json()["access_token"]
         auth = {"Authorization": f"Bearer {token}"}
         results: dict[str, list[float]] = {name: [] for name in variants}

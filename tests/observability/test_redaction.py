@@ -426,3 +426,39 @@ def test_redact_keeps_numbers_and_structure():
         redact_text("closed SR-1001 in 41 ms on 2026-08-22")
         == "closed SR-1001 in 41 ms on 2026-08-22"
     )
+
+
+def test_fields_the_pipeline_writes_cannot_carry_what_a_caller_passed(json_logs):
+    """ts, level, logger and service are not scanned (they fill every line), so the pipeline
+    must overwrite whatever a caller passed under those names."""
+    log = get_logger("oversight.test")
+    log.info(
+        "probe",
+        ts="Ivan Petrov",
+        level="ivan@example.com",
+        logger="+7 916 123 45 67",
+        service="Anna Smith",
+    )
+    (line,) = json_logs()
+    text = json.dumps(line, ensure_ascii=False)
+    for secret in ("Ivan", "ivan@example.com", "916 123 45 67", "Anna"):
+        assert secret not in text, text
+    assert (line["level"], line["logger"], line["service"]) == (
+        "info",
+        "oversight.test",
+        "oversight-api",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("GET", True),
+        ("OTHER", True),
+        ("req-19a9c1e8b2f4a6b7c8-3e", True),
+        ("req-ivan@example.com", False),
+        ("Ivan Petrov", False),
+    ],
+)
+def test_the_plain_shapes_of_access_log_values_skip_the_scan(text, kept):
+    assert (redact_text(text) == text) is kept

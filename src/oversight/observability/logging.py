@@ -58,7 +58,7 @@ def _timestamp(logger: Any, method_name: str, event_dict: EventDict) -> EventDic
 
 def _service(name: str) -> Processor:
     def add_service(logger: Any, method_name: str, event_dict: EventDict) -> EventDict:
-        event_dict.setdefault("service", name)
+        event_dict["service"] = name  # always ours: the redactor trusts this field
         return event_dict
 
     return add_service

@@ -99,6 +99,13 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 # Text no pattern can touch: lower-case, no spaces or separators, fewer than ten digits (so no
 # phone number) — routes, actions, statuses. Possessive quantifiers: no backtracking.
 _PLAIN = re.compile(r"(?:[a-z_/{}.\-]*+\d){0,9}+[a-z_/{}.\-]*+")
+# Other shapes no pattern can match, as they fill every access-log line: an upper-case token
+# (an HTTP method; no pattern matches a word without lower-case letters or digits) and the
+# request ids Oversight makes (`req-<hex>-<hex>`).
+_PLAIN_TOKEN = re.compile(r"[A-Z]{1,16}|req-[0-9a-f]{1,32}-[0-9a-f]{1,16}")
+# Fields the logging pipeline itself writes after the call (time, level, logger, service):
+# nothing the caller passed can reach them, so they are not scanned.
+_PIPELINE_KEYS = frozenset({"ts", "level", "logger", "service"})
 _ALLOWED_NUMBER = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 # A word made of letters, with inner apostrophes or hyphens (O'Neil, Anna-Maria).
@@ -191,7 +198,7 @@ def _is_sensitive_key(key: object) -> bool:
 
 def redact_text(text: str) -> str:
     """`text` with every recognisable secret or piece of personal data masked."""
-    if _PLAIN.fullmatch(text):
+    if _PLAIN.fullmatch(text) or _PLAIN_TOKEN.fullmatch(text):
         return text
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
@@ -228,6 +235,6 @@ def redact_event(
 ) -> dict[str, Any]:
     """structlog processor: redact every field of the event (runs after exceptions render)."""
     return {
-        key: (MASK if _is_sensitive_key(key) else redact(value))
+        key: (value if key in _PIPELINE_KEYS else MASK if _is_sensitive_key(key) else redact(value))
         for key, value in event_dict.items()
     }
