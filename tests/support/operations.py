@@ -71,6 +71,10 @@ def valid_bodies(company: Company, n: int) -> dict[tuple[str, str], dict[str, An
         ("POST", "/requests"): {"title": "Attack request", "project_id": company.project.id},
         ("PATCH", "/requests/{request_id}"): {"title": "Attack request, renamed"},
         ("POST", "/requests/{request_id}/assign"): {"engineer_id": company.engineer.id},
+        ("POST", "/requests/assign"): {
+            "request_ids": [company.request.id],
+            "engineer_id": company.engineer.id,
+        },
         ("POST", "/requests/{request_id}/approve"): {"comment": "Fine"},
         ("POST", "/requests/{request_id}/reject"): {"comment": "Not fixed"},
         ("POST", "/work-logs"): {
