@@ -76,7 +76,8 @@ def main() -> None:
     subprocess.run([str(BIN / "oversight"), "migrate"], env=base_env, check=True,
                    capture_output=True)  # fmt: skip
     subprocess.run(
-        [str(BIN / "oversight"), "users", "create", "bench", "--role", "admin", "--name",
+        # an engineer: a role without a second factor, so the login gives a full token
+        [str(BIN / "oversight"), "users", "create", "bench", "--role", "engineer", "--name",
          "Bench", "--password-env", "BENCH_PASSWORD"],
         env=base_env | {"BENCH_PASSWORD": "quiet harbour lantern 2026"}, check=True, capture_output=True,
     )  # fmt: skip
