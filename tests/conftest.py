@@ -26,16 +26,19 @@ from oversight.audit.capture import install_audit_capture
 from oversight.auth import tokens as auth_tokens
 from oversight.auth.dependencies import get_session, get_streaming_session
 from oversight.auth.scope import PRINCIPAL_KEY, install_row_scope
-from oversight.config import Settings
+from oversight.config import ObservabilitySettings, Settings
 from oversight.db.encrypted import bind_keyring
 from oversight.db.migrate import upgrade
 from oversight.db.session import create_db_engine, transaction_scope
 from oversight.main import create_app
+from oversight.observability.logging import configure_logging
 from oversight.security.fieldcrypt import generate_key
 from oversight.users.models import User
 
 BACKENDS = ["sqlite", "postgresql"]
 
+
+LogLine = dict[str, object]
 
 TEST_FIELD_KEYS = f"test:{generate_key()}"  # a fresh field encryption key per test run
 
@@ -231,6 +234,21 @@ def _reveal(value: object) -> str:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def json_logs(
+    capsys: pytest.CaptureFixture[str],
+) -> Iterator[Callable[[], list[dict[str, object]]]]:
+    """`json_logs()` -> the log lines written since the last call, parsed (JSON format)."""
+    configure_logging(ObservabilitySettings(log_format="json"), force=True)
+    capsys.readouterr()
+
+    def read() -> list[LogLine]:
+        return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+
+    yield read
+    configure_logging(ObservabilitySettings(log_format="json"), force=True)
 
 
 @pytest.fixture

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import redis
 
 import servers
 from builders import PASSWORD, make_user
 from edge import OUTSIDE, client_from, edge_settings, make_edge_app
-from oversight.config import ObservabilitySettings
 from oversight.observability import metrics
-from oversight.observability.logging import configure_logging
 from oversight.vocabulary import Role
 
 OTHER = ("198.51.100.30", 50000)
@@ -43,13 +39,6 @@ def limited(app, settings, engine, storage):
         return make_edge_app(app, configured, engine)
 
     return make
-
-
-@pytest.fixture
-def json_logs(capsys):
-    configure_logging(ObservabilitySettings(log_format="json"), force=True)
-    capsys.readouterr()
-    return lambda: [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
 
 
 def test_past_the_per_address_limit_the_answer_is_429_with_retry_after(limited):

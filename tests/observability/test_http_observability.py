@@ -14,21 +14,9 @@ from oversight.config import ObservabilitySettings
 from oversight.invoices.models import InvoiceStatus
 from oversight.observability import metrics
 from oversight.observability.business import BusinessCollector
-from oversight.observability.logging import configure_logging
 from oversight.observability.middleware import valid_request_id
 from oversight.service_requests.models import RequestStatus
 from oversight.vocabulary import Priority, Role
-
-
-@pytest.fixture
-def json_logs(capsys):
-    configure_logging(ObservabilitySettings(log_format="json"), force=True)
-    capsys.readouterr()
-
-    def read() -> list[dict[str, object]]:
-        return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
-
-    return read
 
 
 def access_lines(lines):

@@ -8,8 +8,7 @@ import logging
 
 import pytest
 
-from oversight.config import ObservabilitySettings
-from oversight.observability.logging import configure_logging, get_logger
+from oversight.observability.logging import get_logger
 from oversight.observability.redaction import redact, redact_text
 
 JWT = (
@@ -349,17 +348,6 @@ CORPUS: list[tuple[dict[str, object], list[str], list[str]]] = [
         ["IntegrityError", "already has contract 7"],
     ),
 ]
-
-
-@pytest.fixture
-def json_logs(capsys):
-    configure_logging(ObservabilitySettings(log_format="json"), force=True)
-
-    def read() -> list[dict[str, object]]:
-        return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
-
-    yield read
-    configure_logging(ObservabilitySettings(log_format="json"), force=True)
 
 
 def test_corpus_is_large_enough():

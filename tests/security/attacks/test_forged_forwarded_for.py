@@ -7,16 +7,12 @@ the address the proxy saw is the client, whatever the client prepended.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from sqlalchemy import select
 
 from builders import PASSWORD, make_user
 from edge import OUTSIDE, PROXY, client_from, edge_settings, make_edge_app
 from oversight.audit.models import AuditEvent
-from oversight.config import ObservabilitySettings
-from oversight.observability.logging import configure_logging
 from oversight.vocabulary import Role
 
 OFFICE = "10.9.9.9"  # an address the admin allowlist admits
@@ -33,17 +29,6 @@ def guarded_app(app, settings, engine):
         ratelimit={"rules": {"login": {"per_ip": "3/minute", "per_user": None}}},
     )
     return make_edge_app(app, configured, engine)
-
-
-@pytest.fixture
-def json_logs(capsys):
-    configure_logging(ObservabilitySettings(log_format="json"), force=True)
-    capsys.readouterr()
-
-    def read() -> list[dict[str, object]]:
-        return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
-
-    return read
 
 
 def failed_login_ips(session) -> list[str | None]:
