@@ -73,7 +73,7 @@ def update_user(
 
 
 @router.delete("/{user_id}/two-factor", status_code=status.HTTP_204_NO_CONTENT)
-def reset_two_factor(session: SessionDep, _: UserEditor, user_id: int) -> None:
+def reset_two_factor(session: SessionDep, _: UserEditor, user_id: RecordId) -> None:
     """Remove the user's second factor and recovery codes and end their sessions (a lost
     phone); they enrol again at their next login."""
     user = repository.get_user_or_raise(session, user_id)
