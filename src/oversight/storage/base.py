@@ -1,0 +1,116 @@
+"""The one interface every storage backend implements (local, SFTP, Google Drive, S3).
+
+Backups and the cold tier of attachments talk to a `Storage` only; which backend serves a
+target is chosen by the target URL's scheme (`open_storage` in `oversight.storage`). Every
+backend passes the same contract suite (`tests/storage/test_contract.py`).
+
+Contract, for every backend:
+- `put` is atomic: the object appears under its final name only once it is complete and its
+  remote checksum (or a re-read) matches what was sent; a failed or interrupted `put` leaves
+  nothing under the final name. It returns what was stored, with the SHA-256 of the bytes.
+- `get` streams an object back; it never holds the whole object in memory.
+- `list_objects` lists complete objects only, under an optional prefix, in name order.
+- Names are relative, `/`-separated, without `..`, empty parts or control characters
+  (`check_name`); a backend never touches anything outside its root folder.
+- Every failure is a `StorageError` whose message is one line naming the target (never a
+  secret) and the reason. `StorageFull` and `StorageAuthError` are permanent (retrying cannot
+  help); `StorageUnavailable` is transient (network, timeouts, 5xx) and may be retried.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO
+
+CHUNK_SIZE = 1024 * 1024
+_BAD_NAME = re.compile(r"[\x00-\x1f\x7f\\]")
+
+
+class StorageError(Exception):
+    """A storage operation failed; the message is one line naming the target and the reason."""
+
+
+class ObjectNotFound(StorageError):
+    """No complete object exists under that name."""
+
+
+class StorageFull(StorageError):
+    """The target has no space left (ENOSPC, quota exceeded): permanent, do not retry."""
+
+
+class StorageAuthError(StorageError):
+    """The credential was refused or lacks the permission: permanent, do not retry."""
+
+
+class StorageUnavailable(StorageError):
+    """The target could not be reached or answered with a transient error: may be retried."""
+
+
+class ChecksumMismatch(StorageError):
+    """What the remote holds after an upload differs from what was sent (it was removed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    """One complete stored object. `sha256` is known when the backend can tell it cheaply
+    (after a `put`, or when the backend stores it); `md5` likewise (Drive, S3 single part)."""
+
+    name: str
+    size: int
+    modified: datetime
+    sha256: str | None = None
+    md5: str | None = None
+
+
+def check_name(name: str) -> str:
+    """Return `name` if it is a safe relative object name, else raise `StorageError`."""
+    parts = name.split("/")
+    if (
+        not name
+        or name.startswith("/")
+        or any(part in ("", ".", "..") for part in parts)
+        or _BAD_NAME.search(name)
+    ):
+        raise StorageError(f"invalid object name {name!r}")
+    return name
+
+
+class Storage(ABC):
+    """A folder of objects on some backend. Instances are cheap; `close` releases connections."""
+
+    #: A description safe to print and log: scheme, host and folder, never a credential.
+    display: str
+
+    @abstractmethod
+    def put(self, name: str, stream: BinaryIO, *, size: int | None = None) -> ObjectInfo:
+        """Store the bytes read from `stream` under `name`, atomically and verified."""
+
+    @abstractmethod
+    def get(self, name: str) -> AbstractContextManager[BinaryIO]:
+        """A readable stream of the object; raises `ObjectNotFound` if there is none."""
+
+    @abstractmethod
+    def list_objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Complete objects whose name starts with `prefix`, in name order."""
+
+    @abstractmethod
+    def stat(self, name: str) -> ObjectInfo:
+        """The object's size and time; raises `ObjectNotFound` if there is none."""
+
+    @abstractmethod
+    def delete(self, name: str) -> None:
+        """Remove the object; deleting a missing object is not an error."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
+        """Release connections held by the backend."""
+
+    def __enter__(self) -> Storage:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
