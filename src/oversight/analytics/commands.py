@@ -17,7 +17,8 @@ from oversight.analytics import schemas as s
 from oversight.analytics import service, text
 from oversight.analytics.cache import MemoryCache
 from oversight.config import get_settings
-from oversight.db.session import create_db_engine, session_factory
+from oversight.db.session import session_factory
+from oversight.wiring import open_database
 
 analytics_app = typer.Typer(no_args_is_help=True, help="KPI analytics.")
 
@@ -78,7 +79,7 @@ def _summary_rows(summary: s.Summary) -> list[tuple[str, str]]:
 def summary_command(start: Start = None, end: End = None) -> None:
     """Print the director's summary as a table."""
     settings = get_settings()
-    engine = create_db_engine(settings.database)
+    engine = open_database(settings)
     params = service.make_params(
         settings, start=start.date() if start else None, end=end.date() if end else None
     )
@@ -112,7 +113,7 @@ def chart_command(
     from oversight.analytics import charts
 
     settings = get_settings()
-    engine = create_db_engine(settings.database)
+    engine = open_database(settings)
     params = service.make_params(
         settings, start=start.date() if start else None, end=end.date() if end else None
     )
