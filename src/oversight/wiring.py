@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+import oversight.models  # noqa: F401 - every model mapped, so the registries see them all
 from oversight.analytics.version import install_version_tracking
 from oversight.audit.capture import install_audit_capture
 from oversight.auth.scope import install_row_scope

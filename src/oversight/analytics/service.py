@@ -26,7 +26,7 @@ from oversight.analytics.params import KpiParams
 from oversight.analytics.periods import Period
 from oversight.analytics.version import current_version
 from oversight.auth.permissions import Action, Resource, is_allowed
-from oversight.auth.scope import UNRESTRICTED_ROLES, bound_principal, get_visible_or_raise
+from oversight.auth.scope import bound_principal, get_visible_or_raise, sees_everything
 from oversight.config import Settings
 from oversight.customers.models import Customer
 from oversight.kit.clock import local_today, utcnow
@@ -156,8 +156,9 @@ def make_params(
 
 def scope_key(session: Session) -> str:
     principal = bound_principal(session)
-    if principal is None or principal.role in UNRESTRICTED_ROLES:
+    if sees_everything(principal):
         return "all"
+    assert principal is not None
     return f"{principal.role.value}:{principal.user_id}:{principal.customer_id}"
 
 
