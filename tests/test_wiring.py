@@ -182,4 +182,3 @@ def test_installing_the_hooks_again_changes_nothing(session: Session) -> None:
         .where(AuditEvent.entity_type == "customer", AuditEvent.entity_id == str(customer.id))
     )
     assert audited == 1
-

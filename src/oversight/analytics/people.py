@@ -95,9 +95,5 @@ def utilization(session: Session, params: KpiParams) -> s.Utilization:
     return s.Utilization(period=params.period_read, weeks=two_places(period.weeks), engineers=loads)
 
 
-def utilization_kpi(session: Session, params: KpiParams, _: object) -> s.Utilization:
-    return utilization(session, params)
-
-
 def _pairs(rows: Any) -> dict[Any, Any]:
     return {key: value for key, value in rows}  # noqa: C416 - rows are Row objects
