@@ -26,7 +26,6 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from oversight.analytics.commands import analytics_app
-from oversight.audit.capture import install_audit_capture
 from oversight.audit.commands import audit_app
 from oversight.audit.events import record_event
 from oversight.auth import two_factor as two_factor_service
@@ -34,7 +33,7 @@ from oversight.auth.sessions import revoke_user_sessions
 from oversight.config import Settings, SettingsError, describe_validation_error, get_settings
 from oversight.config import masked_settings as masked
 from oversight.db import migrate as db_migrate
-from oversight.db.session import create_db_engine, session_factory, unit_of_work
+from oversight.db.session import session_factory, unit_of_work
 from oversight.demo.generator import (
     DEMO_PASSWORD,
     DemoAccount,
@@ -58,6 +57,7 @@ from oversight.users import repository as user_repository
 from oversight.users import service as user_service
 from oversight.users.schemas import UserCreate
 from oversight.vocabulary import Role
+from oversight.wiring import open_database
 
 app = typer.Typer(
     no_args_is_help=True, help="Oversight: the back office of a field-service company."
@@ -78,8 +78,8 @@ err = Console(stderr=True)
 
 @app.callback()
 def _every_command(ctx: typer.Context) -> None:
-    """Whatever a command changes is audited, with the command as its origin."""
-    install_audit_capture()
+    """Whatever a command changes is audited, with the command as its origin (the commands
+    open their database with `oversight.wiring.open_database`, which installs the hooks)."""
     ctx.with_resource(
         bound_context(RequestContext(origin=f"cli:{ctx.invoked_subcommand or 'oversight'}"))
     )
@@ -99,7 +99,8 @@ def settings_or_exit() -> Settings:
 
 
 def engine_or_exit(settings: Settings) -> Engine:
-    return create_db_engine(settings.database)
+    """The configured database, wired (keyring bound, every session hook installed)."""
+    return open_database(settings)
 
 
 @app.command()

@@ -16,8 +16,8 @@ from oversight.audit.verification import verify_chain
 from oversight.cli import app
 from oversight.config import get_settings
 from oversight.db.migrate import upgrade
-from oversight.db.session import create_db_engine
 from oversight.kit.clock import utcnow
+from oversight.wiring import open_database
 
 runner = CliRunner()
 
@@ -41,7 +41,7 @@ def cli_db(monkeypatch, backend, database_url_factory, tmp_path):
     monkeypatch.setenv("OVERSIGHT_DATABASE__URL", url)
     monkeypatch.setenv("OVERSIGHT_AUDIT__ARCHIVE_DIR", str(tmp_path / "archive"))
     get_settings.cache_clear()
-    engine = create_db_engine(get_settings().database)
+    engine = open_database(get_settings())
     upgrade(engine)
     # Three months of history: January, February, and the present.
     with engine.begin() as connection:

@@ -136,9 +136,16 @@ def test_prometheus_scrapes_the_app_and_every_rule_and_panel_evaluates(tmp_path)
             if all(fed):
                 break
             time.sleep(0.5)
-        time.sleep(2)  # let the recording rules evaluate on those samples
 
-        for record, expr in recording_rules():
+        # The recording rules evaluate every second: poll until each recorded series exists.
+        rules = recording_rules()
+        pending = [record for record, _ in rules]
+        deadline = time.monotonic() + 30
+        while pending and time.monotonic() < deadline:
+            pending = [record for record in pending if not query(record)]
+            if pending:
+                time.sleep(0.2)
+        for record, expr in rules:
             assert query(expr), f"recording rule {record} returned no data"
             assert query(record), f"recorded series {record} is empty"
         empty = []

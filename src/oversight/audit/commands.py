@@ -14,8 +14,9 @@ from oversight.audit import service as audit_service
 from oversight.audit.export import ExportFormat
 from oversight.audit.repository import AuditFilters
 from oversight.config import Settings, SettingsError, get_settings
-from oversight.db.session import create_db_engine, session_factory, unit_of_work
+from oversight.db.session import session_factory, unit_of_work
 from oversight.kit.context import RequestContext, bound_context
+from oversight.wiring import open_database
 
 audit_app = typer.Typer(no_args_is_help=True, help="The audit trail: verify, export, archive.")
 console = Console()
@@ -28,7 +29,7 @@ def _units_of_work(command: str) -> tuple[Settings, sessionmaker[Session], Reque
     except SettingsError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
-    factory = session_factory(create_db_engine(settings.database))
+    factory = session_factory(open_database(settings))
     return settings, factory, RequestContext(origin=f"cli:audit {command}")
 
 
