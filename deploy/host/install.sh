@@ -10,7 +10,8 @@
 #      at PREFIX (PREFIX/bin/oversight), with its dependencies from the package index
 #   3. writes CONFIG_DIR/oversight.env from deploy/host/oversight.env.example with a fresh JWT
 #      secret and field-encryption key (only if the file does not exist yet), mode 0640
-#   4. installs the systemd units (PREFIX and CONFIG_DIR substituted) into UNIT_DIR and runs
+#   4. installs the systemd units (PREFIX and CONFIG_DIR substituted) into UNIT_DIR: the API,
+#      the scheduler and the long-term Prometheus (its config into CONFIG_DIR), and runs
 #      `systemctl daemon-reload` (with --systemd, the default as root)
 # It does not start anything: edit the settings, then `systemctl enable --now oversight-api
 # oversight-scheduler` (OPERATIONS.md, "Host install").
@@ -24,7 +25,7 @@ unit_dir=/etc/systemd/system
 python=python3
 if [[ "$(id -u)" -eq 0 ]]; then system_user=1; systemd=1; else system_user=0; systemd=0; fi
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "install: $*" >&2; exit 2; }
 
 while (($#)); do
@@ -83,10 +84,14 @@ else
     echo "install: $env_file exists, left as it is"
 fi
 
+if [[ ! -e "$config_dir/prometheus-longterm.yml" ]]; then
+    cp "$here/prometheus-longterm.yml" "$config_dir/prometheus-longterm.yml"
+fi
+
 if ((systemd)); then
     echo "install: systemd units into $unit_dir"
     mkdir -p "$unit_dir"
-    for unit in "$here"/systemd/oversight-*.service; do
+    for unit in "$here"/systemd/*.service; do
         sed -e "s|/opt/oversight|$prefix|g" -e "s|/etc/oversight|$config_dir|g" \
             "$unit" > "$unit_dir/$(basename "$unit")"
     done

@@ -59,6 +59,8 @@ from oversight.users import service as user_service
 from oversight.users.schemas import UserCreate
 from oversight.vocabulary import Role
 
+WORKER_HEALTHCHECK_SECONDS = 60
+
 app = typer.Typer(
     no_args_is_help=True, help="Oversight: the back office of a field-service company."
 )
@@ -142,6 +144,10 @@ def serve(
         # The app resolves the client behind OVERSIGHT_API__TRUSTED_PROXIES itself; uvicorn's
         # own rewriting (which trusts 127.0.0.1 by default) would happen before it.
         proxy_headers=False,
+        # A spawned worker re-imports this command's module before it can answer the
+        # supervisor's first ping; uvicorn's default 5 s killed workers in a loop on a busy
+        # host (seen at load 8 on 2 cores: `Child process [...] died` every 5 s, no error).
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 
