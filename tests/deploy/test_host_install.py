@@ -67,7 +67,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
             str(unit_dir),
             "--no-system-user",
             "--systemd",
-        ],  # fmt: skip
+        ],
         env=dict(os.environ, PIP_NO_DEPS="1"),
         capture_output=True,
         text=True,
@@ -99,7 +99,7 @@ def test_install_again_keeps_the_settings(installed):
             str(installed.config_dir),
             "--no-system-user",
             "--no-systemd",
-        ],  # fmt: skip
+        ],
         env=dict(os.environ, PIP_NO_DEPS="1"),
         capture_output=True,
         text=True,
