@@ -105,11 +105,26 @@ def engine_or_exit(settings: Settings) -> Engine:
 
 
 @app.command()
-def migrate() -> None:
-    """Bring the database schema up to date."""
+def migrate(
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            help="go to this revision instead of the newest: older is a rollback "
+            "(revisions: src/oversight/migrations/versions/)",
+        ),
+    ] = None,
+) -> None:
+    """Bring the database schema up to date (or, with --to, to an older revision)."""
     settings = settings_or_exit()
     engine = engine_or_exit(settings)
-    db_migrate.upgrade(engine)
+    if to is None:
+        db_migrate.upgrade(engine)
+    else:
+        try:
+            db_migrate.move_to(engine, to)
+        except db_migrate.UnknownRevision as error:
+            fail(str(error), code=2)
     console.print(f"database at revision {db_migrate.current_revision(engine)}")
 
 
