@@ -24,6 +24,8 @@ from rich.progress import (
 )
 from rich.table import Table
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from oversight.analytics.commands import analytics_app
 from oversight.audit.capture import install_audit_capture
@@ -47,7 +49,7 @@ from oversight.demo.generator import (
 from oversight.edge.app import WORKERS_ENV, SharedStorageRequired, check_rate_limit_storage
 from oversight.edge.commands import ratelimit_app
 from oversight.encryption.commands import keys_app
-from oversight.errors import AppError
+from oversight.errors import AppError, database_unavailable
 from oversight.jobs.commands import jobs_app, run_scheduler
 from oversight.kit.context import RequestContext, bound_context
 from oversight.kit.pagination import PageParams
@@ -408,6 +410,16 @@ def show_config() -> None:
     console.print_json(json.dumps(masked(settings)))
 
 
+def unreachable_database(settings: Settings, error: OperationalError) -> str:
+    """One line: where the database was expected and why it did not answer (no password)."""
+    url = make_url(settings.database.url)
+    # libpq: 'connection failed: connection to server at "h", port p failed: <reason>\n\tIs…'
+    first = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else ""
+    reason = first.rsplit(" failed: ", 1)[-1] or type(error.orig).__name__
+    where = f"{url.host or 'localhost'}:{url.port or 5432}" if url.host else url.database
+    return f"cannot reach the database at {where}: {reason}"
+
+
 def main() -> None:
     try:
         init_sentry(get_settings())
@@ -419,6 +431,12 @@ def main() -> None:
     except SettingsError as error:
         typer.echo(str(error), err=True)
         sys.exit(2)
+    except OperationalError as error:
+        if not database_unavailable(error):
+            capture_exception(error)
+            raise
+        typer.echo(f"error: {unreachable_database(get_settings(), error)}", err=True)
+        sys.exit(1)
     except Exception as error:
         capture_exception(error)
         raise
