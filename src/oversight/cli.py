@@ -431,6 +431,15 @@ def main() -> None:
     except SettingsError as error:
         typer.echo(str(error), err=True)
         sys.exit(2)
+    except AppError as error:
+        typer.echo(f"error: {error.message}", err=True)
+        sys.exit(1)
+    except OSError as error:
+        # A file the command was told to read or write (a missing folder, no permission, a
+        # full disk): the operator's to fix, so one line, no traceback.
+        where = f"{error.filename}: " if error.filename else ""
+        typer.echo(f"error: {where}{error.strerror or error}", err=True)
+        sys.exit(1)
     except OperationalError as error:
         if not database_unavailable(error):
             capture_exception(error)
