@@ -30,6 +30,10 @@ class CheckpointError(Exception):
     """A checkpoint (file line or command-line value) that cannot be read."""
 
 
+class CheckpointLocationError(CheckpointError):
+    """The checkpoint file is configured where it anchors nothing."""
+
+
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
     """The chain held `hash` at `position` at time `at` (UTC)."""
@@ -134,7 +138,7 @@ class FileCheckpoints:
 def checkpoint_file(settings: Settings) -> FileCheckpoints | None:
     """The configured checkpoint file, or None when it is switched off.
 
-    Refused (CheckpointError) inside the folder of a SQLite database: a file that is copied,
+    Refused (CheckpointLocationError) inside the folder of a SQLite database: a file that is copied,
     restored or deleted together with the database anchors nothing.
     """
     path = settings.audit.checkpoint_file
@@ -144,7 +148,7 @@ def checkpoint_file(settings: Settings) -> FileCheckpoints | None:
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         database_dir = Path(url.database).resolve().parent
         if path.resolve().parent == database_dir:
-            raise CheckpointError(
+            raise CheckpointLocationError(
                 f"OVERSIGHT_AUDIT__CHECKPOINT_FILE {path} is in the database's folder "
                 f"{database_dir}; put it where the database cannot be rewritten with it"
             )

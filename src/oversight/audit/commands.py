@@ -48,6 +48,8 @@ def _known_checkpoints(settings: Settings, extra_files: list[Path]) -> list[Chec
             if not path.is_file():
                 _fail(f"no checkpoint file {path}", 2)
             known += checkpoints.read_file(path)
+    except checkpoints.CheckpointLocationError as error:
+        _fail(str(error), 2)
     except checkpoints.CheckpointError as error:
         _fail(f"BROKEN: a checkpoint cannot be read: {error}")
     return known
