@@ -159,7 +159,9 @@ def export(
         occurred_from=since, occurred_to=until,
     )  # fmt: skip
     written = 0
-    with bound_context(context), unit_of_work(factory) as session, out.open("w") as stream:
+    # newline="": the CSV writer ends rows itself, and a CR inside a cell must stay a CR.
+    target = out.open("w", encoding="utf-8", newline="")
+    with bound_context(context), unit_of_work(factory) as session, target as stream:
         for chunk in audit_service.export(session, filters, format, destination=str(out)):
             stream.write(chunk)
             written += len(chunk)
