@@ -6,12 +6,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
-from oversight.audit import repository
+from oversight.audit import history, repository
 from oversight.audit.events import record_event
 from oversight.audit.export import ExportFormat, export_lines
 from oversight.audit.policy import POLICIES
 from oversight.audit.repository import AuditFilters
-from oversight.audit.schemas import AuditEventRead, AuditPage
+from oversight.audit.schemas import AuditEventRead, AuditPage, HistoryEntryRead
 from oversight.auth.dependencies import (
     CurrentPrincipal,
     SessionDep,
@@ -19,7 +19,7 @@ from oversight.auth.dependencies import (
     deny,
     require,
 )
-from oversight.auth.permissions import Action, Resource, is_allowed
+from oversight.auth.permissions import HISTORY_VIEWS, Action, Resource, is_allowed
 from oversight.auth.principal import Principal
 from oversight.auth.scope import get_visible_or_raise
 from oversight.customers.models import Customer
@@ -120,12 +120,14 @@ _HISTORY: dict[HistoryEntity, tuple[type[Any], Resource]] = {
 }
 
 
-@history_router.get("/{entity}/{entity_id}/history")
+@history_router.get("/{entity}/{entity_id}/history", response_model_exclude_unset=True)
 def read_history(
     session: SessionDep, principal: CurrentPrincipal, entity: HistoryEntity, entity_id: RecordId
-) -> list[AuditEventRead]:
+) -> list[HistoryEntryRead]:
     """Every version of one record: who changed what, when. Administrators see any record
-    (deleted ones too); others only records in their own scope."""
+    (deleted ones too) and every event about it with its origin (IP, user agent, request id);
+    others only records in their own scope, only the changes, and the author as their role's
+    history view says (README, "Record history by role")."""
     model, resource = _HISTORY[entity]
     if not is_allowed(principal.role, resource, Action.read):
         deny(
@@ -140,7 +142,9 @@ def read_history(
     if principal.role is not Role.admin:
         # A record outside the scope is not found like a missing one, and audited as a probe.
         get_visible_or_raise(session, model, entity_id, label)
-    events = repository.entity_history(session, entity_type, str(entity_id))
-    if not events:
+    entries = history.record_history(
+        session, entity_type, str(entity_id), HISTORY_VIEWS[principal.role]
+    )
+    if not entries:
         raise NotFound(f"{label} {entity_id} not found")
-    return [AuditEventRead.model_validate(event) for event in events]
+    return list(entries)
