@@ -5,6 +5,9 @@ of answering 409 to every audited request."""
 
 from __future__ import annotations
 
+import gzip
+import json
+
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -80,3 +83,28 @@ def test_the_cli_reports_the_finding_in_one_line_and_the_app_keeps_reading(cli_d
         ).scalar()
         assert ok is False
         assert chain.read_head(connection).last_id == forged - 1
+
+
+def test_quarantining_the_rows_past_the_head_keeps_them_as_evidence_and_unblocks_writes(
+    cli_db, tmp_path
+):
+    with cli_db.begin() as connection:
+        forged = append_past_head(connection)
+    refused = CliRunner().invoke(cli, ["audit", "quarantine-tail"])
+    assert refused.exit_code == 2
+    moved = CliRunner().invoke(cli, ["audit", "quarantine-tail", "--confirm"])
+    assert moved.exit_code == 0, moved.output
+    evidence = next((tmp_path / "archive" / "quarantine").glob("quarantine-*.jsonl.gz"))
+    with gzip.open(evidence, "rt") as stream:
+        header, row = (json.loads(line) for line in stream)
+    assert (header["first_id"], header["count"], row["id"], row["actor_name"]) == (
+        forged, 1, forged, "forger",
+    )  # fmt: skip
+    verified = CliRunner().invoke(cli, ["audit", "verify"])
+    assert verified.exit_code == 0, verified.output
+    with cli_db.connect() as connection:
+        actions = connection.execute(
+            select(AuditEvent.action).where(AuditEvent.id >= forged).order_by(AuditEvent.id)
+        ).scalars().all()  # fmt: skip
+    # The position the forged row held now holds the record of its removal.
+    assert actions == ["audit.tail_quarantined", "audit.verified"]

@@ -191,6 +191,30 @@ def archive(
     )
 
 
+@audit_app.command("quarantine-tail")
+def quarantine_tail(
+    confirm: Annotated[bool, typer.Option("--confirm", help="really move the rows")] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="evidence folder (default: <archive_dir>/quarantine)")
+    ] = None,
+) -> None:
+    """Move rows past the recorded chain head (written around the application; every write
+    answers 503 while they exist) into an evidence file, so the chain accepts appends again."""
+    settings, factory, context = _units_of_work("quarantine-tail")
+    if not confirm:
+        _fail("refusing to move audit rows without --confirm (read OPERATIONS.md first)", 2)
+    directory = out or settings.audit.archive_dir / "quarantine"
+    with bound_context(context), unit_of_work(factory) as session:
+        result = audit_service.quarantine_tail(session, directory)
+    if result is None:
+        typer.echo("no rows past the recorded chain head; nothing moved")
+        return
+    typer.echo(
+        f"moved events {result.first_id}..{result.last_id} ({result.count}) past the head "
+        f"into {result.path}; keep that file as evidence"
+    )
+
+
 @audit_app.command("purge-archives")
 def purge_archives(
     confirm: Annotated[bool, typer.Option("--confirm", help="really delete the files")] = False,

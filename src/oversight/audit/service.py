@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from oversight.audit import quarantine
 from oversight.audit.archive import ArchiveResult, archive_before, archive_files
 from oversight.audit.chain import ChainHead, Verification, read_head
 from oversight.audit.checkpoints import Checkpoint, CheckpointPublisher
@@ -18,6 +19,7 @@ from oversight.audit.errors import AuditChainInconsistent
 from oversight.audit.events import record_event
 from oversight.audit.export import ExportFormat, export_lines
 from oversight.audit.models import AuditVerification
+from oversight.audit.quarantine import QuarantineResult
 from oversight.audit.repository import AuditFilters
 from oversight.audit.verification import verify_chain
 from oversight.kit.clock import utcnow
@@ -156,6 +158,24 @@ def archive(session: Session, before: date, directory: Path) -> ArchiveResult | 
                 "last_id": result.last_id,
                 "count": result.count,
                 "files": {path.name: _sha256(path) for path in result.files},
+            },
+        )
+    return result
+
+
+def quarantine_tail(session: Session, directory: Path) -> QuarantineResult | None:
+    """Move rows past the recorded head into an evidence file in `directory` (so the chain
+    accepts appends again) and record the move, with the file's SHA-256, in the chain."""
+    result = quarantine.quarantine_tail(session.connection(), directory)
+    if result is not None:
+        record_event(
+            session,
+            "audit.tail_quarantined",
+            details={
+                "first_id": result.first_id,
+                "last_id": result.last_id,
+                "count": result.count,
+                "file": {result.path.name: _sha256(result.path)},
             },
         )
     return result
