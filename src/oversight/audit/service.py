@@ -117,9 +117,11 @@ def publish_checkpoint(
     if not result.ok:
         record_verification(session, result)
         return CheckpointRun(result, None)
-    checkpoint = current_checkpoint(session)
-    if checkpoint is None or (last is not None and checkpoint.position <= last.position):
+    # What the walk verified, not the head re-read afterwards: an event appended since then
+    # waits for the next checkpoint.
+    if result.last_id == 0 or (last is not None and result.last_id <= last.position):
         return CheckpointRun(result, None)
+    checkpoint = Checkpoint(result.last_id, result.last_hash, utcnow())
     for publisher in publishers:
         publisher.publish(checkpoint)
     return CheckpointRun(result, checkpoint)
