@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from forgery import cut_tail, disable_guards, enable_guards, rehash_from, trail_event
@@ -176,3 +176,23 @@ def test_a_checkpoint_file_beside_a_sqlite_database_is_refused(cli_db, monkeypat
     result = invoke("audit", "checkpoint")
     assert result.exit_code == 2
     assert "database's folder" in result.output
+
+
+def test_checkpoints_in_archives_are_checked_and_in_purged_ones_skipped(cli_db, tmp_path):
+    from datetime import date
+
+    from oversight.audit.checkpoints import Checkpoint, FileCheckpoints
+
+    with cli_db.connect() as connection:
+        third = connection.execute(text("SELECT hash FROM audit_events WHERE id = 3")).scalar()
+    FileCheckpoints(_anchor(tmp_path)).publish(Checkpoint(3, third, utcnow()))
+    _publish()  # position 12
+    assert invoke("audit", "archive", "--before", "2026-03-01").exit_code == 0
+    archived = invoke("audit", "verify")
+    assert archived.exit_code == 0, archived.output
+    assert "passes through 2 of 2 checkpoints" in archived.output
+    with unit_of_work(session_factory(cli_db)) as session:
+        audit_service.purge_archives(session, tmp_path / "archive", older_than=date(2026, 2, 1))
+    purged = invoke("audit", "verify")
+    assert purged.exit_code == 0, purged.output
+    assert "passes through 1 of 2 checkpoints" in purged.output
