@@ -196,3 +196,17 @@ def test_checkpoints_in_archives_are_checked_and_in_purged_ones_skipped(cli_db, 
     purged = invoke("audit", "verify")
     assert purged.exit_code == 0, purged.output
     assert "passes through 1 of 2 checkpoints" in purged.output
+
+
+def test_a_damaged_checkpoint_file_fails_the_nightly_verification(cli_db, tmp_path):
+    _publish()
+    _anchor(tmp_path).write_text("not json\n")  # the root user lifted chattr +a and edited it
+    result = invoke("jobs", "run", "audit_verify")
+    assert result.exit_code == 0, result.output
+    with cli_db.connect() as connection:
+        ok, problem = connection.execute(
+            select(AuditVerification.ok, AuditVerification.problem)
+            .order_by(AuditVerification.id.desc())
+        ).one()  # fmt: skip
+    assert ok is False
+    assert "cp.jsonl:1: not a JSON line" in problem
