@@ -83,3 +83,28 @@ class AuditArchivePermit(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     first_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     last_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+
+
+class AuditVerification(Base):
+    """The outcome of one verification of the chain (`audit verify`, the nightly job, a
+    checkpoint run). Kept outside the chain on purpose: verifying must never need to write
+    into the chain it judges, least of all when that chain is broken. Monitoring reads the
+    newest row; it is a status, not evidence (the chain and the checkpoints are)."""
+
+    __traits__ = ModelTraits(
+        scope=Exempt("verification outcomes are read by monitoring and admins, not scoped"),
+        audit=Exempt("a status beside the trail, written when the trail must not be"),
+        kpi_input=False,
+    )
+
+    __tablename__ = "audit_verifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    verified_at: Mapped[datetime]
+    origin: Mapped[str] = mapped_column(String(64))
+    ok: Mapped[bool]
+    events_checked: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    last_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    last_hash: Mapped[str] = mapped_column(String(64))
+    checkpoints_checked: Mapped[int]
+    problem: Mapped[str | None] = mapped_column(Text)

@@ -7,11 +7,11 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
 import oversight.models  # noqa: F401 - every model mapped before the history routes are derived
-from oversight.audit import repository
+from oversight.audit import history, repository
 from oversight.audit.events import record_event
 from oversight.audit.export import ExportFormat, export_lines
 from oversight.audit.repository import AuditFilters
-from oversight.audit.schemas import AuditEventRead, AuditPage
+from oversight.audit.schemas import AuditEventRead, AuditPage, HistoryEntryRead
 from oversight.auth.dependencies import (
     CurrentPrincipal,
     SessionDep,
@@ -19,7 +19,7 @@ from oversight.auth.dependencies import (
     deny,
     require,
 )
-from oversight.auth.permissions import Action, Resource, is_allowed
+from oversight.auth.permissions import HISTORY_VIEWS, Action, Resource, is_allowed
 from oversight.auth.principal import Principal
 from oversight.auth.scope import get_history_visible_or_raise
 from oversight.db.traits import Audited, registries
@@ -123,12 +123,14 @@ if set(_HISTORY) != {entity.value for entity in HistoryEntity}:
     )
 
 
-@history_router.get("/{entity}/{entity_id}/history")
+@history_router.get("/{entity}/{entity_id}/history", response_model_exclude_unset=True)
 def read_history(
     session: SessionDep, principal: CurrentPrincipal, entity: HistoryEntity, entity_id: RecordId
-) -> list[AuditEventRead]:
+) -> list[HistoryEntryRead]:
     """Every version of one record: who changed what, when. Administrators see any record
-    (deleted ones too); others only records in their own scope."""
+    (deleted ones too) and every event about it with its origin (IP, user agent, request id);
+    others only records in their own scope, only the changes, and the author as their role's
+    history view says (README, "Record history by role")."""
     model, policy, resource = _HISTORY[entity.value]
     if not is_allowed(principal.role, resource, Action.read):
         deny(
@@ -141,7 +143,9 @@ def read_history(
     label = policy.entity_type.replace("_", " ")
     # A record outside the scope is not found like a missing one, and audited as a probe.
     get_history_visible_or_raise(session, principal, model, entity_id, label)
-    events = repository.entity_history(session, policy.entity_type, str(entity_id))
-    if not events:
+    entries = history.record_history(
+        session, policy.entity_type, str(entity_id), HISTORY_VIEWS[principal.role]
+    )
+    if not entries:
         raise NotFound(f"{label} {entity_id} not found")
-    return [AuditEventRead.model_validate(event) for event in events]
+    return list(entries)
