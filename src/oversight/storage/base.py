@@ -8,6 +8,9 @@ Contract, for every backend:
 - `put` is atomic: the object appears under its final name only once it is complete and its
   remote checksum (or a re-read) matches what was sent; a failed or interrupted `put` leaves
   nothing under the final name. It returns what was stored, with the SHA-256 of the bytes.
+  An exception raised by the caller's stream propagates unchanged (after the backend has
+  removed or aborted what it started); `size`, when given, must match the bytes read. Putting
+  an existing name replaces the object (a reader sees the old or the new one, never a mix).
 - `get` streams an object back; it never holds the whole object in memory.
 - `list_objects` lists complete objects only, under an optional prefix, in name order.
 - Names are relative, `/`-separated, without `..`, empty parts or control characters
@@ -106,7 +109,23 @@ def one_line(text: str, limit: int = 200) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def read_full(stream: BinaryIO, size: int) -> bytes:
+class Source:
+    """Wraps the caller's stream in a `put` so a backend can tell the caller's failure (the
+    stream raised: re-raised unchanged) from its own (mapped to a `StorageError`)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self.failed = False
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._stream.read(size)
+        except BaseException:
+            self.failed = True
+            raise
+
+
+def read_full(stream: BinaryIO | Source, size: int) -> bytes:
     """Read `size` bytes from `stream`, fewer only at its end (streams may return short reads)."""
     chunks: list[bytes] = []
     missing = size

@@ -26,6 +26,7 @@ from oversight.storage.base import (
     PARTIAL_SUFFIX,
     ObjectInfo,
     ObjectNotFound,
+    Source,
     Storage,
     StorageAuthError,
     StorageError,
@@ -71,10 +72,11 @@ class LocalStorage(Storage):
         partial = final.with_name(partial_name(final.name))
         digest = hashlib.sha256()
         written = 0
+        source = Source(stream)
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
             with open(partial, "xb") as out:
-                while chunk := stream.read(CHUNK_SIZE):
+                while chunk := source.read(CHUNK_SIZE):
                     out.write(chunk)
                     digest.update(chunk)
                     written += len(chunk)
@@ -87,10 +89,12 @@ class LocalStorage(Storage):
             os.replace(partial, final)
             _fsync_dir(final.parent)
         except OSError as exc:
-            partial.unlink(missing_ok=True)
+            _discard(partial)
+            if source.failed:
+                raise
             raise self._fail("writing", name, exc) from exc
         except BaseException:
-            partial.unlink(missing_ok=True)
+            _discard(partial)
             raise
         return ObjectInfo(
             name=name, size=written, modified=_mtime(final), sha256=digest.hexdigest()
@@ -162,6 +166,11 @@ class LocalStorage(Storage):
                     (self.root / name).unlink()
                     removed += 1
         return removed
+
+
+def _discard(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()
 
 
 def _time(timestamp: float) -> datetime:

@@ -36,6 +36,7 @@ from oversight.storage.base import (
     ChecksumMismatch,
     ObjectInfo,
     ObjectNotFound,
+    Source,
     Storage,
     StorageAuthError,
     StorageError,
@@ -161,7 +162,8 @@ class S3Storage(Storage):
         key = self._key(name)
         self._check_bucket()
         sha256 = hashlib.sha256()
-        first = read_full(stream, self.part_size)
+        source = Source(stream)
+        first = read_full(source, self.part_size)
         sha256.update(first)
         try:
             if len(first) < self.part_size:
@@ -170,7 +172,7 @@ class S3Storage(Storage):
                 expected = hashlib.md5(first, usedforsecurity=False).hexdigest()
             else:
                 written, etag, expected = self._put_multipart(
-                    key, name, first, stream, sha256, size
+                    key, name, first, source, sha256, size
                 )
             if etag != expected:
                 self._remove_damaged(key)
@@ -186,6 +188,8 @@ class S3Storage(Storage):
                     f"upload, {written} were sent; the object was removed"
                 )
         except Exception as exc:
+            if source.failed:
+                raise
             raise self._error("writing", name, exc) from exc
         return ObjectInfo(
             name=name,
@@ -211,7 +215,7 @@ class S3Storage(Storage):
         key: str,
         name: str,
         first: bytes,
-        stream: BinaryIO,
+        stream: Source,
         sha256: Any,
         size: int | None,
     ) -> tuple[int, str, str]:
@@ -266,6 +270,7 @@ class S3Storage(Storage):
     @contextlib.contextmanager
     def get(self, name: str) -> Iterator[BinaryIO]:
         key = self._key(name)
+        self._check_bucket()
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=key)
         except Exception as exc:
@@ -277,6 +282,7 @@ class S3Storage(Storage):
             body.close()
 
     def list_objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        self._check_bucket()
         found: list[ObjectInfo] = []
         try:
             pages = self.client.get_paginator("list_objects_v2").paginate(
@@ -302,6 +308,7 @@ class S3Storage(Storage):
 
     def stat(self, name: str) -> ObjectInfo:
         key = self._key(name)
+        self._check_bucket()
         try:
             head = self.client.head_object(Bucket=self.bucket, Key=key)
         except Exception as exc:
@@ -316,6 +323,7 @@ class S3Storage(Storage):
 
     def delete(self, name: str) -> None:
         key = self._key(name)
+        self._check_bucket()
         try:
             self.client.delete_object(Bucket=self.bucket, Key=key)
         except Exception as exc:

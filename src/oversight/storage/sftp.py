@@ -38,6 +38,7 @@ from oversight.storage.base import (
     ChecksumMismatch,
     ObjectInfo,
     ObjectNotFound,
+    Source,
     Storage,
     StorageAuthError,
     StorageError,
@@ -224,17 +225,20 @@ class SftpStorage(Storage):
         digest = hashlib.sha256()
         written = 0
         created = False
+        source = Source(stream)
         try:
             self._makedirs(sftp, posixpath.dirname(final))
             try:
                 with sftp.open(partial, "wbx") as out:
                     created = True
                     out.set_pipelined(True)
-                    while chunk := stream.read(CHUNK_SIZE):
+                    while chunk := source.read(CHUNK_SIZE):
                         out.write(chunk)
                         digest.update(chunk)
                         written += len(chunk)
             except OSError as exc:
+                if source.failed:
+                    raise
                 raise self._write_error(sftp, partial, name, exc) from exc
             if size is not None and written != size:
                 raise StorageError(
@@ -248,7 +252,7 @@ class SftpStorage(Storage):
             if created:
                 with contextlib.suppress(Exception):
                     sftp.remove(partial)
-            if isinstance(exc, Exception):
+            if isinstance(exc, Exception) and not source.failed:
                 raise self._error("writing", name, exc) from exc
             raise
         return ObjectInfo(
