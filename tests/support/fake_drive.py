@@ -138,6 +138,7 @@ def _error(status: int, reason: str) -> tuple[int, dict[str, Any]]:
 class _Handler(BaseHTTPRequestHandler):
     state: FakeDrive
     protocol_version = "HTTP/1.1"
+    wbufsize = 1 << 16  # headers and body in one write: no delayed-ACK stall per request
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

@@ -286,7 +286,7 @@ def seaweedfs_server() -> Iterator[SeaweedServer]:
     finally:
         try:
             if process is not None:
-                _stop_process(process, timeout=10.0)
+                _stop_process(process, timeout=3.0)
         finally:
             shutil.rmtree(base, ignore_errors=True)
 
