@@ -7,10 +7,12 @@
   `posix-rename@openssh.com` (atomic replace). A server without that extension gets a plain
   SFTP rename, which refuses an existing target: the old object is then removed first (not
   atomic; only on such servers).
-- Disk full: SFTP reports ENOSPC as the generic SSH_FX_FAILURE, like many other faults. On a
-  failed write the backend asks the server for `statvfs@openssh.com`; when less than one chunk
-  is free the failure is `StorageFull`, otherwise (or when the server cannot tell, or a quota
-  rather than the disk is full) it is a plain `StorageError` naming the server's message.
+- Disk full: SFTP reports ENOSPC as the generic SSH_FX_FAILURE, like many other faults, and
+  paramiko's pipelined writes may not report it at all (the file just comes out short). On a
+  failed write or a short file the backend asks the server for `statvfs@openssh.com`; when
+  less than one chunk is free the failure is `StorageFull`. Otherwise (or when the server
+  cannot tell, or a quota rather than the disk is full) it is a plain `StorageError` /
+  `ChecksumMismatch` whose message says the disk or quota may be full.
 """
 
 from __future__ import annotations
@@ -275,16 +277,26 @@ class SftpStorage(Storage):
     def _verify(
         self, sftp: paramiko.SFTPClient, partial: str, name: str, size: int, sha256: str
     ) -> None:
-        remote_size = sftp.stat(partial).st_size
+        """Size, then SHA-256 of a re-read. Pipelined writes do not report every failed write
+        (paramiko drops their status), so a short file is where a full disk shows up."""
+        remote_size = sftp.stat(partial).st_size or 0
+        if remote_size != size:
+            free = _free_bytes(sftp, posixpath.dirname(partial))
+            if free is not None and free < CHUNK_SIZE:
+                raise StorageFull(f"storage {self.display}: no space left writing {name}")
+            raise ChecksumMismatch(
+                f"storage {self.display}: {name} is {remote_size} bytes on the server, "
+                f"{size} were sent (disk or quota full?); the upload was removed"
+            )
         reread = hashlib.sha256()
         with sftp.open(partial, "rb") as back:
-            reader = _WindowedReader(back, remote_size or 0)
+            reader = _WindowedReader(back, remote_size)
             while chunk := reader.read(CHUNK_SIZE):
                 reread.update(chunk)
-        if remote_size != size or reread.hexdigest() != sha256:
+        if reread.hexdigest() != sha256:
             raise ChecksumMismatch(
-                f"storage {self.display}: {name} read back differs from what was sent "
-                f"({remote_size} of {size} bytes); the upload was removed"
+                f"storage {self.display}: {name} read back differs from what was sent; "
+                "the upload was removed"
             )
 
     def _rename(self, sftp: paramiko.SFTPClient, partial: str, final: str) -> None:
