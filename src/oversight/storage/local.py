@@ -64,8 +64,8 @@ class LocalStorage(Storage):
             return StorageFull(f"storage {self.display}: no space left {action} {name}")
         reason = exc.strerror or type(exc).__name__
         if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            return StorageAuthError(f"storage {self.display}: cannot {action} {name}: {reason}")
-        return StorageError(f"storage {self.display}: cannot {action} {name}: {reason}")
+            return StorageAuthError(f"storage {self.display}: {action} {name} failed: {reason}")
+        return StorageError(f"storage {self.display}: {action} {name} failed: {reason}")
 
     def put(self, name: str, stream: BinaryIO, *, size: int | None = None) -> ObjectInfo:
         final = self._path(name)

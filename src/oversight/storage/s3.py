@@ -128,7 +128,7 @@ class S3Storage(Storage):
             if code in _TRANSIENT or code.startswith("5"):
                 return StorageUnavailable(f"{where}: server error {action} {name} ({code})")
             message = one_line(f"{code} {error.get('Message', '')}")
-            return StorageError(f"{where}: cannot {action} {name}: {message}")
+            return StorageError(f"{where}: {action} {name} failed: {message}")
         if isinstance(exc, botocore.exceptions.NoCredentialsError):
             return StorageAuthError(f"{where}: no access_key_id / secret_access_key set")
         if isinstance(exc, botocore.exceptions.EndpointConnectionError):
@@ -144,7 +144,7 @@ class S3Storage(Storage):
             | TimeoutError,
         ):
             return StorageUnavailable(f"{where}: connection failed {action} {name}")
-        return StorageError(f"{where}: cannot {action} {name}: {type(exc).__name__}")
+        return StorageError(f"{where}: {action} {name} failed: {type(exc).__name__}")
 
     def _check_bucket(self) -> None:
         """Once per instance: the bucket exists and the key is accepted (one clear line)."""

@@ -200,7 +200,7 @@ class SftpStorage(Storage):
         ):
             self.close()
             return StorageUnavailable(f"{where}: connection lost {action} {name}")
-        return StorageError(f"{where}: cannot {action} {name}: {_one_line(exc)}")
+        return StorageError(f"{where}: {action} {name} failed: {_one_line(exc)}")
 
     # ------------------------------------------------------------------ operations
 
