@@ -272,3 +272,63 @@ def test_local_links_never_lead_out_of_the_folder(tmp_path: Path) -> None:
     storage.delete("link")  # removes the link only, never its target
     assert secret.read_text() == "not yours"
     assert not (tmp_path / "planted").exists()
+
+
+def _descendants(pid: int) -> list[int]:
+    children = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True, check=False
+    ).stdout.split()
+    found = [int(child) for child in children]
+    return found + [grandchild for child in found for grandchild in _descendants(child)]
+
+
+# paramiko's read-ahead thread (behind `readv`) dies noisily when the connection goes; the
+# reader itself gets the failure, which is what this test checks.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_sftp_connection_dropped_mid_read_is_unavailable_then_reconnects(
+    sshd: SshServer,
+) -> None:
+    folder = sshd.home / "dropped"
+    folder.mkdir(exist_ok=True)
+    target = StorageTarget(
+        url=sshd.url(folder), key_file=sshd.key_file, known_hosts=sshd.known_hosts
+    )
+    data = payload(12 * 1024 * 1024)
+    with open_storage(target) as storage:
+        storage.put("big", io.BytesIO(data))
+        dropped = pytest.raises(StorageUnavailable, match="connection lost reading big")
+        with dropped, storage.get("big") as stream:
+            assert stream.read(1024) == data[:1024]
+            for session in _descendants(sshd.process.pid):  # the connection's processes
+                os.kill(session, 9)
+            while stream.read(1024 * 1024):
+                pass
+        assert storage.stat("big").size == len(data)  # a new connection
+        with storage.get("big") as stream:
+            assert stream.read() == data
+
+
+def test_urls_name_their_folder(tmp_path: Path) -> None:
+    from oversight.storage.s3 import S3Storage
+    from oversight.storage.sftp import SftpStorage
+
+    home = SftpStorage(StorageTarget(url="sftp://acme@files.example.com/~/backups/"))
+    assert (home.root, home.port, home.display) == (
+        "backups",
+        22,
+        "sftp://acme@files.example.com/~/backups/",
+    )
+    absolute = SftpStorage(StorageTarget(url="sftp://acme@10.0.0.5:2222/srv/b%20k"))
+    assert (absolute.root, absolute.port, absolute.user) == ("/srv/b k", 2222, "acme")
+    with pytest.raises(StorageError, match="needs a user and a host"):
+        SftpStorage(StorageTarget(url="sftp:///srv"))
+    keys = {"access_key_id": "k", "secret_access_key": "s"}
+    bucket = S3Storage(StorageTarget(url="s3://bucket/a/b/", **keys))
+    assert (bucket.bucket, bucket.prefix) == ("bucket", "a/b/")
+    assert S3Storage(StorageTarget(url="s3://bucket", **keys)).prefix == ""
+    with pytest.raises(StorageAuthError, match="set both access_key_id and secret_access_key"):
+        S3Storage(StorageTarget(url="s3://bucket", access_key_id="k"))
+    with pytest.raises(StorageError, match="no backend for the scheme 'ftp'"):
+        open_storage(StorageTarget(url="ftp://host/x"))
+    local = open_storage(StorageTarget(url=f"file://{tmp_path}/x%20y"))
+    assert local.display == f"{tmp_path}/x y"

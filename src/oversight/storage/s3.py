@@ -90,6 +90,11 @@ class S3Storage(Storage):
             response_checksum_validation="when_required",
         )
         secret = target.secret_access_key
+        if (target.access_key_id is None) != (secret is None):
+            raise StorageAuthError(
+                f"storage {self.display}: set both access_key_id and secret_access_key, "
+                "or neither (the environment's AWS credentials)"
+            )
         self.client: S3Client = boto3.session.Session().client(
             "s3",
             endpoint_url=target.endpoint_url,
