@@ -14,11 +14,13 @@ removes the directory. Keys and S3 secrets are generated per run, never stored.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -50,6 +52,15 @@ def _wait_for_banner(
             pass
         time.sleep(0.05)
     return False
+
+
+def _stop_group(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Stop the server and every process of its session (sshd's per-connection children)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    _stop_process(process, timeout=timeout)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 def _keygen(path: Path, comment: str) -> None:
@@ -162,7 +173,7 @@ def sshd_server() -> Iterator[SshServer]:
     finally:
         try:
             if process is not None:
-                _stop_process(process)
+                _stop_group(process, timeout=5.0)
         finally:
             shutil.rmtree(base, ignore_errors=True)
 
@@ -288,7 +299,7 @@ def seaweedfs_server() -> Iterator[SeaweedServer]:
     finally:
         try:
             if process is not None:
-                _stop_process(process, timeout=3.0)
+                _stop_group(process, timeout=3.0)
         finally:
             shutil.rmtree(base, ignore_errors=True)
 
