@@ -335,6 +335,9 @@ def test_urls_name_their_folder(tmp_path: Path) -> None:
     assert (absolute.root, absolute.port, absolute.user) == ("/srv/b k", 2222, "acme")
     with pytest.raises(StorageError, match="needs a user and a host"):
         SftpStorage(StorageTarget(url="sftp:///srv"))
+    with pytest.raises(StorageError, match="put it in the password setting") as error:
+        SftpStorage(StorageTarget(url="sftp://acme:s3cret@host/srv"))
+    assert "s3cret" not in str(error.value)
     keys = {"access_key_id": "k", "secret_access_key": "s"}
     bucket = S3Storage(StorageTarget(url="s3://bucket/a/b/", **keys))
     assert (bucket.bucket, bucket.prefix) == ("bucket", "a/b/")

@@ -54,7 +54,10 @@ def open_storage(target: StorageTarget) -> Storage:
         from oversight.storage.gdrive import DriveStorage
 
         return DriveStorage(target)
-    raise StorageError(f"storage {target.url!r}: no backend for the scheme {scheme!r}")
+    raise StorageError(
+        f"storage: no backend for the scheme {scheme!r} (a path, file://, sftp://, s3:// or "
+        "gdrive://)"
+    )
 
 
 def open_prune_storage(target: StorageTarget, prune_target: StorageTarget | None) -> Storage:

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import errno
 import hashlib
@@ -59,6 +60,10 @@ class SftpStorage(Storage):
 
     def __init__(self, target: StorageTarget) -> None:
         parts = urlsplit(target.url)
+        if parts.password is not None:  # never echo such a URL: it holds a secret
+            raise StorageError(
+                "storage sftp: the URL holds a password; put it in the password setting"
+            )
         if not parts.hostname or not parts.username:
             raise StorageError(
                 f"storage {target.url!r}: an SFTP URL needs a user and a host "
@@ -433,8 +438,6 @@ def _free_bytes(sftp: paramiko.SFTPClient, folder: str) -> int | None:
 
 
 def _b64(text: str) -> bytes:
-    import base64
-
     return base64.b64decode(text, validate=True)
 
 
