@@ -397,6 +397,7 @@ class _WindowedReader(io.RawIOBase):
     would buffer the whole file when the reader is slower than the network."""
 
     WINDOW = 4 * 1024 * 1024
+    REQUEST = 32 * 1024
 
     def __init__(self, handle: paramiko.SFTPFile, size: int) -> None:
         self._handle = handle
@@ -412,7 +413,14 @@ class _WindowedReader(io.RawIOBase):
             if self._offset >= self._size:
                 return 0
             length = min(self.WINDOW, self._size - self._offset)
-            data = b"".join(self._handle.readv([(self._offset, length)]))
+            end = self._offset + length
+            # Requests of one SFTP read each: paramiko splits big ranges itself but then
+            # reassembles them slowly (a 4 MiB range reads ~3x slower than 128 of 32 KiB).
+            ranges = [
+                (start, min(self.REQUEST, end - start))
+                for start in range(self._offset, end, self.REQUEST)
+            ]
+            data = b"".join(self._handle.readv(ranges))
             if len(data) != length:
                 raise EOFError("the remote file ended early")
             self._offset += length
