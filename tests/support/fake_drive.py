@@ -267,6 +267,9 @@ class _Handler(BaseHTTPRequestHandler):
         match = _QUERY.match(query.get("q", ""))
         if match is None:
             return _error(400, "invalidQuery")
+        if (query.get("corpora"), query.get("includeItemsFromAllDrives")) != ("allDrives", "true"):
+            # Drive's default corpus ("user") hides shared-drive files another account made.
+            return _error(400, "corporaRequired")
         name = match.group("name")
         if name is not None:
             name = re.sub(r"\\(.)", r"\1", name)

@@ -184,6 +184,9 @@ class DriveStorage(Storage):
                 "q": query,
                 "fields": f"nextPageToken,files({FILE_FIELDS})",
                 "pageSize": "1000",
+                # A shared drive's files made by another account (the uploader's, when the
+                # pruner lists) are outside the default corpus "user".
+                "corpora": "allDrives",
                 "includeItemsFromAllDrives": "true",
                 **_ALL_DRIVES,
             }
