@@ -3,8 +3,9 @@
 - `put` sends an object smaller than one part (`chunk_size_bytes`, at least 5 MiB) in one
   request with `Content-MD5`, so the server refuses a body that arrived damaged; anything
   larger is a multipart upload with `Content-MD5` on every part, completed only when every
-  part is in. Then the ETag is compared with the MD5 (single part) or the MD5 of the parts'
-  MD5s (`…-N`), and the size with a `HEAD`. An interrupted `put` aborts its multipart upload:
+  part is in. Then the ETag the server answered for this very request is compared with the
+  MD5 (single part) or the MD5 of the parts' MD5s (`…-N`) — not a later `HEAD`, which could
+  see a concurrent writer's object. An interrupted `put` aborts its multipart upload:
   nothing ever appears under the final name. An upload killed before it could abort leaves a
   pending multipart upload, invisible to listings, removed by `clean_partials`.
 - Permissions: the upload key needs `s3:PutObject`, `s3:GetObject`, `s3:ListBucket`,
@@ -23,6 +24,7 @@ import hashlib
 import io
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import unquote, urlsplit
 
@@ -173,24 +175,19 @@ class S3Storage(Storage):
         try:
             if len(first) < self.part_size:
                 _check_size(self, name, len(first), size)
-                written, etag = len(first), self._put_single(key, first)
+                written, response = len(first), self._put_single(key, first)
                 expected = hashlib.md5(first, usedforsecurity=False).hexdigest()
             else:
-                written, etag, expected = self._put_multipart(
+                written, response, expected = self._put_multipart(
                     key, name, first, source, sha256, size
                 )
+            # The answer to *this* request: a HEAD could already see another writer's object.
+            etag = str(response["ETag"]).strip('"')
             if etag != expected:
-                self._remove_damaged(key)
+                self._remove_damaged(key, etag)
                 raise ChecksumMismatch(
                     f"storage {self.display}: {name} checksum after upload differs "
                     "(ETag); the object was removed"
-                )
-            head = self.client.head_object(Bucket=self.bucket, Key=key)
-            if head["ContentLength"] != written:
-                self._remove_damaged(key)
-                raise ChecksumMismatch(
-                    f"storage {self.display}: {name} is {head['ContentLength']} bytes after "
-                    f"upload, {written} were sent; the object was removed"
                 )
         except Exception as exc:
             if source.failed:
@@ -199,21 +196,20 @@ class S3Storage(Storage):
         return ObjectInfo(
             name=name,
             size=written,
-            modified=head["LastModified"].astimezone(UTC),
+            modified=_response_time(response),
             sha256=sha256.hexdigest(),
             md5=expected if "-" not in expected else None,
         )
 
-    def _put_single(self, key: str, data: bytes) -> str:
+    def _put_single(self, key: str, data: bytes) -> Any:
         digest = hashlib.md5(data, usedforsecurity=False).digest()
-        response = self.client.put_object(
+        return self.client.put_object(
             Bucket=self.bucket,
             Key=key,
             Body=data,
             ContentLength=len(data),
             ContentMD5=base64.b64encode(digest).decode(),
         )
-        return response["ETag"].strip('"')
 
     def _put_multipart(
         self,
@@ -223,7 +219,7 @@ class S3Storage(Storage):
         stream: Source,
         sha256: Any,
         size: int | None,
-    ) -> tuple[int, str, str]:
+    ) -> tuple[int, Any, str]:
         upload_id = self.client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
         try:
             parts: list[dict[str, Any]] = []
@@ -263,12 +259,16 @@ class S3Storage(Storage):
                 self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
             raise
         combined = hashlib.md5(b"".join(md5s), usedforsecurity=False).hexdigest()
-        return written, response_complete["ETag"].strip('"'), f"{combined}-{len(parts)}"
+        return written, response_complete, f"{combined}-{len(parts)}"
 
-    def _remove_damaged(self, key: str) -> None:
-        """Best effort: an upload credential without delete rights leaves it to the pruner."""
+    def _remove_damaged(self, key: str, etag: str) -> None:
+        """Remove the damaged object if it is still the one this upload made (not another
+        writer's); best effort: an upload credential without delete rights leaves it to the
+        pruner, and listings of a backup set ignore objects that do not verify."""
         with contextlib.suppress(Exception):
-            self.client.delete_object(Bucket=self.bucket, Key=key)
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+            if str(head.get("ETag", "")).strip('"') == etag:
+                self.client.delete_object(Bucket=self.bucket, Key=key)
 
     # ------------------------------------------------------------------ reading
 
@@ -374,6 +374,15 @@ class _BodyReader(io.RawIOBase):
             raise self._storage._error("reading", self._name, exc) from exc
         buffer[: len(data)] = data
         return len(data)
+
+
+def _response_time(response: Any) -> datetime:
+    """When the server stored the object: the `Date` of its answer (else now)."""
+    header = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+    try:
+        return parsedate_to_datetime(header).astimezone(UTC)
+    except (TypeError, ValueError):
+        return datetime.now(UTC)
 
 
 def _check_size(storage: S3Storage, name: str, written: int, size: int | None) -> None:
