@@ -23,7 +23,7 @@ from builders import TEST_ARGON2
 from oversight.analytics.cache import make_cache
 from oversight.analytics.version import install_version_tracking
 from oversight.audit.capture import install_audit_capture
-from oversight.auth import tokens as auth_tokens
+from oversight.auth import access_tokens as auth_tokens
 from oversight.auth.dependencies import get_session, get_streaming_session
 from oversight.auth.scope import PRINCIPAL_KEY, install_row_scope
 from oversight.config import ObservabilitySettings, Settings

@@ -11,6 +11,7 @@ from starlette.types import Scope
 
 from oversight import __version__
 from oversight.analytics.cache import make_cache
+from oversight.analytics.gauges import BusinessCollector
 from oversight.analytics.version import install_version_tracking
 from oversight.api import api_router
 from oversight.audit.capture import install_audit_capture
@@ -20,8 +21,8 @@ from oversight.config import Settings, get_settings
 from oversight.db.encrypted import bind_keyring
 from oversight.db.session import create_db_engine, session_factory
 from oversight.edge.app import install_edge
-from oversight.errors import install_error_handlers
 from oversight.observability.app import install_observability
+from oversight.observability.error_responses import install_error_handlers
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
@@ -61,7 +62,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_error_handlers(app)
     install_observability(app, settings)
     install_edge(app, settings)
-    app.state.metric_collectors.append(AuditChainCollector(db_engine))
+    app.state.metric_collectors += [
+        BusinessCollector(db_engine, settings),
+        AuditChainCollector(db_engine),
+    ]
     app.include_router(api_router)
     return app
 

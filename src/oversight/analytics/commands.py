@@ -16,7 +16,7 @@ from rich.table import Table
 from oversight.analytics import schemas as s
 from oversight.analytics import service, text
 from oversight.analytics.cache import MemoryCache
-from oversight.config import get_settings
+from oversight.config.cli import settings_or_exit
 from oversight.db.session import create_db_engine, session_factory
 
 analytics_app = typer.Typer(no_args_is_help=True, help="KPI analytics.")
@@ -77,7 +77,7 @@ def _summary_rows(summary: s.Summary) -> list[tuple[str, str]]:
 @analytics_app.command("summary")
 def summary_command(start: Start = None, end: End = None) -> None:
     """Print the director's summary as a table."""
-    settings = get_settings()
+    settings = settings_or_exit()
     engine = create_db_engine(settings.database)
     params = service.make_params(
         settings, start=start.date() if start else None, end=end.date() if end else None
@@ -111,7 +111,7 @@ def chart_command(
         raise typer.Exit(2)
     from oversight.analytics import charts
 
-    settings = get_settings()
+    settings = settings_or_exit()
     engine = create_db_engine(settings.database)
     params = service.make_params(
         settings, start=start.date() if start else None, end=end.date() if end else None

@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from oversight.audit import service as audit_service
 from oversight.audit.export import ExportFormat
 from oversight.audit.repository import AuditFilters
-from oversight.config import Settings, SettingsError, get_settings
+from oversight.config import Settings
+from oversight.config.cli import settings_or_exit
+from oversight.context import RequestContext, bound_context
 from oversight.db.session import create_db_engine, session_factory, unit_of_work
-from oversight.kit.context import RequestContext, bound_context
 
 audit_app = typer.Typer(no_args_is_help=True, help="The audit trail: verify, export, archive.")
 console = Console()
@@ -23,11 +24,7 @@ console = Console()
 
 def _units_of_work(command: str) -> tuple[Settings, sessionmaker[Session], RequestContext]:
     """Settings, a session factory and the CLI's request context for `command`."""
-    try:
-        settings = get_settings()
-    except SettingsError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from None
+    settings = settings_or_exit()
     factory = session_factory(create_db_engine(settings.database))
     return settings, factory, RequestContext(origin=f"cli:audit {command}")
 

@@ -12,18 +12,18 @@ from sqlalchemy.orm import Session
 from oversight.audit.events import record_event
 from oversight.auth import throttle
 from oversight.auth import two_factor as two_factor_service
-from oversight.auth.principal import Principal
-from oversight.auth.sessions import IssuedSession, is_live, revoke_user_sessions, start_session
-from oversight.auth.tokens import (
+from oversight.auth.access_tokens import (
     has_second_factor,
     issue_pending_token,
     verified_claims,
 )
+from oversight.auth.principal import Principal
+from oversight.auth.sessions import IssuedSession, is_live, revoke_user_sessions, start_session
 from oversight.config import Settings
+from oversight.context import current_context
 from oversight.db.intent import note_intent
 from oversight.errors import InvalidInput, NotAuthenticated, PermissionDenied, TooManyRequests
 from oversight.kit.clock import utcnow
-from oversight.kit.context import current_context
 from oversight.security.passwords import passwords_for
 from oversight.security.tokens import ACCESS, TWO_FACTOR_PENDING, ExpiredToken, InvalidToken
 from oversight.users import repository as user_repository

@@ -17,8 +17,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from oversight.audit.events import record_event
+from oversight.auth.access_tokens import issue_access_token
 from oversight.auth.models import AuthSession, RefreshToken
-from oversight.auth.tokens import issue_access_token
 from oversight.config import Settings
 from oversight.db.session import keep_whatever_happens
 from oversight.errors import NotAuthenticated

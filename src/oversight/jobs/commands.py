@@ -12,12 +12,12 @@ from prometheus_client import start_http_server
 from rich.console import Console
 from rich.table import Table
 
-from oversight.config import get_settings
+from oversight.config.cli import settings_or_exit
+from oversight.context import RequestContext, bound_context
 from oversight.db.session import create_db_engine, session_factory
 from oversight.jobs.registry import collect_jobs
 from oversight.jobs.runner import run_job
 from oversight.jobs.scheduler import Scheduler
-from oversight.kit.context import RequestContext, bound_context
 from oversight.observability import metrics
 from oversight.observability.logging import configure_logging, get_logger
 
@@ -28,7 +28,7 @@ log = get_logger("oversight.jobs")
 
 def run_scheduler(metrics_port: int | None = None) -> None:
     """Run the scheduler in the foreground until SIGTERM/SIGINT."""
-    settings = get_settings()
+    settings = settings_or_exit()
     configure_logging(
         settings.observability.model_copy(update={"service_name": "oversight-scheduler"})
     )
@@ -60,7 +60,7 @@ def run_scheduler(metrics_port: int | None = None) -> None:
 @jobs_app.command("list")
 def list_jobs() -> None:
     """List the registered jobs and their schedules."""
-    settings = get_settings()
+    settings = settings_or_exit()
     table = Table()
     for column in ("job", "schedule", "description"):
         table.add_column(column)
@@ -74,7 +74,7 @@ def run_once(
     name: Annotated[str, typer.Argument(help="job name, see `oversight jobs list`")],
 ) -> None:
     """Run one job now, in this process (regardless of the leader lock)."""
-    settings = get_settings()
+    settings = settings_or_exit()
     configure_logging(settings.observability)
     job = collect_jobs(settings).get(name)
     if job is None:

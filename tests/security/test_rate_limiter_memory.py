@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from oversight.security.ratelimit import RateLimiter, parse_limits
+from oversight.security.rate_limiter import RateLimiter, parse_limits
 
 
 def test_the_window_moves_instead_of_resetting():
