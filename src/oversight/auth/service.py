@@ -17,6 +17,7 @@ from oversight.auth.access_tokens import (
     issue_pending_token,
     verified_claims,
 )
+from oversight.auth.passwords import new_password_hash
 from oversight.auth.principal import Principal
 from oversight.auth.sessions import IssuedSession, is_live, revoke_user_sessions, start_session
 from oversight.config import Settings
@@ -27,7 +28,6 @@ from oversight.kit.clock import utcnow
 from oversight.security.passwords import passwords_for
 from oversight.security.tokens import ACCESS, TWO_FACTOR_PENDING, ExpiredToken, InvalidToken
 from oversight.users import repository as user_repository
-from oversight.users import service as user_service
 from oversight.users.models import User
 
 INVALID_CREDENTIALS = "invalid username or password"
@@ -164,7 +164,7 @@ def change_password(
         raise InvalidInput(
             "the current password is not correct", details={"field": "current_password"}
         )
-    new_hash = user_service.new_password_hash(
+    new_hash = new_password_hash(
         settings=settings, password=new_password, username=user.username, field="new_password"
     )
     note_intent(session, user, "user.password_changed")

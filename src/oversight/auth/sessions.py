@@ -183,6 +183,15 @@ def revoke_user_sessions(
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def end_user_sessions(*, session: Session, user_id: int, reason: str) -> int:
+    """End every session of a user on an operator's request (a stolen laptop), leaving an
+    `auth.sessions_ended` audit event with the count; how many were ended."""
+    ended = revoke_user_sessions(session=session, user_id=user_id, reason=reason)
+    record_event(session, "auth.sessions_ended", entity_type="user", entity_id=user_id,
+                 details={"sessions": ended})  # fmt: skip
+    return ended
+
+
 def is_live(session: Session, session_id: str, user_id: int) -> bool:
     """True while the session exists, belongs to the user and is neither revoked nor past
     its absolute end."""

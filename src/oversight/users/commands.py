@@ -15,9 +15,8 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from oversight.audit.events import record_event
 from oversight.auth import two_factor as two_factor_service
-from oversight.auth.sessions import revoke_user_sessions
+from oversight.auth.sessions import end_user_sessions
 from oversight.config import Settings, describe_validation_error
 from oversight.config.cli import fail, settings_or_exit
 from oversight.db.session import create_db_engine, session_factory, unit_of_work
@@ -170,7 +169,5 @@ def end_sessions(username: str) -> None:
     settings, name = settings_or_exit(), username.strip().lower()
     with unit_of_work(session_factory(_open_database(settings))) as session:
         user = _user_or_fail(session, name)
-        ended = revoke_user_sessions(session=session, user_id=user.id, reason="ended by CLI")
-        record_event(session, "auth.sessions_ended", entity_type="user", entity_id=user.id,
-                     details={"sessions": ended})  # fmt: skip
+        ended = end_user_sessions(session=session, user_id=user.id, reason="ended by CLI")
     console.print(f"{name}: {ended} session(s) ended")
