@@ -85,8 +85,8 @@ def _token() -> str:
     from sqlalchemy.orm import Session
 
     from oversight.auth import access_tokens
+    from oversight.auth.models import User
     from oversight.config import get_settings
-    from oversight.users.models import User
 
     settings = get_settings()
     engine = create_engine(settings.database.url)

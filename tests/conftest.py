@@ -25,6 +25,7 @@ from oversight.analytics.version import install_version_tracking
 from oversight.audit.capture import install_audit_capture
 from oversight.auth import access_tokens as auth_tokens
 from oversight.auth.dependencies import get_session, get_streaming_session
+from oversight.auth.models import User
 from oversight.auth.scope import PRINCIPAL_KEY, install_row_scope
 from oversight.config import ObservabilitySettings, Settings
 from oversight.db.encrypted import bind_keyring
@@ -33,7 +34,6 @@ from oversight.db.session import create_db_engine, transaction_scope
 from oversight.main import create_app
 from oversight.observability.logging import configure_logging
 from oversight.security.fieldcrypt import generate_key
-from oversight.users.models import User
 
 BACKENDS = ["sqlite", "postgresql"]
 

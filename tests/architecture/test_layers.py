@@ -82,10 +82,10 @@ def _stale_exception(src: Path) -> None:
     # A listed exception whose import is gone must be removed from the list too.
     commands = src / "edge" / "commands.py"
     text = commands.read_text()
-    assert "from oversight.users.repository import find_by_username" in text
+    assert "from oversight.auth.repository import find_by_username" in text
     commands.write_text(
         text.replace(
-            "from oversight.users.repository import find_by_username",
+            "from oversight.auth.repository import find_by_username",
             "find_by_username = None",
         )
     )
@@ -97,7 +97,7 @@ def _stale_exception(src: Path) -> None:
         (_new_unplaced_package, LAYERS, "oversight.newthing"),
         (_foundation_imports_a_domain, LAYERS, "oversight.observability.leak"),
         (_two_modules_import_each_other, ACYCLIC, "kit"),
-        (_stale_exception, LAYERS, "oversight.edge.commands -> oversight.users.repository"),
+        (_stale_exception, LAYERS, "oversight.edge.commands -> oversight.auth.repository"),
     ],
     ids=["unplaced-package", "upward-import", "module-cycle", "stale-exception"],
 )

@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy import event, insert, select, update
 from sqlalchemy.orm import Session, UOWTransaction
 
+from oversight.auth.models import User
 from oversight.customers.models import Customer
 from oversight.db.sequences import NumberSequence
 from oversight.invoices.models import Invoice
 from oversight.projects.models import Project, ProjectCost
 from oversight.service_requests.models import CompletionApproval, ServiceRequest, WorkLog
-from oversight.users.models import User
 
 DATA_VERSION = "analytics-data-version"
 KPI_INPUTS: tuple[type[Any], ...] = (

@@ -13,11 +13,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from oversight.auth.models import User
 from oversight.customers.models import Customer
 from oversight.invoices.models import Invoice
 from oversight.projects.models import Project, ProjectCost
 from oversight.service_requests.models import CompletionApproval, ServiceRequest, WorkLog
-from oversight.users.models import User
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from oversight.auth.dependencies import (
     deny,
     require,
 )
+from oversight.auth.models import User
 from oversight.auth.permissions import Action, Resource, is_allowed
 from oversight.auth.principal import Principal
 from oversight.auth.scope import get_visible_or_raise
@@ -29,7 +30,6 @@ from oversight.kit.ids import EventId, RecordId
 from oversight.kit.schemas import Instant
 from oversight.projects.models import Project, ProjectCost
 from oversight.service_requests.models import ServiceRequest, WorkLog
-from oversight.users.models import User
 from oversight.vocabulary import Role
 
 router = APIRouter(prefix="/audit", tags=["audit"])

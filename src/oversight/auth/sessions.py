@@ -18,13 +18,12 @@ from sqlalchemy.orm import Session
 
 from oversight.audit.events import record_event
 from oversight.auth.access_tokens import issue_access_token
-from oversight.auth.models import AuthSession, RefreshToken
+from oversight.auth.models import AuthSession, RefreshToken, User
 from oversight.config import Settings
 from oversight.db.session import keep_whatever_happens
 from oversight.errors import NotAuthenticated
 from oversight.kit.clock import utcnow
 from oversight.security.tokens import new_opaque_token, token_digest
-from oversight.users.models import User
 
 INVALID_REFRESH = "invalid, expired or revoked refresh token"
 _REVOCATIONS = "oversight.sessions.revocations"

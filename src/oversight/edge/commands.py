@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
+from oversight.auth.repository import find_by_username
 from oversight.config.cli import settings_or_exit
 from oversight.db.session import create_db_engine, session_factory
 from oversight.edge.app import make_rate_limiter
 from oversight.security.rate_limiter import account_identity, ip_identity
-from oversight.users.repository import find_by_username
 
 ratelimit_app = typer.Typer(no_args_is_help=True, help="Rate limits.")
 

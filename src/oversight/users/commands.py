@@ -15,7 +15,9 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from oversight.auth import repository as account_repository
 from oversight.auth import two_factor as two_factor_service
+from oversight.auth.models import User
 from oversight.auth.sessions import end_user_sessions
 from oversight.config import Settings, describe_validation_error
 from oversight.config.cli import fail, settings_or_exit
@@ -24,7 +26,6 @@ from oversight.errors import AppError
 from oversight.kit.pagination import PageParams
 from oversight.users import repository as user_repository
 from oversight.users import service as user_service
-from oversight.users.models import User
 from oversight.users.schemas import UserCreate
 from oversight.vocabulary import Role
 
@@ -38,7 +39,7 @@ def _open_database(settings: Settings) -> Engine:
 
 
 def _user_or_fail(session: Session, name: str) -> User:
-    user = user_repository.find_by_username(session, name)
+    user = account_repository.find_by_username(session, name)
     if user is None:
         fail(f"no user named {name!r}")
     return user

@@ -7,14 +7,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from oversight.auth.models import User
 from oversight.auth.passwords import new_password_hash
+from oversight.auth.repository import find_by_username
 from oversight.auth.sessions import revoke_user_sessions
 from oversight.config import Settings
 from oversight.customers.repository import get_customer_or_raise
 from oversight.db.intent import note_intent
 from oversight.errors import Conflict, InvalidInput, referenced_by
-from oversight.users import repository
-from oversight.users.models import User
 from oversight.users.schemas import ProfileUpdate, UserCreate, UserUpdate
 from oversight.vocabulary import Role
 
@@ -39,7 +39,7 @@ def _check_customer_link(session: Session, role: Role, customer_id: int | None) 
 
 def create_user(*, session: Session, settings: Settings, data: UserCreate) -> User:
     username = data.username.lower()
-    if repository.find_by_username(session, username) is not None:
+    if find_by_username(session, username) is not None:
         raise Conflict(f"username {username!r} is taken")
     password_hash = new_password_hash(settings=settings, password=data.password, username=username)
     _check_customer_link(session, data.role, data.customer_id)
