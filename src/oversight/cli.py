@@ -1,4 +1,4 @@
-"""The `oversight` command: the root app, `serve`, `migrate`, `scheduler` and `config`.
+"""The `oversight` command: the root app, `serve`, `migrate` and `config`.
 
 Every other command lives beside its package (`<package>/commands.py`) and is mounted here.
 """
@@ -26,7 +26,7 @@ from oversight.demo.commands import demo_data
 from oversight.edge.app import WORKERS_ENV, SharedStorageRequired, check_rate_limit_storage
 from oversight.edge.commands import ratelimit_app
 from oversight.encryption.commands import keys_app
-from oversight.jobs.commands import jobs_app, run_scheduler
+from oversight.jobs.commands import jobs_app, scheduler
 from oversight.observability.logging import configure_logging
 from oversight.observability.sentry import capture_exception, init_sentry
 from oversight.observability.workers import prepare_worker_metrics
@@ -43,7 +43,6 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(keys_app, name="keys")
 app.add_typer(ratelimit_app, name="ratelimit")
-app.command("demo-data")(demo_data)
 
 console = Console()
 
@@ -104,15 +103,8 @@ def serve(
     )
 
 
-@app.command()
-def scheduler(
-    metrics_port: Annotated[
-        int | None, typer.Option(help="serve /metrics here (default from settings; 0: off)")
-    ] = None,
-) -> None:
-    """Run the scheduled jobs (once cluster-wide: only the leader runs them)."""
-    settings_or_exit()
-    run_scheduler(metrics_port)
+app.command("scheduler")(scheduler)
+app.command("demo-data")(demo_data)
 
 
 @config_app.command("show")

@@ -26,6 +26,15 @@ console = Console()
 log = get_logger("oversight.jobs")
 
 
+def scheduler(
+    metrics_port: Annotated[
+        int | None, typer.Option(help="serve /metrics here (default from settings; 0: off)")
+    ] = None,
+) -> None:
+    """Run the scheduled jobs (once cluster-wide: only the leader runs them)."""
+    run_scheduler(metrics_port)
+
+
 def run_scheduler(metrics_port: int | None = None) -> None:
     """Run the scheduler in the foreground until SIGTERM/SIGINT."""
     settings = settings_or_exit()
