@@ -38,7 +38,7 @@ typecheck: $(STAMP_DEV)
 	$(BIN)/mypy
 
 imports: $(STAMP_DEV)
-	$(BIN)/lint-imports
+	PYTHONPATH=src $(BIN)/lint-imports  # this checkout's code, whichever one the venv installed
 
 unit: $(STAMP_DEV)
 	$(BIN)/pytest -n 2 --dist loadfile -q

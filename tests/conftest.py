@@ -21,8 +21,9 @@ sys.path.insert(0, str(Path(__file__).parent / "support"))
 import servers
 from builders import TEST_ARGON2
 from oversight.analytics.cache import make_cache
-from oversight.auth import tokens as auth_tokens
+from oversight.auth import access_tokens as auth_tokens
 from oversight.auth.dependencies import get_session, get_streaming_session
+from oversight.auth.models import User
 from oversight.auth.scope import PRINCIPAL_KEY
 from oversight.config import ObservabilitySettings, Settings
 from oversight.db.migrate import upgrade
@@ -30,7 +31,7 @@ from oversight.db.session import transaction_scope
 from oversight.main import create_app
 from oversight.observability.logging import configure_logging
 from oversight.security.fieldcrypt import generate_key
-from oversight.users.models import User
+from oversight.wiring import install as install_wiring
 from oversight.wiring import open_database
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -96,6 +97,7 @@ def settings(backend: str, database_url_factory: object) -> Settings:
 @pytest.fixture(scope="session")
 def engine(settings: Settings) -> Iterator[Engine]:
     """A migrated database on the current backend, shared by the session's tests."""
+    install_wiring()  # what every entry point does: commands and jobs open through it
     db_engine = open_database(settings)
     upgrade(db_engine)
     yield db_engine

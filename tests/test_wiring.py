@@ -111,6 +111,9 @@ _JOB = textwrap.dedent(
     from oversight.customers.schemas import CustomerCreate
     from oversight.jobs.commands import run_now
     from oversight.jobs.registry import JobRegistry
+    from oversight.wiring import install
+
+    install()  # what `oversight scheduler` does through the CLI's callback
 
     def add_customer(session):
         service.create_customer(session=session, data=CustomerCreate(name="Nightly LLC"))
@@ -127,6 +130,15 @@ def test_a_job_write_bumps_the_kpi_version_and_is_audited(fresh: FreshDatabase) 
     fresh.run("-c", _JOB)
     assert fresh.version() > before
     assert fresh.events("customer") == [("customer.create", "job", "nightly_customer")]
+
+
+def test_a_process_that_never_installed_the_wiring_cannot_open_a_database(
+    fresh: FreshDatabase,
+) -> None:
+    unwired = _JOB.replace("install()  #", "#")
+    with pytest.raises(AssertionError, match="no database wiring installed"):
+        fresh.run("-c", unwired)
+    assert fresh.events("customer") == []
 
 
 def test_an_api_write_bumps_the_kpi_version_and_is_audited(client, session, auth) -> None:  # type: ignore[no-untyped-def]

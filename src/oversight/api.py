@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
+# Every model mapped before the routers are imported: the audit history routes are derived
+# from the models' declared traits when oversight.audit.routes is imported.
+import oversight.models  # noqa: F401
 from oversight.analytics.routes import router as analytics_router
 from oversight.audit.routes import history_router as audit_history_router
 from oversight.audit.routes import router as audit_router

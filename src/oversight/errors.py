@@ -1,29 +1,19 @@
-"""The error family every layer raises, and the handlers that render it as one JSON shape.
+"""The error family every layer raises, and the one JSON shape it is rendered as.
 
-Every error response is `{"error": {"code", "message", "details"}}`; a 500 says only that
-something went wrong and which request id to quote, never a trace, SQL or a secret.
+Every error response is `{"error": {"code", "message", "details"}}`. The exception handlers
+that render it live in `oversight.observability.error_responses` (a 500 is logged and sent
+to Sentry there); this module is the bottom of the foundation and imports nothing from
+Oversight.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import psycopg
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.exc import IntegrityError, OperationalError
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
-from oversight.kit.context import current_context
-
-DATABASE_RETRY_AFTER_SECONDS = 5
-logger = logging.getLogger("oversight.errors")
 
 
 class AppError(Exception):
@@ -134,121 +124,3 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
-
-
-def _validation_details(error: RequestValidationError) -> list[dict[str, Any]]:
-    details = []
-    for problem in error.errors():
-        details.append(
-            {
-                "field": ".".join(str(part) for part in problem["loc"]),
-                "message": problem["msg"],
-                "type": problem["type"],
-            }
-        )
-    return details
-
-
-async def _app_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AppError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-    if isinstance(exc, TooManyRequests):
-        headers = exc.headers
-    return JSONResponse(
-        error_body(exc.code, exc.message, exc.details), exc.status_code, headers=headers
-    )
-
-
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    details = _validation_details(exc)
-    summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
-    return JSONResponse(error_body("invalid_input", f"invalid input: {summary}", details), 422)
-
-
-_HTTP_CODES = {
-    400: "bad_request",
-    401: "not_authenticated",
-    403: "permission_denied",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "invalid_input",
-    429: "too_many_requests",
-}
-
-
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
-    code = _HTTP_CODES.get(exc.status_code, "http_error")
-    message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-    return JSONResponse(
-        error_body(code, message), exc.status_code, headers=getattr(exc, "headers", None)
-    )
-
-
-async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
-    # A uniqueness or reference check lost a race with another writer; the database's own
-    # message names tables and values, so it stays in the log.
-    logger.warning("integrity error on %s %s: %s", request.method, request.url.path, exc)
-    return JSONResponse(
-        error_body("conflict", "the change conflicts with existing data; reload and retry"), 409
-    )
-
-
-def database_unavailable(exc: OperationalError) -> bool:
-    """The database could not be reached or is busy, as opposed to a bad statement: the
-    connection failed or was lost (PostgreSQL), or the file is locked or cannot be opened
-    (SQLite)."""
-    if exc.connection_invalidated or isinstance(exc.orig, psycopg.OperationalError):
-        return True
-    reason = str(exc.orig).lower()
-    return "database is locked" in reason or "unable to open database" in reason
-
-
-async def _operational_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, OperationalError)
-    if not database_unavailable(exc):
-        return await _unhandled(request, exc)
-    # The driver's message names the host and port; it stays in the log, at warning level
-    # (the DatabaseDown alert and /ready report the outage; one line per refused request).
-    logger.warning(
-        "database unavailable on %s %s: %s",
-        request.method,
-        request.url.path,
-        str(exc.orig).splitlines()[0] if str(exc.orig) else type(exc.orig).__name__,
-    )
-    return JSONResponse(
-        error_body("database_unavailable", "the database is unavailable; retry shortly"),
-        503,
-        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
-    )
-
-
-async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
-    # Normally the observability middleware reports and renders a crash before it gets here;
-    # this is the fallback for an app without it. The log line passes through redaction.
-    from oversight.observability import sentry
-
-    request_id = current_context().request_id
-    logger.error(
-        "unhandled error on %s %s",
-        request.method,
-        request.url.path,
-        exc_info=(type(exc), exc, exc.__traceback__),
-    )
-    sentry.capture_exception(exc)
-    return JSONResponse(
-        error_body("internal_error", "internal server error", {"request_id": request_id}), 500
-    )
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(AppError, _app_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(IntegrityError, _integrity_error)
-    app.add_exception_handler(OperationalError, _operational_error)
-    app.add_exception_handler(Exception, _unhandled)

@@ -11,13 +11,15 @@ from starlette.types import Scope
 
 from oversight import __version__
 from oversight.analytics.cache import make_cache
+from oversight.analytics.gauges import BusinessCollector
 from oversight.api import api_router
 from oversight.audit.metrics import AuditChainCollector
 from oversight.config import Settings, get_settings
 from oversight.db.session import session_factory
 from oversight.edge.app import install_edge
-from oversight.errors import install_error_handlers
 from oversight.observability.app import install_observability
+from oversight.observability.error_responses import install_error_handlers
+from oversight.wiring import install as install_wiring
 from oversight.wiring import open_database, wire_engine
 
 
@@ -25,6 +27,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     """The ASGI app. Pass `engine` to share one (tests; it is wired with these settings'
     keyring); otherwise the database is opened from settings (`oversight.wiring`)."""
     settings = settings or get_settings()
+    install_wiring()
     owns_engine = engine is None
     db_engine = open_database(settings) if engine is None else wire_engine(engine, settings)
 
@@ -54,7 +57,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_error_handlers(app)
     install_observability(app, settings)
     install_edge(app, settings)
-    app.state.metric_collectors.append(AuditChainCollector(db_engine))
+    app.state.metric_collectors += [
+        BusinessCollector(db_engine, settings),
+        AuditChainCollector(db_engine),
+    ]
     app.include_router(api_router)
     return app
 

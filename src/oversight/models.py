@@ -12,6 +12,7 @@ from oversight.auth.models import (
     LoginThrottle,
     RecoveryCode,
     RefreshToken,
+    User,
     UserTotp,
 )
 from oversight.customers.models import Customer
@@ -20,7 +21,6 @@ from oversight.db.sequences import NumberSequence
 from oversight.invoices.models import Invoice
 from oversight.projects.models import Project, ProjectCost
 from oversight.service_requests.models import CompletionApproval, ServiceRequest, WorkLog
-from oversight.users.models import User
 
 metadata = Base.metadata
 

@@ -1,5 +1,9 @@
 """The one wiring point: every way into the database goes through `open_database`.
 
+Entry points call `install()`; the packages' commands and jobs, which sit below this module
+in the layer map, open their database with `oversight.db.session.open_database`, which
+delegates here (and fails loudly if no entry point installed the wiring).
+
 A write has the same consequences wherever it comes from (the web app, a CLI command, a
 scheduled job, a test): the same session hooks see it and the same keyring seals it.
 
@@ -26,7 +30,7 @@ from oversight.audit.capture import install_audit_capture
 from oversight.auth.scope import install_row_scope
 from oversight.config import Settings
 from oversight.db.encrypted import bind_keyring, install_field_encryption
-from oversight.db.session import create_db_engine
+from oversight.db.session import create_db_engine, use_database_opener
 
 
 def install_session_hooks() -> None:
@@ -50,3 +54,10 @@ def open_database(settings: Settings) -> Engine:
     """A new engine for the configured database, with its keyring bound and every session
     hook installed. The caller disposes of it."""
     return wire_engine(create_db_engine(settings.database), settings)
+
+
+def install() -> None:
+    """Make `oversight.db.session.open_database` open databases through this module: called
+    once by each entry point (`create_app`, the `oversight` command, the tests)."""
+    install_session_hooks()
+    use_database_opener(open_database)

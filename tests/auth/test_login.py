@@ -5,9 +5,9 @@ from datetime import timedelta
 import jwt
 
 from builders import PASSWORD, make_user
-from oversight.auth import tokens as auth_tokens
+from oversight.auth import access_tokens as auth_tokens
+from oversight.auth.models import User
 from oversight.kit.clock import utcnow
-from oversight.users.models import User
 from oversight.vocabulary import Role
 
 

@@ -6,7 +6,7 @@ from argon2 import extract_parameters
 
 from builders import PASSWORD, make_user
 from logins import bearer, events, login
-from oversight.users.models import User
+from oversight.auth.models import User
 from oversight.vocabulary import Role
 
 CHANGE = "/api/v1/auth/password"

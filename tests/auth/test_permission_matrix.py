@@ -27,6 +27,7 @@ from builders import make_user
 from companies import Company, make_company
 from oversight.analytics.kpis import KPIS
 from oversight.audit.models import AuditEvent
+from oversight.auth.models import User
 from oversight.auth.permissions import Action, Resource, is_allowed
 from oversight.auth.public import is_public
 from oversight.auth.scope import PRINCIPAL_KEY
@@ -34,7 +35,6 @@ from oversight.customers.models import Customer
 from oversight.invoices.models import Invoice, InvoiceStatus
 from oversight.projects.models import Project, ProjectCost
 from oversight.service_requests.models import RequestStatus, ServiceRequest, WorkLog
-from oversight.users.models import User
 from oversight.vocabulary import Role
 from routes import routes_of
 

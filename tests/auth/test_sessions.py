@@ -8,9 +8,8 @@ from sqlalchemy import update
 
 from builders import make_user
 from logins import LOGOUT, REFRESH, bearer, events, login
-from oversight.auth.models import AuthSession, RefreshToken
+from oversight.auth.models import AuthSession, RefreshToken, User
 from oversight.kit.clock import utcnow
-from oversight.users.models import User
 from oversight.vocabulary import Role
 
 ME = "/api/v1/users/me"

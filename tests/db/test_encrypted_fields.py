@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import select, text
 
 from builders import make_customer, make_user
+from oversight.auth.models import User
 from oversight.customers.models import Customer
 from oversight.db.encrypted import UndecryptableField, bind_keyring, keyring_for
 from oversight.security.fieldcrypt import Keyring
-from oversight.users.models import User
 from oversight.vocabulary import Role
 
 CONTACT = {

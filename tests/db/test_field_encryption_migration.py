@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.orm import Session
 
+from oversight.auth.models import User
 from oversight.customers.models import Customer
 from oversight.db import migrate
 from oversight.db.encrypted import bind_keyring
 from oversight.security.fieldcrypt import Keyring
-from oversight.users.models import User
 
 KEYRING = Keyring.generate("mig")
 NOW = datetime(2026, 1, 1, tzinfo=UTC).replace(tzinfo=None)

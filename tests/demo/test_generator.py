@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
+from oversight.auth.models import User
 from oversight.config import Settings
 from oversight.customers.models import Customer
 from oversight.db.migrate import upgrade
@@ -36,7 +37,6 @@ from oversight.demo.generator import (
 from oversight.demo.loader import BulkWriter, ChunkPipeline, Rows
 from oversight.security.passwords import verify_password
 from oversight.service_requests.sla import due_dates, resume_after_pause
-from oversight.users.models import User
 from oversight.vocabulary import Priority, Role
 from oversight.wiring import open_database
 

@@ -8,12 +8,12 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from oversight.auth.models import User
 from oversight.config import Settings
 from oversight.customers.models import Customer
 from oversight.db.migrate import upgrade
 from oversight.demo.generator import DemoSpec, generate
 from oversight.security.fieldcrypt import generate_key
-from oversight.users.models import User
 from oversight.wiring import open_database
 
 SPEC = DemoSpec(customers=12, projects=14, requests=300, months=4, end=date(2026, 11, 20), seed=5)

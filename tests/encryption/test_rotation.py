@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from oversight.audit.models import AuditEvent
 from oversight.auth import two_factor
-from oversight.auth.models import UserTotp
+from oversight.auth.models import User, UserTotp
 from oversight.cli import app as cli_app
 from oversight.config import DatabaseSettings, get_settings
 from oversight.customers import repository as customers
@@ -28,7 +28,6 @@ from oversight.kit.clock import utcnow
 from oversight.kit.pagination import PageParams
 from oversight.security import totp
 from oversight.security.fieldcrypt import Keyring, generate_key
-from oversight.users.models import User
 from oversight.vocabulary import Role
 
 OLD, NEW = generate_key(), generate_key()

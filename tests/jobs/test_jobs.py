@@ -37,7 +37,7 @@ def test_registry_refuses_bad_definitions():
 
 
 def test_packages_tasks_are_collected(settings):
-    assert "oversight.observability.tasks" in task_modules()
+    assert "oversight.jobs.tasks" in task_modules()
     job = collect_jobs(settings).get("database_health")
     assert job is not None
     assert job.schedule == "every 60s"

@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from builders import make_invoice, make_request, make_user
+from oversight.analytics.gauges import BusinessCollector
 from oversight.config import ObservabilitySettings
 from oversight.invoices.models import InvoiceStatus
 from oversight.observability import metrics
-from oversight.observability.business import BusinessCollector
 from oversight.observability.middleware import valid_request_id
 from oversight.service_requests.models import RequestStatus
 from oversight.vocabulary import Priority, Role

@@ -18,6 +18,7 @@ from builders import (
     make_user,
     make_work_log,
 )
+from oversight.auth.models import User
 from oversight.invoices.models import InvoiceStatus
 from oversight.service_requests.models import (
     ApprovalDecision,
@@ -25,7 +26,6 @@ from oversight.service_requests.models import (
     RequestStatus,
     ServiceRequest,
 )
-from oversight.users.models import User
 from oversight.vocabulary import Role
 
 NOW = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)

@@ -14,12 +14,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from oversight.auth.models import User
 from oversight.customers.models import Customer
 from oversight.invoices.models import Invoice, InvoiceStatus
 from oversight.projects.models import CostCategory, Project, ProjectCost, ProjectStatus
 from oversight.security.passwords import Argon2Params, hash_password
 from oversight.service_requests.models import RequestStatus, ServiceRequest, WorkLog
-from oversight.users.models import User
 from oversight.vocabulary import Priority, Role
 
 PASSWORD = "correct horse battery staple"

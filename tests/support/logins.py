@@ -20,11 +20,10 @@ from sqlalchemy.orm import Session
 from builders import PASSWORD
 from oversight.audit.models import AuditEvent
 from oversight.auth import two_factor
-from oversight.auth.models import UserTotp
+from oversight.auth.models import User, UserTotp
 from oversight.config import Settings
 from oversight.kit.clock import utcnow
 from oversight.security import totp
-from oversight.users.models import User
 
 LOGIN = "/api/v1/auth/login"
 REFRESH = "/api/v1/auth/refresh"

@@ -16,9 +16,8 @@ from rich.table import Table
 from oversight.analytics import service, text
 from oversight.analytics.cache import MemoryCache
 from oversight.analytics.kpis import CHART_KPIS
-from oversight.config import get_settings
-from oversight.db.session import session_factory
-from oversight.wiring import open_database
+from oversight.config.cli import settings_or_exit
+from oversight.db.session import open_database, session_factory
 
 analytics_app = typer.Typer(no_args_is_help=True, help="KPI analytics.")
 
@@ -31,7 +30,7 @@ End = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="last d
 @analytics_app.command("summary")
 def summary_command(start: Start = None, end: End = None) -> None:
     """Print the director's summary as a table."""
-    settings = get_settings()
+    settings = settings_or_exit()
     engine = open_database(settings)
     params = service.make_params(
         settings, start=start.date() if start else None, end=end.date() if end else None
@@ -65,7 +64,7 @@ def chart_command(
         raise typer.Exit(2)
     from oversight.analytics import charts
 
-    settings = get_settings()
+    settings = settings_or_exit()
     engine = open_database(settings)
     params = service.make_params(
         settings, start=start.date() if start else None, end=end.date() if end else None

@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 
 from oversight.analytics import schemas as s
 from oversight.analytics.params import KpiParams, ratio_percent, two_places
+from oversight.auth.models import User
 from oversight.customers.models import Customer
 from oversight.invoices.models import Invoice, InvoiceStatus
 from oversight.invoices.repository import overdue_clause
 from oversight.projects.models import Project, ProjectCost
 from oversight.service_requests.models import ServiceRequest as SR  # noqa: N817
 from oversight.service_requests.models import WorkLog
-from oversight.users.models import User
 
 BILLED = (InvoiceStatus.issued, InvoiceStatus.paid)
 CENTS = Decimal(100)

@@ -22,10 +22,10 @@ from oversight.analytics import schemas as s
 from oversight.analytics.desk import closed_in_period, request_filters
 from oversight.analytics.finance import cents
 from oversight.analytics.params import KpiParams, ratio_percent, two_places
+from oversight.auth.models import User
 from oversight.auth.scope import visible_engineers
 from oversight.service_requests.models import ServiceRequest as SR  # noqa: N817
 from oversight.service_requests.models import WorkLog
-from oversight.users.models import User
 
 
 def utilization(session: Session, params: KpiParams) -> s.Utilization:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from oversight.auth.principal import bound_principal
-from oversight.kit.context import current_context
+from oversight.context import current_context
 
 
 def actor_fields(session: Session) -> dict[str, Any]:

@@ -17,10 +17,10 @@ from oversight.audit.export import ExportFormat
 from oversight.audit.repository import AuditFilters
 from oversight.audit.tasks import known_checkpoints
 from oversight.audit.verification import locate
-from oversight.config import Settings, SettingsError, get_settings
-from oversight.db.session import session_factory, unit_of_work
-from oversight.kit.context import RequestContext, bound_context
-from oversight.wiring import open_database
+from oversight.config import Settings
+from oversight.config.cli import settings_or_exit
+from oversight.context import RequestContext, bound_context
+from oversight.db.session import open_database, session_factory, unit_of_work
 
 audit_app = typer.Typer(no_args_is_help=True, help="The audit trail: verify, export, archive.")
 console = Console()
@@ -28,11 +28,7 @@ console = Console()
 
 def _units_of_work(command: str) -> tuple[Settings, sessionmaker[Session], RequestContext]:
     """Settings, a session factory and the CLI's request context for `command`."""
-    try:
-        settings = get_settings()
-    except SettingsError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from None
+    settings = settings_or_exit()
     factory = session_factory(open_database(settings))
     return settings, factory, RequestContext(origin=f"cli:audit {command}")
 

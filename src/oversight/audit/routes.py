@@ -6,7 +6,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
-import oversight.models  # noqa: F401 - every model mapped before the history routes are derived
 from oversight.audit import history, repository
 from oversight.audit.events import record_event
 from oversight.audit.export import ExportFormat, export_lines

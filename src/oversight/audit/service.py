@@ -22,8 +22,8 @@ from oversight.audit.models import AuditVerification
 from oversight.audit.quarantine import QuarantineResult
 from oversight.audit.repository import AuditFilters
 from oversight.audit.verification import verify_chain
+from oversight.context import current_context
 from oversight.kit.clock import utcnow
-from oversight.kit.context import current_context
 
 VERIFIED = "audit.verified"
 

@@ -15,10 +15,10 @@ from oversight.auth.permissions import Action, Resource, is_allowed
 from oversight.auth.principal import Principal, TwoFactorCaller
 from oversight.auth.scope import bind_principal
 from oversight.config import Settings
+from oversight.context import note_user
 from oversight.db.session import unit_of_work
-from oversight.edge.ratelimiting import enforce_user_limit
+from oversight.edge.limit_enforcement import enforce_user_limit
 from oversight.errors import NotAuthenticated, PermissionDenied
-from oversight.observability.context import note_user
 
 
 def get_settings_dep(request: Request) -> Settings:

@@ -1,15 +1,20 @@
-"""What login, sessions and two-factor authentication keep in the database.
+"""The accounts and what login, sessions and two-factor authentication keep about them.
 
-None of these tables is captured by the audit trail's change capture: the flows record their
-own audit events (a refresh token's hash in the trail would serve no one).
+`User` is the account: auth authenticates it, so it lives on auth's side of the layer map,
+and every package above (users' administration, the domains, audit) names it from here. It
+is audited field by field like any domain record. The login tables below it are not
+captured by the audit trail's change capture: the flows record their own audit events (a
+refresh token's hash in the trail would serve no one).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     ForeignKey,
     Index,
     Integer,
@@ -19,10 +24,61 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from oversight.db.base import Base
+from oversight.db.base import Base, Timestamped
+from oversight.db.columns import enum_column
 from oversight.db.encrypted import EncryptedField, EncryptedRow
-from oversight.db.traits import Exempt, ModelTraits
+from oversight.db.traits import Audited, Exempt, ModelTraits
+from oversight.db.types import Hours
 from oversight.kit.clock import utcnow
+from oversight.security.fieldcrypt import normalise_email
+from oversight.vocabulary import Role
+
+
+class User(EncryptedRow, Timestamped, Base):
+    """A person who signs in: staff of any role, or a client contact tied to one customer.
+
+    Name, e-mail and phone are encrypted (oversight.db.encrypted): a client's account carries
+    the name of the customer's contact person. The e-mail has a blind index for lookups.
+    """
+
+    __tablename__ = "users"
+    __traits__ = ModelTraits(
+        scope=Exempt(
+            "guarded by the users permission; analytics lists engineers through "
+            "oversight.auth.scope.visible_engineers"
+        ),
+        audit=Audited("user", secret=frozenset({"password_hash"}), history="users"),
+        kpi_input=True,
+    )
+    __table_args__ = (
+        CheckConstraint(
+            "(role = 'client' AND customer_id IS NOT NULL)"
+            " OR (role <> 'client' AND customer_id IS NULL)",
+            name="client_has_customer",
+        ),
+        CheckConstraint("weekly_capacity_hours >= 0", name="capacity_not_negative"),
+        CheckConstraint("cost_rate >= 0", name="cost_rate_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(enum_column(Role), index=True)
+    customer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="RESTRICT"), index=True
+    )
+    weekly_capacity_hours: Mapped[Decimal | None] = mapped_column(Hours())
+    cost_rate: Mapped[Decimal | None]
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+    full_name_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    email_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+    email_bidx: Mapped[bytes | None] = mapped_column(LargeBinary, index=True)
+    phone_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    full_name = EncryptedField()
+    email = EncryptedField(normalise=normalise_email)
+    phone = EncryptedField()
 
 
 class AuthSession(Base):

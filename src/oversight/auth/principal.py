@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from oversight.users.models import User
+from oversight.auth.models import User
 from oversight.vocabulary import Role
 
 

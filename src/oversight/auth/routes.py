@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
+from oversight.auth import repository as account_repository
 from oversight.auth import service as auth_service
 from oversight.auth import sessions as session_service
 from oversight.auth import two_factor as two_factor_service
@@ -26,7 +27,6 @@ from oversight.auth.schemas import (
 )
 from oversight.auth.sessions import IssuedSession
 from oversight.security import totp
-from oversight.users import repository as user_repository
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -186,7 +186,7 @@ def verify_two_factor(
 @router.post("/2fa/recovery-codes")
 def regenerate_recovery_codes(session: SessionDep, principal: CurrentPrincipal) -> RecoveryCodes:
     """A new set of ten recovery codes, shown only now; the previous set stops working."""
-    user = user_repository.get_user_or_raise(session, principal.user_id)
+    user = account_repository.get_user_or_raise(session, principal.user_id)
     return RecoveryCodes(
         recovery_codes=two_factor_service.regenerate_recovery_codes(session=session, user=user)
     )

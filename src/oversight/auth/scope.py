@@ -22,6 +22,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from oversight.audit.events import record_event
 from oversight.audit.policy import entity_type_of
+from oversight.auth.models import User
 from oversight.auth.principal import (
     PRINCIPAL_KEY,
     Principal,
@@ -34,7 +35,6 @@ from oversight.errors import NotFound
 from oversight.invoices.models import Invoice, InvoiceStatus
 from oversight.projects.models import Project, ProjectCost
 from oversight.service_requests.models import CompletionApproval, ServiceRequest, WorkLog
-from oversight.users.models import User
 from oversight.vocabulary import Role
 
 __all__ = [

@@ -10,25 +10,25 @@ from typing import NoReturn
 from sqlalchemy.orm import Session
 
 from oversight.audit.events import record_event
+from oversight.auth import repository as account_repository
 from oversight.auth import throttle
 from oversight.auth import two_factor as two_factor_service
-from oversight.auth.principal import Principal
-from oversight.auth.sessions import IssuedSession, is_live, revoke_user_sessions, start_session
-from oversight.auth.tokens import (
+from oversight.auth.access_tokens import (
     has_second_factor,
     issue_pending_token,
     verified_claims,
 )
+from oversight.auth.models import User
+from oversight.auth.passwords import new_password_hash
+from oversight.auth.principal import Principal
+from oversight.auth.sessions import IssuedSession, is_live, revoke_user_sessions, start_session
 from oversight.config import Settings
+from oversight.context import current_context
 from oversight.db.intent import note_intent
 from oversight.errors import InvalidInput, NotAuthenticated, PermissionDenied, TooManyRequests
 from oversight.kit.clock import utcnow
-from oversight.kit.context import current_context
 from oversight.security.passwords import passwords_for
 from oversight.security.tokens import ACCESS, TWO_FACTOR_PENDING, ExpiredToken, InvalidToken
-from oversight.users import repository as user_repository
-from oversight.users import service as user_service
-from oversight.users.models import User
 
 INVALID_CREDENTIALS = "invalid username or password"
 INVALID_TOKEN = "invalid or expired access token"  # noqa: S105 - a message
@@ -90,7 +90,7 @@ def authenticate(*, session: Session, settings: Settings, username: str, passwor
         _login_event(session, "auth.login_throttled", tried, None, f"retry after {wait:.0f} s")
         raise TooManyRequests("too many failed logins: try again later", retry_after=wait)
     passwords = passwords_for(settings.auth.argon2)
-    user = user_repository.find_by_username(session, tried)
+    user = account_repository.find_by_username(session, tried)
     if user is None:
         passwords.spend_verification_time(password)
         reason = "unknown user"
@@ -148,7 +148,7 @@ def change_password(
 ) -> int:
     """Replace the caller's password after checking the current one; ends their other
     sessions and returns how many. A wrong current password counts as a failed login."""
-    user = user_repository.get_user_or_raise(session, principal.user_id)
+    user = account_repository.get_user_or_raise(session, principal.user_id)
     key = throttle.account_key(settings.auth, user.username)
     wait = throttle.retry_after(session, [key], now=utcnow())
     if wait is not None:
@@ -164,7 +164,7 @@ def change_password(
         raise InvalidInput(
             "the current password is not correct", details={"field": "current_password"}
         )
-    new_hash = user_service.new_password_hash(
+    new_hash = new_password_hash(
         settings=settings, password=new_password, username=user.username, field="new_password"
     )
     note_intent(session, user, "user.password_changed")

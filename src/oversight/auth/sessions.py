@@ -17,14 +17,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from oversight.audit.events import record_event
-from oversight.auth.models import AuthSession, RefreshToken
-from oversight.auth.tokens import issue_access_token
+from oversight.auth.access_tokens import issue_access_token
+from oversight.auth.models import AuthSession, RefreshToken, User
 from oversight.config import Settings
 from oversight.db.session import keep_whatever_happens
 from oversight.errors import NotAuthenticated
 from oversight.kit.clock import utcnow
 from oversight.security.tokens import new_opaque_token, token_digest
-from oversight.users.models import User
 
 INVALID_REFRESH = "invalid, expired or revoked refresh token"
 _REVOCATIONS = "oversight.sessions.revocations"
@@ -181,6 +180,15 @@ def revoke_user_sessions(
         execution_options={"synchronize_session": False},
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def end_user_sessions(*, session: Session, user_id: int, reason: str) -> int:
+    """End every session of a user on an operator's request (a stolen laptop), leaving an
+    `auth.sessions_ended` audit event with the count; how many were ended."""
+    ended = revoke_user_sessions(session=session, user_id=user_id, reason=reason)
+    record_event(session, "auth.sessions_ended", entity_type="user", entity_id=user_id,
+                 details={"sessions": ended})  # fmt: skip
+    return ended
 
 
 def is_live(session: Session, session_id: str, user_id: int) -> bool:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from oversight.audit.events import record_event
 from oversight.auth import throttle
-from oversight.auth.models import RecoveryCode, UserTotp
+from oversight.auth.models import RecoveryCode, User, UserTotp
 from oversight.auth.sessions import revoke_user_sessions
 from oversight.config import Settings
 from oversight.db.encrypted import UndecryptableField
@@ -25,7 +25,6 @@ from oversight.errors import Conflict, InvalidInput, NotAuthenticated, TooManyRe
 from oversight.kit.clock import utcnow
 from oversight.security import totp
 from oversight.security.tokens import token_digest
-from oversight.users.models import User
 
 WRONG_CODE = "wrong or already used code"
 

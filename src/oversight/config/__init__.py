@@ -12,6 +12,8 @@ one capability each:
 - `database`, `auth`, `company` (calendar and SLA targets), `edge` (API and rate limits),
   `encryption`, `observability` (logs, metrics, Sentry), `analytics`,
   `operations` (scheduler and audit archive): one module per group or few related groups
+- `cli`: what every `oversight` command does with its settings and user errors
+  (`settings_or_exit`, `fail`; import it as `oversight.config.cli`)
 """
 
 from oversight.config.analytics import AnalyticsSettings

@@ -7,11 +7,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from oversight.config import DatabaseSettings
+from oversight.config import DatabaseSettings, Settings
 
 
 def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
@@ -92,3 +94,36 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
             yield session
     finally:
         session.close()
+
+
+def database_unavailable(exc: OperationalError) -> bool:
+    """The database could not be reached or is busy, as opposed to a bad statement: the
+    connection failed or was lost (PostgreSQL), or the file is locked or cannot be opened
+    (SQLite)."""
+    if exc.connection_invalidated or isinstance(exc.orig, psycopg.OperationalError):
+        return True
+    reason = str(exc.orig).lower()
+    return "database is locked" in reason or "unable to open database" in reason
+
+
+DatabaseOpener = Callable[["Settings"], Engine]
+_opener: DatabaseOpener | None = None
+
+
+def use_database_opener(opener: DatabaseOpener) -> None:
+    """Install how this process opens its database (`oversight.wiring.install` does, in
+    every entry point: the app, the CLI, the scheduler, the tests)."""
+    global _opener
+    _opener = opener
+
+
+def open_database(settings: Settings) -> Engine:
+    """The configured database, opened by the process's wiring: keyring bound, every session
+    hook installed. The packages' commands and jobs call this (they sit below the wiring,
+    which imports the hooks of auth, audit and analytics); an entry point that forgot to
+    install the wiring fails here, loudly, instead of writing without audit or scope."""
+    if _opener is None:
+        raise RuntimeError(
+            "no database wiring installed: the entry point must call oversight.wiring.install()"
+        )
+    return _opener(settings)

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from oversight.audit.events import record_event
+from oversight.auth.models import User
 from oversight.config import Settings
 from oversight.customers.models import Customer
 from oversight.db.encrypted import keyring_for, seal_rows
@@ -39,7 +40,6 @@ from oversight.demo.spec import (
 from oversight.demo.working_time import History, epoch
 from oversight.kit.clock import utcnow
 from oversight.security.passwords import hash_password, verify_password
-from oversight.users.models import User
 
 __all__ = [
     "DEMO_PASSWORD",

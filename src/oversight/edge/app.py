@@ -13,7 +13,7 @@ from oversight.edge.middleware import GuardMiddleware, TransportMiddleware
 from oversight.edge.rules import PathSet, RateTable
 from oversight.observability.metrics import MULTIPROC_ENV
 from oversight.security.network import IpAllowlist, TrustedProxies
-from oversight.security.ratelimit import RateLimiter
+from oversight.security.rate_limiter import RateLimiter
 
 WORKERS_ENV = "WEB_CONCURRENCY"  # uvicorn's and gunicorn's worker count
 

@@ -6,30 +6,29 @@ import asyncio
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
-from oversight.config import get_settings
-from oversight.db.session import session_factory
+from oversight.auth.repository import find_by_username
+from oversight.config.cli import settings_or_exit
+from oversight.db.session import open_database, session_factory
 from oversight.edge.app import make_rate_limiter
-from oversight.security.ratelimit import account_identity, ip_identity
-from oversight.users.models import User
-from oversight.wiring import open_database
+from oversight.security.rate_limiter import account_identity, ip_identity
 
 ratelimit_app = typer.Typer(no_args_is_help=True, help="Rate limits.")
 
 
 def _user_id(username: str) -> str:
-    settings = get_settings()
+    settings = settings_or_exit()
     engine = open_database(settings)
     try:
         with session_factory(engine)() as session:
-            found = session.scalar(select(User.id).where(User.username == username.lower()))
+            found = find_by_username(session, username)
+            user_id = None if found is None else found.id
     finally:
         engine.dispose()
-    if found is None:
+    if user_id is None:
         typer.echo(f"error: no user {username!r}", err=True)
         raise typer.Exit(1)
-    return str(found)
+    return str(user_id)
 
 
 @ratelimit_app.command("reset")
@@ -44,7 +43,7 @@ def reset(
     if [ip, user, account].count(None) != 2:
         typer.echo("error: give exactly one of --ip, --user, --account", err=True)
         raise typer.Exit(2)
-    settings = get_settings()
+    settings = settings_or_exit()
     limiter = make_rate_limiter(settings)
     if limiter is None or not limiter.shared:
         typer.echo(

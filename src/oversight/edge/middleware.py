@@ -22,12 +22,12 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oversight.edge import headers as security_headers
-from oversight.edge.ratelimiting import RULE_SCOPE_KEY, Refusal, edge_log, judge
+from oversight.edge.limit_enforcement import RULE_SCOPE_KEY, Refusal, edge_log, judge
 from oversight.edge.rules import PathSet, RateTable
 from oversight.errors import error_body
 from oversight.observability import metrics
 from oversight.security.network import IpAllowlist, TrustedProxies
-from oversight.security.ratelimit import RateLimiter, account_identity, ip_identity
+from oversight.security.rate_limiter import RateLimiter, account_identity, ip_identity
 
 PEER_SCOPE_KEY = "oversight.peer"
 METRICS_PATH = "/metrics"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from limits import RateLimitItem
 
 from oversight.config import RateRule
-from oversight.security.ratelimit import parse_limits
+from oversight.security.rate_limiter import parse_limits
 
 DEFAULT_RULE = "default"
 

@@ -8,23 +8,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from oversight.config import Settings, SettingsError, get_settings
-from oversight.db.session import session_factory
+from oversight.config.cli import settings_or_exit
+from oversight.context import RequestContext, bound_context
+from oversight.db.session import open_database, session_factory
 from oversight.encryption import rotation
-from oversight.kit.context import RequestContext, bound_context
 from oversight.security.fieldcrypt import KEY_ID_PATTERN, generate_key
-from oversight.wiring import open_database
 
 keys_app = typer.Typer(no_args_is_help=True, help="Field encryption keys: status and rotation.")
 console = Console()
-
-
-def _settings() -> Settings:
-    try:
-        return get_settings()
-    except SettingsError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from None
 
 
 @keys_app.command("generate")
@@ -43,7 +34,7 @@ def generate(
 @keys_app.command("status")
 def status() -> None:
     """Rows of each encrypted table per key id; exit 1 while any row is not on the active key."""
-    settings = _settings()
+    settings = settings_or_exit()
     keyring = settings.encryption.keyring
     engine = open_database(settings)
     with engine.connect() as connection:
@@ -82,7 +73,7 @@ def rotate(
     Resumable: after an interruption, run it again. Keep the old key configured until
     `oversight keys status` shows no row on it.
     """
-    settings = _settings()
+    settings = settings_or_exit()
     keyring = settings.encryption.keyring
     engine = open_database(settings)
 

@@ -12,24 +12,33 @@ from prometheus_client import start_http_server
 from rich.console import Console
 from rich.table import Table
 
-from oversight.config import Settings, get_settings
-from oversight.db.session import session_factory
+from oversight.config import Settings
+from oversight.config.cli import settings_or_exit
+from oversight.context import RequestContext, bound_context
+from oversight.db.session import open_database, session_factory
 from oversight.jobs.registry import Job, collect_jobs
 from oversight.jobs.runner import run_job
 from oversight.jobs.scheduler import Scheduler
-from oversight.kit.context import RequestContext, bound_context
 from oversight.observability import metrics
 from oversight.observability.logging import configure_logging, get_logger
-from oversight.wiring import open_database
 
 jobs_app = typer.Typer(no_args_is_help=True, help="Scheduled jobs.")
 console = Console()
 log = get_logger("oversight.jobs")
 
 
+def scheduler(
+    metrics_port: Annotated[
+        int | None, typer.Option(help="serve /metrics here (default from settings; 0: off)")
+    ] = None,
+) -> None:
+    """Run the scheduled jobs (once cluster-wide: only the leader runs them)."""
+    run_scheduler(metrics_port)
+
+
 def run_scheduler(metrics_port: int | None = None) -> None:
     """Run the scheduler in the foreground until SIGTERM/SIGINT."""
-    settings = get_settings()
+    settings = settings_or_exit()
     configure_logging(
         settings.observability.model_copy(update={"service_name": "oversight-scheduler"})
     )
@@ -70,7 +79,7 @@ def run_now(job: Job, settings: Settings) -> bool:
 @jobs_app.command("list")
 def list_jobs() -> None:
     """List the registered jobs and their schedules."""
-    settings = get_settings()
+    settings = settings_or_exit()
     table = Table()
     for column in ("job", "schedule", "description"):
         table.add_column(column)
@@ -84,7 +93,7 @@ def run_once(
     name: Annotated[str, typer.Argument(help="job name, see `oversight jobs list`")],
 ) -> None:
     """Run one job now, in this process (regardless of the leader lock)."""
-    settings = get_settings()
+    settings = settings_or_exit()
     configure_logging(settings.observability)
     job = collect_jobs(settings).get(name)
     if job is None:

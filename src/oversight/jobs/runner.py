@@ -7,10 +7,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from oversight.context import RequestContext, bound_context
 from oversight.db.session import unit_of_work
 from oversight.jobs.registry import Job
 from oversight.kit.clock import utcnow
-from oversight.kit.context import RequestContext, bound_context
 from oversight.observability import metrics, sentry
 from oversight.observability.logging import get_logger
 

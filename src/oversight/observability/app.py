@@ -6,7 +6,6 @@ from fastapi import FastAPI
 
 from oversight.config import Settings
 from oversight.observability import metrics, sentry
-from oversight.observability.business import BusinessCollector
 from oversight.observability.endpoint import router as metrics_router
 from oversight.observability.health import router as health_router
 from oversight.observability.logging import configure_logging
@@ -16,7 +15,9 @@ from oversight.observability.middleware import ObservabilityMiddleware
 def install_observability(app: FastAPI, settings: Settings) -> None:
     """Logging, Sentry, the middleware, `/metrics`, `/health` and `/ready` on `app`.
 
-    Expects `app.state.engine`. Cheap and idempotent per process: logging and Sentry are
+    Leaves `app.state.metric_collectors` empty for the packages that add collectors computed
+    at scrape time (analytics' business gauges, the audit chain: `create_app` appends them);
+    observability imports no domain code. Cheap and idempotent per process: logging and Sentry are
     configured once however many apps are created (the tests create one per test).
     """
     observability = settings.observability
@@ -29,7 +30,7 @@ def install_observability(app: FastAPI, settings: Settings) -> None:
             metrics_enabled=observability.metrics_enabled,
             access_log=observability.access_log,
         )
-    app.state.metric_collectors = [BusinessCollector(app.state.engine, settings)]
+    app.state.metric_collectors = []  # scraped by /metrics; other packages append theirs
     metrics.compact_dead_workers()
     app.include_router(health_router)
     if observability.metrics_enabled:

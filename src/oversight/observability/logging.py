@@ -20,8 +20,7 @@ import structlog
 from structlog.typing import EventDict, Processor
 
 from oversight.config import LogFormat, ObservabilitySettings
-from oversight.kit.context import current_context
-from oversight.observability.context import request_state
+from oversight.context import current_context, request_state
 from oversight.observability.redaction import redact_event
 
 _configured: tuple[Any, ...] | None = None

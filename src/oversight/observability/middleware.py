@@ -23,14 +23,16 @@ from typing import Any
 from prometheus_client.metrics import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from oversight.errors import error_body
-from oversight.kit.context import RequestContext, enter_context, exit_context
-from oversight.observability import metrics, sentry
-from oversight.observability.context import (
+from oversight.context import (
+    RequestContext,
     RequestState,
+    enter_context,
     enter_request_state,
+    exit_context,
     exit_request_state,
 )
+from oversight.errors import error_body
+from oversight.observability import metrics, sentry
 from oversight.observability.logging import get_logger
 from oversight.observability.metrics import UNMATCHED_ROUTE
 

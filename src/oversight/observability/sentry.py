@@ -18,7 +18,7 @@ from sentry_sdk.integrations.excepthook import ExcepthookIntegration
 
 from oversight import __version__
 from oversight.config import Settings
-from oversight.kit.context import current_context
+from oversight.context import current_context
 from oversight.observability.redaction import MASK, redact, redact_text
 
 _enabled = False

@@ -9,6 +9,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from oversight.auth.repository import get_user_or_raise
 from oversight.customers.repository import get_customer_or_raise
 from oversight.db.sequences import next_value
 from oversight.errors import Conflict, InvalidInput, referenced_by
@@ -20,7 +21,6 @@ from oversight.projects.schemas import (
     ProjectCreate,
     ProjectUpdate,
 )
-from oversight.users.repository import get_user_or_raise
 from oversight.vocabulary import Role
 
 MANAGER_ROLES = frozenset({Role.project_manager, Role.admin})

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from oversight.auth.models import User
 from oversight.auth.principal import Principal
 from oversight.config import Settings
 from oversight.customers.repository import get_customer_or_raise
@@ -33,7 +34,6 @@ from oversight.service_requests.workflow import (
     allowed_actions,
     next_status,
 )
-from oversight.users.models import User
 from oversight.vocabulary import Role
 
 NUMBER_SEQUENCE = "service_request"

@@ -6,6 +6,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from oversight.auth.models import User
 from oversight.auth.principal import Principal
 from oversight.config import Settings
 from oversight.errors import Conflict, InvalidInput, referenced_by
@@ -13,7 +14,6 @@ from oversight.kit.clock import local_today
 from oversight.service_requests.models import RequestStatus, ServiceRequest, WorkLog
 from oversight.service_requests.repository import get_request_or_raise
 from oversight.service_requests.schemas import WorkLogCreate, WorkLogUpdate
-from oversight.users.models import User
 from oversight.vocabulary import Role
 
 LOGGABLE = frozenset(

@@ -1,3 +1,8 @@
+"""Listing users for administration (filters, sort, the e-mail blind index).
+
+The two lookups auth needs (by id, by username) are `oversight.auth.repository`.
+"""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -5,9 +10,8 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from oversight.errors import NotFound
+from oversight.auth.models import User
 from oversight.kit.pagination import PageParams, fetch_page, order_by_clauses, slice_page
-from oversight.users.models import User
 from oversight.vocabulary import Role
 
 # Name, e-mail and phone are encrypted: never sorted (e-mail: exact match by blind index).
@@ -16,17 +20,6 @@ SORTABLE = {
     "role": User.role,
     "id": User.id,
 }
-
-
-def get_user_or_raise(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"user {user_id} not found")
-    return user
-
-
-def find_by_username(session: Session, username: str) -> User | None:
-    return session.scalar(select(User).where(User.username == username.strip().lower()))
 
 
 def list_users(

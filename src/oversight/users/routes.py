@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
+from oversight.auth import repository as account_repository
 from oversight.auth import two_factor as two_factor_service
 from oversight.auth.dependencies import CurrentPrincipal, SessionDep, SettingsDep, require
 from oversight.auth.permissions import Action, Resource
@@ -24,12 +25,12 @@ UserEditor = Annotated[Principal, Depends(require(Resource.users, Action.update)
 
 @router.get("/me")
 def read_me(session: SessionDep, principal: CurrentPrincipal) -> UserRead:
-    return UserRead.model_validate(repository.get_user_or_raise(session, principal.user_id))
+    return UserRead.model_validate(account_repository.get_user_or_raise(session, principal.user_id))
 
 
 @router.patch("/me")
 def update_me(session: SessionDep, principal: CurrentPrincipal, body: ProfileUpdate) -> UserRead:
-    user = repository.get_user_or_raise(session, principal.user_id)
+    user = account_repository.get_user_or_raise(session, principal.user_id)
     return UserRead.model_validate(
         user_service.update_profile(session=session, user=user, data=body)
     )
@@ -52,7 +53,7 @@ def list_users(
 
 @router.get("/{user_id}")
 def read_user(session: SessionDep, _: UserReader, user_id: RecordId) -> UserRead:
-    return UserRead.model_validate(repository.get_user_or_raise(session, user_id))
+    return UserRead.model_validate(account_repository.get_user_or_raise(session, user_id))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -68,7 +69,7 @@ def create_user(
 def update_user(
     session: SessionDep, _: UserEditor, user_id: RecordId, body: UserUpdate
 ) -> UserRead:
-    user = repository.get_user_or_raise(session, user_id)
+    user = account_repository.get_user_or_raise(session, user_id)
     return UserRead.model_validate(user_service.update_user(session=session, user=user, data=body))
 
 
@@ -76,5 +77,5 @@ def update_user(
 def reset_two_factor(session: SessionDep, _: UserEditor, user_id: RecordId) -> None:
     """Remove the user's second factor and recovery codes and end their sessions (a lost
     phone); they enrol again at their next login."""
-    user = repository.get_user_or_raise(session, user_id)
+    user = account_repository.get_user_or_raise(session, user_id)
     two_factor_service.reset(session=session, user=user)

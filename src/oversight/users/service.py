@@ -7,15 +7,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from oversight.auth.models import User
+from oversight.auth.passwords import new_password_hash
+from oversight.auth.repository import find_by_username
 from oversight.auth.sessions import revoke_user_sessions
 from oversight.config import Settings
 from oversight.customers.repository import get_customer_or_raise
 from oversight.db.intent import note_intent
 from oversight.errors import Conflict, InvalidInput, referenced_by
-from oversight.security.password_policy import PasswordRejected, check_password
-from oversight.security.passwords import hash_password
-from oversight.users import repository
-from oversight.users.models import User
 from oversight.users.schemas import ProfileUpdate, UserCreate, UserUpdate
 from oversight.vocabulary import Role
 
@@ -38,22 +37,9 @@ def _check_customer_link(session: Session, role: Role, customer_id: int | None) 
         )
 
 
-def new_password_hash(
-    *, settings: Settings, password: str, username: str, field: str = "password"
-) -> str:
-    """The hash of a password that passes the policy; InvalidInput naming the broken rule."""
-    try:
-        check_password(password, username=username, max_length=settings.auth.password_max_length)
-    except PasswordRejected as rejected:
-        raise InvalidInput(
-            rejected.message, details={"field": field, "rule": rejected.rule}
-        ) from None
-    return hash_password(password, settings.auth.argon2)
-
-
 def create_user(*, session: Session, settings: Settings, data: UserCreate) -> User:
     username = data.username.lower()
-    if repository.find_by_username(session, username) is not None:
+    if find_by_username(session, username) is not None:
         raise Conflict(f"username {username!r} is taken")
     password_hash = new_password_hash(settings=settings, password=data.password, username=username)
     _check_customer_link(session, data.role, data.customer_id)

@@ -9,10 +9,9 @@ from sqlalchemy import select
 from builders import make_user
 from logins import REFRESH, bearer, events, login
 from oversight.auth import sessions
-from oversight.auth.models import AuthSession
+from oversight.auth.models import AuthSession, User
 from oversight.db.session import session_factory, unit_of_work
 from oversight.errors import NotAuthenticated
-from oversight.users.models import User
 from oversight.vocabulary import Role
 from races import race
 

@@ -9,12 +9,11 @@ from datetime import timedelta
 from builders import make_user
 from logins import VERIFY, bearer, events, login
 from oversight.auth import two_factor
-from oversight.auth.models import UserTotp
+from oversight.auth.models import User, UserTotp
 from oversight.db.session import session_factory, unit_of_work
 from oversight.errors import NotAuthenticated
 from oversight.kit.clock import utcnow
 from oversight.security import totp
-from oversight.users.models import User
 from oversight.vocabulary import Role
 from races import race
 

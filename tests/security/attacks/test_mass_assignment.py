@@ -13,8 +13,8 @@ from builders import make_user
 from companies import make_company
 from operations import API, body_schema, operations, url_for, valid_bodies
 from oversight.audit.models import AuditEvent
+from oversight.auth.models import User
 from oversight.auth.scope import PRINCIPAL_KEY
-from oversight.users.models import User
 from oversight.vocabulary import Role
 
 # Hundreds of bodies go to the auth endpoints here; rate limits would answer 429 instead.

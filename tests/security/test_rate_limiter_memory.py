@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from oversight.security.ratelimit import RateLimiter, parse_limits
+from oversight.security.rate_limiter import RateLimiter, parse_limits
 
 
 class ManualClock:

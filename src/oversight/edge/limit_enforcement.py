@@ -12,7 +12,7 @@ from oversight.edge.rules import CompiledRule
 from oversight.errors import TooManyRequests
 from oversight.observability import metrics
 from oversight.observability.logging import get_logger
-from oversight.security.ratelimit import RateLimiter, Verdict
+from oversight.security.rate_limiter import RateLimiter, Verdict
 
 RULE_SCOPE_KEY = "oversight.rate_rule"
 

@@ -1,4 +1,4 @@
-"""Observability's own scheduled job: a database round trip, the scheduler's canary.
+"""The scheduler's own job: a database round trip, its canary.
 
 Its runs feed `job_runs_total`, `job_duration_seconds` and `job_latency_seconds` even on an
 installation with no other jobs, so a stalled scheduler or an unreachable database shows up

@@ -29,7 +29,7 @@ import limits.aio.strategies
 from limits import RateLimitItem
 
 from oversight.security.network import parse_address
-from oversight.security.ratelimit_local import LocalStorage
+from oversight.security.rate_limiter_memory import LocalStorage
 
 logger = logging.getLogger("oversight.ratelimit")
 KEY_PREFIX = "oversight:ratelimit"

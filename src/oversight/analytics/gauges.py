@@ -1,4 +1,4 @@
-"""Business gauges computed from the database when Prometheus scrapes, with a short cache.
+"""Business gauges (Prometheus) computed from the database when it scrapes, with a short cache.
 
 Uses the domain's own definitions of "open" and "overdue" (the repositories' clauses), so a
 dashboard and the API never disagree. Queries run without a principal: unscoped, read-only.

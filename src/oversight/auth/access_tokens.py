@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from oversight.auth.models import User
 from oversight.config import Settings
 from oversight.kit.clock import utcnow
 from oversight.security.tokens import ACCESS, TWO_FACTOR_PENDING, InvalidToken, TokenSigner
-from oversight.users.models import User
 
 PASSWORD_ONLY = ("pwd",)
 WITH_SECOND_FACTOR = ("pwd", "otp")  # RFC 8176 authentication method references

@@ -1,0 +1,41 @@
+"""What every `oversight` command does with its settings and with a user's mistake.
+
+A command reads the settings with `settings_or_exit()`: a bad setting is one line on stderr
+naming it (`error: invalid setting OVERSIGHT_…`) and exit status 2, never a traceback. A
+user error is `fail(message)`: each line prefixed `error: ` on stderr, then a non-zero exit
+(1 by default, 2 for bad input to the command itself).
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+import typer
+
+from oversight.config.settings import Settings, SettingsError, get_settings
+
+SETTINGS_ERROR_EXIT = 2
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print `message` on stderr, one unwrapped line per problem, and exit with `code`."""
+    typer.echo("\n".join(f"error: {line}" for line in message.splitlines()), err=True)
+    raise typer.Exit(code)
+
+
+def exit_for_settings_error(error: SettingsError) -> NoReturn:
+    """The one answer to a bad setting: its line on stderr, exit status 2.
+
+    Raises SystemExit rather than typer.Exit so that it also ends the process from outside
+    a command (the console script's own guard, for settings read deeper than a command).
+    """
+    typer.echo("\n".join(f"error: {line}" for line in str(error).splitlines()), err=True)
+    raise SystemExit(SETTINGS_ERROR_EXIT)
+
+
+def settings_or_exit() -> Settings:
+    """The process's settings; a bad setting ends the command (exit 2) with one line."""
+    try:
+        return get_settings()
+    except SettingsError as error:
+        exit_for_settings_error(error)

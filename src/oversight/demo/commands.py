@@ -1,0 +1,115 @@
+"""`oversight demo-data`: load the realistic, reproducible demo company."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from oversight.config import Settings
+from oversight.config.cli import fail, settings_or_exit
+from oversight.db.session import open_database
+from oversight.demo.generator import (
+    DEMO_PASSWORD,
+    DemoAccount,
+    DemoDataError,
+    DemoSpec,
+    database_is_empty,
+    generate,
+    usable_demo_accounts,
+)
+
+console = Console()
+err = Console(stderr=True)
+
+
+def demo_data(
+    customers: Annotated[int, typer.Option(min=1)] = 12,
+    engineers: Annotated[int, typer.Option(min=1)] = 8,
+    project_managers: Annotated[int, typer.Option(min=1)] = 3,
+    projects: Annotated[int, typer.Option(min=1)] = 20,
+    requests: Annotated[int, typer.Option(min=0)] = 2000,
+    months: Annotated[int, typer.Option(min=1, max=120)] = 18,
+    seed: Annotated[int, typer.Option(help="same seed, same company")] = 20261122,
+    end: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="last day of the history (default: today)"),
+    ] = None,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="do nothing if the database already has data")
+    ] = False,
+) -> None:
+    """Generate a realistic, reproducible company: people, projects, requests, invoices."""
+    settings = settings_or_exit()
+    engine = open_database(settings)
+    if if_empty and not database_is_empty(engine):
+        console.print("demo data: the database already has data; nothing loaded")
+        _print_logins(settings, usable_demo_accounts(engine), DEMO_PASSWORD)
+        return
+    try:
+        spec = DemoSpec(
+            customers=customers,
+            engineers=engineers,
+            project_managers=project_managers,
+            projects=projects,
+            requests=requests,
+            months=months,
+            seed=seed,
+            end=end.date() if end else None,
+        )
+    except ValueError as error:
+        fail(str(error), code=2)
+    columns = (
+        TextColumn("{task.description:<16}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=False) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        try:
+            summary = generate(engine, settings, spec, progress=progress)
+        except DemoDataError as error:
+            fail(str(error))
+    table = Table(title="demo data loaded")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, count in summary.counts.items():
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+    if summary.password is not None:
+        _print_logins(settings, list(summary.accounts), summary.password)
+
+
+def _print_logins(settings: Settings, accounts: Sequence[DemoAccount], password: str) -> None:
+    if not accounts:
+        return
+    table = Table(title=f"demo logins (password: {password})")
+    table.add_column("username")
+    table.add_column("role")
+    for account in accounts:
+        table.add_row(account.username, account.role.value)
+    console.print(table)
+    base = f"http://{settings.api.host}:{settings.api.port}"
+    console.print(
+        f"API docs: {base}/docs — log in with POST /api/v1/auth/login, then Authorize with the "
+        "access_token"
+    )
