@@ -17,6 +17,7 @@ from oversight.audit.metrics import AuditChainCollector
 from oversight.config import Settings, get_settings
 from oversight.db.session import session_factory
 from oversight.edge.app import install_edge
+from oversight.edge.docs import install_docs
 from oversight.observability.app import install_observability
 from oversight.observability.error_responses import install_error_handlers
 from oversight.wiring import install as install_wiring
@@ -46,10 +47,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         version=__version__,
         description="Service desk back office: customers, projects, requests, work logs, invoices.",
         lifespan=lifespan,
-        docs_url="/docs" if docs else None,
+        docs_url=None,  # served from the package by install_docs, not from a CDN
         redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
     )
+    if docs:
+        install_docs(app, "/openapi.json")
     app.state.settings = settings
     app.state.engine = db_engine
     app.state.session_factory = session_factory(db_engine)

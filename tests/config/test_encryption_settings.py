@@ -26,6 +26,7 @@ def clean_environment(monkeypatch, tmp_path):
 
 def production(monkeypatch):
     monkeypatch.setenv("OVERSIGHT_ENV", "production")
+    monkeypatch.setenv("OVERSIGHT_ALLOW_SQLITE_IN_PRODUCTION", "true")
     monkeypatch.setenv("OVERSIGHT_AUTH__JWT_SECRET", "x" * 48)
 
 

@@ -69,6 +69,7 @@ def test_production_refuses_the_development_secret(monkeypatch):
 
 def test_production_runs_with_its_own_secret(monkeypatch):
     monkeypatch.setenv("OVERSIGHT_ENV", "production")
+    monkeypatch.setenv("OVERSIGHT_ALLOW_SQLITE_IN_PRODUCTION", "true")
     monkeypatch.setenv("OVERSIGHT_AUTH__JWT_SECRET", "x" * 48)
     monkeypatch.setenv("OVERSIGHT_ENCRYPTION__KEYS", f"prod:{generate_key()}")
     assert load_settings().env == "production"
@@ -84,3 +85,21 @@ def test_masked_settings_hide_the_secret_and_the_database_password():
     assert "hunter2-db" not in shown
     assert "s" * 40 not in shown
     assert "********" in shown
+
+
+def test_production_refuses_sqlite_unless_allowed_on_purpose(monkeypatch):
+    monkeypatch.setenv("OVERSIGHT_ENV", "production")
+    monkeypatch.setenv("OVERSIGHT_AUTH__JWT_SECRET", "x" * 48)
+    monkeypatch.setenv("OVERSIGHT_ENCRYPTION__KEYS", f"prod:{generate_key()}")
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    assert str(refused.value).splitlines() == [
+        "invalid setting OVERSIGHT_DATABASE__URL: SQLite is refused in production (one file, "
+        "one writer at a time); use PostgreSQL, or set OVERSIGHT_ALLOW_SQLITE_IN_PRODUCTION=true "
+        "on purpose"
+    ]
+    monkeypatch.setenv("OVERSIGHT_ALLOW_SQLITE_IN_PRODUCTION", "true")
+    assert load_settings().database.url.startswith("sqlite")
+    monkeypatch.setenv("OVERSIGHT_ALLOW_SQLITE_IN_PRODUCTION", "false")
+    monkeypatch.setenv("OVERSIGHT_DATABASE__URL", "postgresql+psycopg://o@db.example/o")
+    assert load_settings().env == "production"

@@ -120,6 +120,7 @@ def test_production_refuses_to_run_on_the_development_key():
     assert load_settings(
         _env_file=None,
         env="production",
+        allow_sqlite_in_production=True,
         auth={"jwt_keys": {"k1": NEW}},
         encryption={"keys": f"f1:{generate_key()}"},
     )

@@ -41,6 +41,7 @@ PUBLIC_ROUTES: tuple[PublicRoute, ...] = (
     PublicRoute("/openapi.json", _GET_HEAD, "API description; off in production"),
     PublicRoute("/docs", _GET_HEAD, "API docs page; off in production"),
     PublicRoute("/docs/oauth2-redirect", _GET_HEAD, "part of the docs page"),
+    PublicRoute("/docs/assets/{name}", _GET_HEAD, "the docs page's script, style and icon"),
 )
 
 

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     )
 
     env: Environment = Environment.development
+    # Production runs on PostgreSQL; SQLite there is a decision, taken with this flag.
+    allow_sqlite_in_production: bool = False
     database: DatabaseSettings = DatabaseSettings()
     auth: AuthSettings = AuthSettings()
     company: CompanySettings = CompanySettings()
@@ -86,6 +88,19 @@ class Settings(BaseSettings):
                 "encryption: production needs its own field encryption key, not the development "
                 "one; set OVERSIGHT_ENCRYPTION__KEYS or OVERSIGHT_ENCRYPTION__KEY_FILE "
                 "(`oversight keys generate` makes one)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _no_sqlite_in_production(self) -> Self:
+        if (
+            self.env is Environment.production
+            and make_url(self.database.url).get_backend_name() == "sqlite"
+            and not self.allow_sqlite_in_production
+        ):
+            raise ValueError(
+                "database.url: SQLite is refused in production (one file, one writer at a "
+                "time); use PostgreSQL, or set OVERSIGHT_ALLOW_SQLITE_IN_PRODUCTION=true on purpose"
             )
         return self
 

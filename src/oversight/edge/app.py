@@ -9,6 +9,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from oversight.config import Settings
+from oversight.edge.docs import DOCS_PATH
 from oversight.edge.middleware import GuardMiddleware, TransportMiddleware
 from oversight.edge.rules import PathSet, RateTable
 from oversight.observability.metrics import MULTIPROC_ENV
@@ -101,6 +102,6 @@ def install_edge(app: FastAPI, settings: Settings) -> None:
             TransportMiddleware,
             trusted_proxies=TrustedProxies(api.trusted_proxies),
             hsts_seconds=api.hsts_seconds,
-            docs_prefix=app.docs_url if settings.docs_enabled else None,
+            docs_prefix=DOCS_PATH if settings.docs_enabled else None,
         ),
     )

@@ -2,9 +2,9 @@
 
 The API answers JSON (and PNG charts), which never needs to run a script, load anything or be
 framed: its policy forbids everything (OWASP REST Security cheat sheet). Swagger UI at /docs
-loads its bundle and stylesheet from jsDelivr and starts itself with one inline script; its
-policy allows exactly those, the inline script by its SHA-256 (CSP Level 2 hash source),
-computed from the page actually served so it follows FastAPI's template.
+loads its bundle and stylesheet from this origin (edge/docs.py, no CDN) and starts itself with
+one inline script; its policy allows exactly those, the inline script by its SHA-256 (CSP
+Level 2 hash source), computed from the page actually served so it follows FastAPI's template.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ import re
 Headers = list[tuple[bytes, bytes]]
 
 STRICT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-_DOCS_CDN = "https://cdn.jsdelivr.net"
-_DOCS_FAVICON = "https://fastapi.tiangolo.com"
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
 
@@ -43,13 +41,13 @@ def hsts_header(seconds: int) -> tuple[bytes, bytes] | None:
 
 
 def docs_csp(html: bytes) -> bytes:
-    """The policy of a Swagger UI page: its CDN, its own inline scripts by hash, nothing else."""
+    """The policy of a Swagger UI page: its own origin, its inline scripts by hash, nothing else."""
     hashes = " ".join(
         "'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
         for script in _INLINE_SCRIPT.findall(html)
     )
     return (
-        f"default-src 'none'; script-src {_DOCS_CDN} {hashes}; "
-        f"style-src {_DOCS_CDN} 'unsafe-inline'; img-src 'self' data: {_DOCS_FAVICON}; "
+        f"default-src 'none'; script-src 'self' {hashes}; "
+        "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
         "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
     ).encode()

@@ -72,7 +72,10 @@ class TransportMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self._docs_prefix is not None and scope["path"].startswith(self._docs_prefix):
+        if self._docs_prefix is not None and scope["path"] in (
+            self._docs_prefix,
+            f"{self._docs_prefix}/oauth2-redirect",
+        ):
             await self._serve_docs(scope, receive, send)
             return
         extra = self._headers.get(scope["scheme"], self._headers["http"])
