@@ -28,6 +28,7 @@ from sqlalchemy import Engine
 from oversight.analytics.commands import analytics_app
 from oversight.audit.capture import install_audit_capture
 from oversight.audit.commands import audit_app
+from oversight.backup.commands import backup_app, restore_command
 from oversight.audit.events import record_event
 from oversight.auth import two_factor as two_factor_service
 from oversight.auth.sessions import revoke_user_sessions
@@ -71,6 +72,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(keys_app, name="keys")
 app.add_typer(ratelimit_app, name="ratelimit")
+app.add_typer(backup_app, name="backup")
+app.command("restore")(restore_command)
 
 console = Console()
 err = Console(stderr=True)

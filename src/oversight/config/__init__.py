@@ -11,11 +11,12 @@ one capability each:
 - `base`: the `_Group` base and types several groups share (`Networks`, Redis URLs)
 - `database`, `auth`, `company` (calendar and SLA targets), `edge` (API and rate limits),
   `encryption`, `observability` (logs, metrics, Sentry), `analytics`,
-  `operations` (scheduler and audit archive): one module per group or few related groups
+  `operations` (scheduler and audit archive), `backup`, `storage`: one module per group or few related groups
 """
 
 from oversight.config.analytics import AnalyticsSettings
 from oversight.config.auth import DEV_JWT_SECRET, LEGACY_KEY_ID, AuthSettings
+from oversight.config.backup import BackupSettings
 from oversight.config.base import Networks
 from oversight.config.company import CompanySettings, SlaSettings, SlaTarget
 from oversight.config.database import DatabaseSettings
@@ -49,6 +50,7 @@ __all__ = [
     "ApiSettings",
     "AuditSettings",
     "AuthSettings",
+    "BackupSettings",
     "CompanySettings",
     "DatabaseSettings",
     "EncryptionSettings",
