@@ -8,9 +8,11 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import subprocess
+import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pyrage
 from sqlalchemy import Engine
@@ -132,32 +134,30 @@ def _restore_postgres(
     if clean:
         argv += ["--clean", "--if-exists"]
     engine.dispose()
-    process = subprocess.Popen(
-        argv,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,  # noqa: S603
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    assert process.stdin is not None
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+            argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors, env=env
+        )
+        stdin = process.stdin
+        assert stdin is not None
 
-    def feed(info: object, stream: object) -> None:
-        name = getattr(info, "name", "")
-        if name.startswith(PG_PART_PREFIX) and stream is not None:
-            while chunk := stream.read(CHUNK_SIZE):  # type: ignore[attr-defined]
-                process.stdin.write(chunk)  # type: ignore[union-attr]
+        def feed(info: tarfile.TarInfo, stream: IO[bytes] | None) -> None:
+            if info.name.startswith(PG_PART_PREFIX) and stream is not None:
+                while chunk := stream.read(CHUNK_SIZE):
+                    stdin.write(chunk)
 
-    try:
-        walk(archive, identities, manifest, feed)  # type: ignore[arg-type]
-        process.stdin.close()
-    except BaseException:
-        process.kill()
-        process.wait()
-        raise
-    _, errors = process.communicate()
-    if process.returncode != 0:
-        lines = errors.decode(errors="replace").strip().splitlines()
-        raise BackupError(f"pg_restore failed: {lines[-1] if lines else process.returncode}")
+        try:
+            walk(archive, identities, manifest, feed)
+            stdin.close()
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
+        code = process.wait()
+        errors.seek(0)
+        lines = errors.read().decode(errors="replace").strip().splitlines()
+    if code != 0:
+        raise BackupError(f"pg_restore failed: {lines[-1] if lines else code}")
 
 
 def _check_restored(

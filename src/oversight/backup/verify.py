@@ -6,6 +6,7 @@ directory: restore (`restore.py`) runs only after this has passed.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import hashlib
 import os
@@ -221,17 +222,13 @@ class StructureVisitor:
         if self.manifest.engine == "postgresql":
             if self._pg is None:
                 raise VerifyFailed(Outcome.file_missing, "the archive holds no database dump")
-            try:
-                assert self._pg.stdin is not None
+            assert self._pg.stdin is not None and self._pg.stderr is not None
+            with contextlib.suppress(BrokenPipeError):
                 self._pg.stdin.close()
-            except BrokenPipeError:
-                pass
-            _, errors = self._pg.communicate()
-            if self._pg.returncode != 0:
-                raise VerifyFailed(
-                    Outcome.other_error,
-                    f"pg_restore --list: {errors.decode(errors='replace').strip()[:300]}",
-                )
+            errors = self._pg.stderr.read()
+            if self._pg.wait() != 0:
+                message = errors.decode(errors="replace").strip()[:300]
+                raise VerifyFailed(Outcome.other_error, f"pg_restore --list: {message}")
         else:
             if self.found.sqlite_copy is None:
                 raise VerifyFailed(Outcome.file_missing, "the archive holds no database file")
