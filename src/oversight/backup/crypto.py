@@ -63,7 +63,10 @@ def decrypt_stream(
     `DecryptionFailed` (age authenticates every chunk and the end of the stream)."""
     try:
         pyrage.decrypt_io(source, destination, list(identities))
-    except pyrage.DecryptError as error:
+    except BrokenPipeError:
+        raise  # the reader stopped: its own error is the one to report
+    except (pyrage.DecryptError, OSError) as error:
+        # pyrage reports a chunk that fails authentication mid-stream as an OSError.
         raise DecryptionFailed(
             f"cannot decrypt: {error} (wrong identity, or a damaged or truncated object)"
         ) from None

@@ -22,7 +22,7 @@ from typing import IO, Any
 import pyrage
 
 from oversight.backup.archive import HEADER, CountingReader, read_archive, read_header
-from oversight.backup.crypto import decrypt_stream
+from oversight.backup.crypto import DecryptionFailed, decrypt_stream
 from oversight.backup.dump import PG_PART_PREFIX, SQLITE_MEMBER, pg_tool
 from oversight.backup.errors import BackupError
 from oversight.backup.manifest import Manifest
@@ -118,7 +118,7 @@ def walk(
     except BaseException as error:
         reader.close()
         thread.join()
-        if failures:
+        if failures and isinstance(failures[0], DecryptionFailed):
             raise VerifyFailed(Outcome.other_error, str(failures[0])) from None
         if isinstance(error, VerifyFailed):
             raise
