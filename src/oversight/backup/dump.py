@@ -25,7 +25,7 @@ from typing import IO, Protocol
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
 
-from oversight.backup.errors import BackupError
+from oversight.backup.errors import BackupError, NoSpace
 from oversight.backup.snapshot import DatabaseFacts, read_facts
 
 PART_SIZE = 8 * 1024 * 1024
@@ -149,6 +149,12 @@ def sqlite_dump(engine: Engine, staging: Path) -> Iterator[SqliteDump]:
             # One step (pages=-1): the copy is one read transaction, a consistent snapshot
             # even while the application writes (WAL readers do not block writers).
             source.backup(target, pages=-1)
+        except sqlite3.OperationalError as error:
+            if "full" in str(error):
+                raise NoSpace(
+                    "cannot copy the SQLite database to staging: no space left on the staging disk"
+                ) from None
+            raise BackupError(f"cannot copy the SQLite database: {error}") from None
         finally:
             target.close()
             source.close()
