@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from sqlalchemy import Engine, inspect
 from rich.console import Console
 from rich.table import Table
 
@@ -66,6 +67,7 @@ def list_backups(
     all_objects: Annotated[
         bool, typer.Option("--all", help="also show what is not a backup")
     ] = False,
+    ids: Annotated[bool, typer.Option("--ids", help="only the ids, one a line")] = False,
 ) -> None:
     """The verified backups of this set, oldest first."""
     settings = _settings()
@@ -76,6 +78,11 @@ def list_backups(
         _fail(str(error))
     finally:
         engine.dispose()
+    if ids:
+        for entry in entries:
+            if entry.manifest is not None:
+                typer.echo(entry.id)
+        return
     table = Table()
     for column in ("id", "created (UTC)", "engine", "revision", "size", "files", "status"):
         table.add_column(column)
@@ -107,13 +114,21 @@ def verify_backup(backup_id: str, identity: IdentityOption) -> None:
         _fail(str(error), 2)
     engine = open_database(settings.database.url)
     try:
-        with unit_of_work(session_factory(engine)) as session:
-            report = service.verify(session, settings, engine, backup_id, identities)
+        if not _has_schema(engine):  # a new server before its restore: nothing to audit into
+            report = service.verify(None, settings, engine, backup_id, identities)
+        else:
+            with unit_of_work(session_factory(engine)) as session:
+                report = service.verify(session, settings, engine, backup_id, identities)
     finally:
         engine.dispose()
     if report.outcome is not Outcome.ok:
         _fail(f"backup {backup_id}: {report.detail}")
     console.print(f"backup {backup_id}: ok")
+
+
+def _has_schema(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        return "audit_events" in inspect(connection).get_table_names()
 
 
 @backup_app.command("prune")
