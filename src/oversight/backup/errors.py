@@ -13,3 +13,7 @@ class NoSpace(BackupError):
 
 class RestoreRefused(BackupError):
     """The restore target is not empty (and --force was not given), or does not fit."""
+
+
+class BackupNotFound(BackupError):
+    """No backup (no manifest) under that id in the set."""

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from oversight.backup.errors import BackupError
+from oversight.backup.errors import BackupError, BackupNotFound
 from oversight.storage import ObjectNotFound, Storage, StorageError
 
 FORMAT = 1
@@ -113,7 +113,7 @@ class Entry:
 
 
 def catalogue(storage: Storage, set_name: str) -> list[Entry]:
-    """Every backup id seen under `<set>/`, oldest first, each checked: manifest readable and
+    """Every backup id seen under `<set>/`, oldest first (by the manifest's time), each checked: manifest readable and
     naming it, object present with the manifest's size. Objects that are not ours by name are
     ignored (never touched)."""
     objects: dict[str, int] = {}
@@ -126,10 +126,11 @@ def catalogue(storage: Storage, set_name: str) -> list[Entry]:
             objects[base[: -len(OBJECT_SUFFIX)]] = info.size
         elif base.endswith(MANIFEST_SUFFIX) and ID_PATTERN.match(base[: -len(MANIFEST_SUFFIX)]):
             manifests.add(base[: -len(MANIFEST_SUFFIX)])
-    entries = []
-    for backup_id in sorted(set(objects) | manifests):
-        entries.append(_check(storage, set_name, backup_id, objects.get(backup_id), manifests))
-    return entries
+    entries = [
+        _check(storage, set_name, backup_id, objects.get(backup_id), manifests)
+        for backup_id in set(objects) | manifests
+    ]
+    return sorted(entries, key=lambda entry: (entry.time, entry.id))
 
 
 def _check(
@@ -168,7 +169,7 @@ def find(storage: Storage, set_name: str, backup_id: str) -> Manifest:
     try:
         storage.stat(manifest_name(set_name, backup_id))
     except ObjectNotFound:
-        raise BackupError(f"no backup {backup_id} in {storage.display}/{set_name}") from None
+        raise BackupNotFound(f"no backup {backup_id} in {storage.display}/{set_name}") from None
     entry = _check(
         storage, set_name, backup_id, _size(storage, object_name(set_name, backup_id)), {backup_id}
     )

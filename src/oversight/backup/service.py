@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from oversight.audit.events import record_event
 from oversight.backup import metrics
-from oversight.backup.errors import BackupError, NoSpace
+from oversight.backup.errors import BackupError, BackupNotFound, NoSpace
 from oversight.backup.making import RunOutcome, read_back, run_backup, set_name_for
 from oversight.backup.manifest import Entry, Manifest, catalogue, manifest_name, object_name
 from oversight.backup.restore import RestoreReport, restore
@@ -215,9 +215,13 @@ def verify(
                 archive = download(storage, manifest, scratch)
                 verify_archive(archive, identities, manifest, scratch, settings.backup.pg_bin_dir)
     except (BackupError, StorageError) as error:
-        outcome = error.outcome if isinstance(error, VerifyFailed) else Outcome.other_error
+        if isinstance(error, VerifyFailed):
+            outcome, detail = error.outcome, str(error)
+        else:
+            outcome = Outcome.file_missing if isinstance(error, BackupNotFound) else Outcome.other_error
+            detail = f"{outcome.value}: {error}"
         _failed(session, "verify", error, backup=backup_id)
-        return VerifyReport(backup_id, outcome, str(error))
+        return VerifyReport(backup_id, outcome, detail)
     if session is not None:
         record_event(
             session,
