@@ -28,10 +28,10 @@ from sqlalchemy import Engine
 from oversight.analytics.commands import analytics_app
 from oversight.audit.capture import install_audit_capture
 from oversight.audit.commands import audit_app
-from oversight.backup.commands import backup_app, restore_command
 from oversight.audit.events import record_event
 from oversight.auth import two_factor as two_factor_service
 from oversight.auth.sessions import revoke_user_sessions
+from oversight.backup.commands import backup_app, restore_command
 from oversight.config import Settings, SettingsError, describe_validation_error, get_settings
 from oversight.config import masked_settings as masked
 from oversight.db import migrate as db_migrate

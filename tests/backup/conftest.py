@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pyrage
 import pytest
-from builders import make_request, make_user
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from builders import make_request, make_user
 from oversight.audit.capture import install_audit_capture
 from oversight.backup.database import open_database
 from oversight.config import Settings, get_settings, load_settings

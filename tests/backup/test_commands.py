@@ -35,7 +35,8 @@ def test_run_list_verify_and_prune_dry_run(world, monkeypatch):
     ids = backup_ids(world)
     assert len(ids) == 2
     verified = invoke("backup", "verify", ids[-1], "--identity", str(world.identity_file))
-    assert verified.exit_code == 0 and f"backup {ids[-1]}: ok" in verified.output
+    assert verified.exit_code == 0
+    assert f"backup {ids[-1]}: ok" in verified.output
     monkeypatch.setenv("OVERSIGHT_BACKUP__KEEP_DAILY", "1")
     monkeypatch.setenv("OVERSIGHT_BACKUP__KEEP_WEEKLY", "0")
     monkeypatch.setenv("OVERSIGHT_BACKUP__KEEP_MONTHLY", "0")
@@ -66,7 +67,8 @@ def test_user_errors_are_one_line_with_a_non_zero_exit(world, tmp_path):
         result = invoke(*args)
         assert result.exit_code != 0, args
         errors = [line for line in result.output.splitlines() if line.startswith("error:")]
-        assert len(errors) == 1 and errors[0].startswith(expected), result.output
+        assert len(errors) == 1, result.output
+        assert errors[0].startswith(expected), result.output
         assert "Traceback" not in result.output
 
 

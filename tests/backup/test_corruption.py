@@ -34,14 +34,18 @@ def assert_restore_changes_nothing(world: World, backend: str, database_url_fact
     url = database_url_factory(backend)
     target = open_database(url)
     files = world.root / "restore-target"
+
+    def restore() -> None:
+        manifest = find(world.storage, _set(world), backup_id)
+        service.restore_backup(
+            settings=world.settings, manifest=manifest, storage=world.storage,
+            identities=identity or world.identities(), target=target, files_dir=files,
+            force=False,
+        )  # fmt: skip
+
     try:
         with pytest.raises(BackupError) as failure:
-            manifest = find(world.storage, world.settings.backup.set_name or _set(world), backup_id)
-            service.restore_backup(
-                settings=world.settings, manifest=manifest, storage=world.storage,
-                identities=identity or world.identities(), target=target, files_dir=files,
-                force=False,
-            )  # fmt: skip
+            restore()
         with target.connect() as connection:
             assert inspect(connection).get_table_names() == []
         assert not files.exists()
@@ -60,7 +64,9 @@ def verify(world: World, backup_id: str, identities=None):
                           identities or world.identities())  # fmt: skip
 
 
-def test_one_flipped_byte_in_the_payload_is_a_checksum_mismatch(world, backend, database_url_factory):
+def test_one_flipped_byte_in_the_payload_is_a_checksum_mismatch(
+    world, backend, database_url_factory
+):
     _, second = two_backups(world)
     flip(world.storage_dir / second.object, second.ciphertext_size // 2)
     assert verify(world, second.id).outcome is Outcome.checksum_mismatch
@@ -93,7 +99,8 @@ def test_a_truncated_object_is_size_invalid_and_not_listed(world, backend, datab
     path = world.storage_dir / second.object
     path.write_bytes(path.read_bytes()[:-1])
     entries = {e.id: e for e in catalogue(world.storage, second.set)}
-    assert not entries[second.id].verified and "size_invalid" in str(entries[second.id].problem)
+    assert not entries[second.id].verified
+    assert "size_invalid" in str(entries[second.id].problem)
     message = assert_restore_changes_nothing(world, backend, database_url_factory, second.id)
     assert "size_invalid" in message
 
@@ -101,7 +108,9 @@ def test_a_truncated_object_is_size_invalid_and_not_listed(world, backend, datab
 def test_a_missing_object_is_file_missing(world, backend, database_url_factory):
     _, second = two_backups(world)
     (world.storage_dir / second.object).unlink()
-    assert "file_missing" in assert_restore_changes_nothing(world, backend, database_url_factory, second.id)
+    assert "file_missing" in assert_restore_changes_nothing(
+        world, backend, database_url_factory, second.id
+    )
 
 
 def test_swapped_manifests_are_refused(world, backend, database_url_factory):
@@ -130,7 +139,8 @@ def test_swapped_objects_under_renamed_ids_are_caught_by_the_archive_header(worl
     )
     (world.storage_dir / manifest_name(first.set, first.id)).write_bytes(swapped.to_json())
     report = verify(world, first.id)
-    assert report.outcome is Outcome.other_error and "swapped" in report.detail
+    assert report.outcome is Outcome.other_error
+    assert "swapped" in report.detail
 
 
 def test_a_wrong_identity_fails_clearly_and_changes_nothing(world, backend, database_url_factory):

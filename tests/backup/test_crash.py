@@ -39,7 +39,11 @@ def remote_names(world: World) -> list[str]:
 
 def staged(world: World) -> list[str]:
     staging = world.settings.backup.staging_dir
-    return sorted(p.name for p in staging.iterdir() if p.name != ".backup.lock") if staging.exists() else []
+    return (
+        sorted(p.name for p in staging.iterdir() if p.name != ".backup.lock")
+        if staging.exists()
+        else []
+    )
 
 
 @pytest.mark.parametrize("step", ["after_dump", "mid_encrypt", "after_encrypt", "mid_upload",
@@ -57,7 +61,9 @@ def test_a_run_killed_at_a_step_leaves_nothing_complete_and_the_next_run_recover
     left = staged(world)
     if step in ("after_encrypt", "mid_upload", "before_manifest"):
         # Complete and encrypted: kept until it is uploaded.
-        assert len(left) == 2 and left[0].endswith(".age") and left[1].endswith(".manifest.json")
+        assert len(left) == 2
+        assert left[0].endswith(".age")
+        assert left[1].endswith(".manifest.json")
     else:
         assert all(name.endswith(".partial") or name.startswith("sqlite-copy") for name in left)
 

@@ -30,11 +30,15 @@ print(manifest.ciphertext_size, resource.getrusage(resource.RUSAGE_SELF).ru_maxr
 def grow(engine, megabytes: int) -> None:
     blob = "BYTEA" if engine.dialect.name == "postgresql" else "BLOB"
     with engine.begin() as connection:
-        connection.execute(text(f"CREATE TABLE IF NOT EXISTS ballast (id INTEGER PRIMARY KEY, data {blob})"))
+        connection.execute(
+            text(f"CREATE TABLE IF NOT EXISTS ballast (id INTEGER PRIMARY KEY, data {blob})")
+        )
     for n in range(megabytes):
         with engine.begin() as connection:
-            connection.execute(text("INSERT INTO ballast (id, data) VALUES (:id, :data)"),
-                               {"id": n + 1_000_000 * megabytes, "data": os.urandom(MB)})  # fmt: skip
+            connection.execute(
+                text("INSERT INTO ballast (id, data) VALUES (:id, :data)"),
+                {"id": n + 1_000_000 * megabytes, "data": os.urandom(MB)},
+            )
 
 
 def peak_rss_kib() -> tuple[int, int]:

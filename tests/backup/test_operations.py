@@ -52,7 +52,7 @@ def test_a_failed_upload_is_retried_and_the_staged_copy_kept_until_it_succeeds(w
 
 def test_an_upload_that_keeps_failing_fails_the_run_and_keeps_the_staged_copy(world):
     storage = Flaky(world.storage_dir, failures=100)
-    with pytest.raises(BackupError, match="upload of .* failed: .*connection reset"):
+    with pytest.raises(BackupError, match=r"upload of .* failed: .*connection reset"):
         making.run_backup(settings=world.settings.backup, engine=world.engine, storage=storage,
                           set_name="s")  # fmt: skip
     assert storage.attempts == world.settings.backup.upload_attempts
@@ -70,7 +70,8 @@ def test_a_full_storage_fails_once_with_one_clear_line(world):
         making.run_backup(settings=world.settings.backup, engine=world.engine, storage=storage,
                           set_name="s")  # fmt: skip
     assert storage.attempts == 1
-    assert "\n" not in str(failure.value) and "connection reset" in str(failure.value)
+    assert "\n" not in str(failure.value)
+    assert "connection reset" in str(failure.value)
 
 
 @pytest.fixture
@@ -149,7 +150,7 @@ def test_the_backup_is_consistent_while_the_app_writes(world, backend, database_
     # Restore checked the row counts against the manifest; the canary rows are a prefix.
     with target.connect() as connection:
         numbers = connection.execute(text("SELECT n FROM canary ORDER BY n")).scalars().all()
-    assert numbers == list(range(len(numbers))) and numbers == sorted(set(numbers))
+    assert numbers == list(range(len(numbers)))
     if backend == "sqlite":
         with target.connect() as connection:
             assert connection.execute(text("PRAGMA integrity_check")).scalar() == "ok"
@@ -163,7 +164,8 @@ def test_prune_dry_run_deletes_nothing_and_prune_needs_todays_verified_backup(wo
         update={"keep_daily": 1, "keep_weekly": 0, "keep_monthly": 0})})  # fmt: skip
     backup_set = service.set_name(settings, world.engine)
     plan = service.apply_retention(None, settings, world.engine, dry_run=True)
-    assert len(plan.keep) == 1 and len(plan.remove) == 2
+    assert len(plan.keep) == 1
+    assert len(plan.remove) == 2
     assert len([e for e in catalogue(world.storage, backup_set) if e.verified]) == 3
     tomorrow = datetime.now(UTC) + timedelta(days=1)
     with pytest.raises(BackupError, match="no verified backup from today"):
@@ -191,9 +193,11 @@ def test_a_drill_restores_the_newest_backup_and_exports_its_time(world, postgres
     manifest = run(world).manifest
     with world.session() as session:
         report = service.drill(session, settings, world.engine, world.identities())
-    assert report.ok and report.backup_id == manifest.id
+    assert report.ok
+    assert report.backup_id == manifest.id
     stamp = REGISTRY.get_sample_value("oversight_backup_drill_last_success_timestamp_seconds")
-    assert stamp is not None and abs(stamp - datetime.now(UTC).timestamp()) < 60
+    assert stamp is not None
+    assert abs(stamp - datetime.now(UTC).timestamp()) < 60
     backup_set = service.set_name(settings, world.engine)
     assert service.newest_drill(world.storage, backup_set) is not None
     with world.engine.connect() as connection:
@@ -209,7 +213,9 @@ def test_a_drill_with_the_wrong_identity_fails_and_is_recorded(world, tmp_path):
     run(world)
     write_identity(tmp_path / "other.txt")
     with pytest.raises(BackupError, match="cannot decrypt"), world.session() as session:
-        service.drill(session, world.settings, world.engine, read_identities(tmp_path / "other.txt"))
+        service.drill(
+            session, world.settings, world.engine, read_identities(tmp_path / "other.txt")
+        )
     with world.engine.connect() as connection:
         actions = connection.execute(text("SELECT action FROM audit_events")).scalars().all()
     assert "backup.drill_failed" in actions

@@ -65,7 +65,9 @@ def test_daily_seven_and_weekly_four_keep_seven_plus_two_on_a_wednesday():
 
 
 def test_periods_without_backups_are_skipped_not_counted():
-    backups = [b for b in daily(date(2026, 1, 1), date(2026, 12, 2)) if b.id[5:7] not in {"10", "11"}]
+    backups = [
+        b for b in daily(date(2026, 1, 1), date(2026, 12, 2)) if b.id[5:7] not in {"10", "11"}
+    ]
     result = plan(backups, Policy(0, 0, 3), timezone=MOSCOW, now=NOW)
     assert set(result.keep) == {"2026-12-02", "2026-09-30", "2026-08-31"}
 
@@ -80,7 +82,8 @@ def test_keep_oldest_when_a_rule_has_counts_left():
 def test_an_all_zero_policy_deletes_nothing():
     backups = daily(date(2026, 1, 1), date(2026, 12, 2))
     result = plan(backups, Policy(0, 0, 0), timezone=MOSCOW, now=NOW)
-    assert result.remove == {} and len(result.keep) == len(backups)
+    assert result.remove == {}
+    assert len(result.keep) == len(backups)
 
 
 def test_periods_are_local_days_whatever_the_utc_date():
@@ -102,7 +105,8 @@ def test_garbage_newer_objects_in_each_of_the_last_four_weeks_delete_no_verified
     result = plan(backups + garbage + future, Policy(7, 4, 12), timezone=MOSCOW, now=NOW)
     assert {k for k in result.keep if k in baseline.keep} == set(baseline.keep)
     assert set(result.remove) == set(baseline.remove)
-    assert all(g.id in result.keep for g in garbage) and "future" in result.keep
+    assert all(g.id in result.keep for g in garbage)
+    assert "future" in result.keep
 
 
 moments = st.datetimes(

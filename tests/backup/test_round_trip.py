@@ -32,7 +32,8 @@ def test_a_backup_lists_verifies_and_restores_with_its_files(world, backend, dat
     assert [e.id for e in entries if e.verified] == [manifest.id]
     assert manifest.engine == backend
     assert manifest.row_counts["service_requests"] == 3
-    assert manifest.audit_last_id > 0 and len(manifest.audit_head_hash) == 64
+    assert manifest.audit_last_id > 0
+    assert len(manifest.audit_head_hash) == 64
     assert manifest.files == len(PAYLOAD_SIZES)
     report = service.verify(None, world.settings, world.engine, manifest.id, world.identities())
     assert report.outcome is Outcome.ok
@@ -48,7 +49,8 @@ def test_a_backup_lists_verifies_and_restores_with_its_files(world, backend, dat
     for size in PAYLOAD_SIZES:
         original = (world.files_dir / "photos" / f"p{size}.bin").read_bytes()
         copy = (files / "photos" / f"p{size}.bin").read_bytes()
-        assert len(copy) == size and hashlib.sha256(copy).digest() == hashlib.sha256(original).digest()
+        assert len(copy) == size
+        assert hashlib.sha256(copy).digest() == hashlib.sha256(original).digest()
     with target.connect() as connection:
         counts = row_counts(connection)
         event = connection.execute(text(
@@ -60,7 +62,9 @@ def test_a_backup_lists_verifies_and_restores_with_its_files(world, backend, dat
     target.dispose()
 
 
-def test_restore_refuses_a_database_that_has_tables_unless_forced(world, backend, database_url_factory):
+def test_restore_refuses_a_database_that_has_tables_unless_forced(
+    world, backend, database_url_factory
+):
     manifest = backup(world)
     # The source database itself is not empty.
     with pytest.raises(RestoreRefused, match="not empty"):
@@ -80,8 +84,6 @@ def test_restore_refuses_a_database_that_has_tables_unless_forced(world, backend
 
 
 def test_the_run_is_audited_and_exported(world):
-    from prometheus_client import REGISTRY as _unused  # noqa: F401
-
     from oversight.observability.metrics import REGISTRY
 
     manifest = backup(world)

@@ -27,14 +27,17 @@ def runbook_commands() -> str:
     return block
 
 
-def test_the_disaster_recovery_runbook_restores_a_new_server(world: World, backend,
-                                                             database_url_factory, tmp_path):  # fmt: skip
+def test_the_disaster_recovery_runbook_restores_a_new_server(
+    world: World, backend, database_url_factory, tmp_path
+):
     with world.session() as session:
         manifest = service.run(session, world.settings).manifest
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     wrapper = bin_dir / "oversight"
-    wrapper.write_text(f'#!/bin/sh\nexec {sys.executable} -c "from oversight.cli import main; main()" "$@"\n')
+    wrapper.write_text(
+        f'#!/bin/sh\nexec {sys.executable} -c "from oversight.cli import main; main()" "$@"\n'
+    )
     wrapper.chmod(0o755)
     new_database = database_url_factory(backend)
     env = {

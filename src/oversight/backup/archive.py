@@ -95,17 +95,19 @@ def write_archive(
     """Write the whole archive (tar, zstd) into `sink`; `sink` is not closed."""
     compressor = zstandard.ZstdCompressor(level=level, threads=0)
     counted = {"files": 0, "bytes": 0}
-    with compressor.stream_writer(sink, closefd=False) as compressed:
-        with tarfile.open(fileobj=compressed, mode="w|", format=tarfile.PAX_FORMAT) as tar:
-            data = json.dumps(header, sort_keys=True).encode()
-            tar.addfile(member(HEADER, len(data)), io.BytesIO(data))
-            dump.write_into(tar)
-            if files_dir.is_dir():
-                _add_tree(tar, files_dir, FILES_PREFIX.rstrip("/"), counted)
-            for number, path in enumerate(extra_paths):
-                if not path.exists():
-                    raise BackupError(f"extra backup path {path} does not exist")
-                _add_tree(tar, path, f"{EXTRA_PREFIX}{number}-{path.name}", counted)
+    with (
+        compressor.stream_writer(sink, closefd=False) as compressed,
+        tarfile.open(fileobj=compressed, mode="w|", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        data = json.dumps(header, sort_keys=True).encode()
+        tar.addfile(member(HEADER, len(data)), io.BytesIO(data))
+        dump.write_into(tar)
+        if files_dir.is_dir():
+            _add_tree(tar, files_dir, FILES_PREFIX.rstrip("/"), counted)
+        for number, path in enumerate(extra_paths):
+            if not path.exists():
+                raise BackupError(f"extra backup path {path} does not exist")
+            _add_tree(tar, path, f"{EXTRA_PREFIX}{number}-{path.name}", counted)
     return Contents(counted["files"], counted["bytes"], [str(path) for path in extra_paths])
 
 
@@ -127,10 +129,12 @@ def read_archive(source: BinaryIO) -> Iterator[tuple[tarfile.TarInfo, IO[bytes] 
     compressed stream or the tar structure is a `BackupError`."""
     decompressor = zstandard.ZstdDecompressor()
     try:
-        with decompressor.stream_reader(source, closefd=False) as plain:
-            with tarfile.open(fileobj=plain, mode="r|") as tar:
-                for info in tar:
-                    yield info, tar.extractfile(info) if info.isfile() else None
+        with (
+            decompressor.stream_reader(source, closefd=False) as plain,
+            tarfile.open(fileobj=plain, mode="r|") as tar,
+        ):
+            for info in tar:
+                yield info, tar.extractfile(info) if info.isfile() else None
     except (tarfile.TarError, zstandard.ZstdError, EOFError) as error:
         raise BackupError(f"the archive is damaged: {error}") from None
 

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
-from sqlalchemy import Engine, inspect
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine, inspect
 
 from oversight.backup import service
 from oversight.backup.crypto import read_identities

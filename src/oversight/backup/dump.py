@@ -80,7 +80,8 @@ class PostgresDump:
         process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
             argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
         )
-        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout is not None
+        assert process.stderr is not None
         errors: list[bytes] = []
         reader = threading.Thread(target=lambda: errors.append(process.stderr.read()))  # type: ignore[union-attr]
         reader.start()

@@ -9,6 +9,7 @@ forget the staged copy.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -197,10 +198,8 @@ def encrypt_pipeline(
         except BaseException as error:
             outcome["error"] = error
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 writer.close()
-            except OSError:
-                pass
 
     producer = threading.Thread(target=run_producer, name="backup-archive", daemon=True)
     producer.start()

@@ -113,9 +113,9 @@ class Entry:
 
 
 def catalogue(storage: Storage, set_name: str) -> list[Entry]:
-    """Every backup id seen under `<set>/`, oldest first (by the manifest's time), each checked: manifest readable and
-    naming it, object present with the manifest's size. Objects that are not ours by name are
-    ignored (never touched)."""
+    """Every backup id seen under `<set>/`, oldest first (by the manifest's time), each
+    checked: manifest readable and naming it, object present with the manifest's size.
+    Objects that are not ours by name are ignored (never touched)."""
     objects: dict[str, int] = {}
     manifests: set[str] = set()
     for info in storage.list_objects(f"{set_name}/"):

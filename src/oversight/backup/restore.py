@@ -169,7 +169,8 @@ def _check_restored(
     if revision != manifest.alembic_revision:
         raise VerifyFailed(
             Outcome.other_error,
-            f"schema revision {revision} after restore, the manifest says {manifest.alembic_revision}",
+            f"schema revision {revision} after restore, "
+            f"the manifest says {manifest.alembic_revision}",
         )
     if counts != manifest.row_counts:
         differing = sorted(

@@ -6,11 +6,12 @@ is recorded with `survive_rollback` and re-raised as a `BackupError` with one li
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -218,7 +219,9 @@ def verify(
         if isinstance(error, VerifyFailed):
             outcome, detail = error.outcome, str(error)
         else:
-            outcome = Outcome.file_missing if isinstance(error, BackupNotFound) else Outcome.other_error
+            outcome = (
+                Outcome.file_missing if isinstance(error, BackupNotFound) else Outcome.other_error
+            )
             detail = f"{outcome.value}: {error}"
         _failed(session, "verify", error, backup=backup_id)
         return VerifyReport(backup_id, outcome, detail)
@@ -233,14 +236,12 @@ def verify(
     return VerifyReport(backup_id, Outcome.ok, "ok")
 
 
-def _scratch(settings: Settings) -> tempfile.TemporaryDirectory[str]:
+@contextlib.contextmanager
+def _scratch(settings: Settings) -> Iterator[Path]:
+    """A temporary folder under the staging folder (same disk as the staged archives)."""
     settings.backup.staging_dir.mkdir(parents=True, exist_ok=True)
-    return _PathTemp(prefix="verify-", dir=settings.backup.staging_dir)
-
-
-class _PathTemp(tempfile.TemporaryDirectory):  # type: ignore[type-arg]
-    def __enter__(self) -> Path:  # type: ignore[override]
-        return Path(super().__enter__())
+    with tempfile.TemporaryDirectory(prefix="scratch-", dir=settings.backup.staging_dir) as name:
+        yield Path(name)
 
 
 def restore_backup(
@@ -288,7 +289,7 @@ def newest_verified(entries: list[Entry], now: datetime) -> Manifest | None:
 
 
 def monitor(settings: Settings, engine: Engine, *, clock: Clock = utcnow) -> float | None:
-    """The RPO monitor: export now − newest verified backup, its time, the count of verified
+    """The RPO monitor: export now - newest verified backup, its time, the count of verified
     backups and the newest successful drill recorded in the storage. Returns the age (s)."""
     now = clock()
     backup_set = set_name(settings, engine)
@@ -393,7 +394,10 @@ def drill(
             _failed(session, "drill", error, backup=manifest.id)
             raise error if isinstance(error, BackupError) else BackupError(str(error)) from None
         finished = clock()
-        detail = f"{report.tables} tables, {report.rows} rows, {report.audit_events} audit events, {report.files} files"
+        detail = (
+            f"{report.tables} tables, {report.rows} rows, "
+            f"{report.audit_events} audit events, {report.files} files"
+        )
         _record_drill(storage, backup_set, manifest.id, True, detail, finished)
     metrics.DRILL_LAST_SUCCESS.set(finished.timestamp())
     if session is not None:

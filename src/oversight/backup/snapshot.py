@@ -34,12 +34,14 @@ def read_facts(connection: Connection) -> DatabaseFacts:
         version = str(connection.execute(text("SHOW server_version")).scalar())
     else:
         version = str(connection.execute(text("SELECT sqlite_version()")).scalar())
+    last_id, last_hash = _audit_head(connection)
     return DatabaseFacts(
         engine=dialect,
         engine_version=version,
         alembic_revision=schema_revision(connection),
         row_counts=row_counts(connection),
-        **_audit_head(connection),
+        audit_last_id=last_id,
+        audit_head_hash=last_hash,
     )
 
 
@@ -63,8 +65,8 @@ def schema_revision(connection: Connection) -> str | None:
     return None if value is None else str(value)
 
 
-def _audit_head(connection: Connection) -> dict[str, int | str]:
+def _audit_head(connection: Connection) -> tuple[int, str]:
     if "audit_chain_head" not in inspect(connection).get_table_names():
-        return {}
+        return 0, ""
     head = read_head(connection)
-    return {"audit_last_id": head.last_id, "audit_head_hash": head.last_hash}
+    return head.last_id, head.last_hash

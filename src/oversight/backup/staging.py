@@ -88,7 +88,7 @@ def pending(staging: Path) -> list[str]:
 
 def clean_leftovers(staging: Path) -> list[str]:
     """Remove partial files and archives without their staged manifest; names removed."""
-    removed = []
+    removed: list[str] = []
     if not staging.is_dir():
         return removed
     keep = set(pending(staging))

@@ -89,19 +89,17 @@ def walk(
     def decrypt() -> None:
         try:
             with open(archive, "rb") as source:
-                decrypt_stream(source, writer, identities)  # type: ignore[arg-type]
+                decrypt_stream(source, writer, identities)
         except BaseException as error:
             failures.append(error)
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 writer.close()
-            except OSError:
-                pass
 
     thread = threading.Thread(target=decrypt, name="backup-decrypt", daemon=True)
     thread.start()
     header: dict[str, Any] | None = None
-    plain = CountingReader(reader)  # type: ignore[arg-type]
+    plain = CountingReader(reader)
     try:
         for info, stream in read_archive(plain):  # type: ignore[arg-type]
             if header is None:
@@ -222,7 +220,8 @@ class StructureVisitor:
         if self.manifest.engine == "postgresql":
             if self._pg is None:
                 raise VerifyFailed(Outcome.file_missing, "the archive holds no database dump")
-            assert self._pg.stdin is not None and self._pg.stderr is not None
+            assert self._pg.stdin is not None
+            assert self._pg.stderr is not None
             with contextlib.suppress(BrokenPipeError):
                 self._pg.stdin.close()
             errors = self._pg.stderr.read()

@@ -11,7 +11,8 @@ one capability each:
 - `base`: the `_Group` base and types several groups share (`Networks`, Redis URLs)
 - `database`, `auth`, `company` (calendar and SLA targets), `edge` (API and rate limits),
   `encryption`, `observability` (logs, metrics, Sentry), `analytics`,
-  `operations` (scheduler and audit archive), `backup`, `storage`: one module per group or few related groups
+  `operations` (scheduler and audit archive), `backup`, `storage`: one module per group or
+  few related groups
 """
 
 from oversight.config.analytics import AnalyticsSettings

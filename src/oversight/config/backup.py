@@ -17,7 +17,7 @@ from oversight.config.storage import StorageTarget
 
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _RECIPIENT = re.compile(r"^age1[02-9ac-hj-np-z]{58}$")
-_SECRET_MARK = "AGE-SECRET-KEY-"
+_SECRET_MARK = "AGE-SECRET-KEY-"  # noqa: S105 - the marker refused, not a secret
 _SET = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
