@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from oversight.cli import app
@@ -70,6 +71,9 @@ def test_user_errors_are_one_line_with_a_non_zero_exit(world, tmp_path):
         assert len(errors) == 1, result.output
         assert errors[0].startswith(expected), result.output
         assert "Traceback" not in result.output
+    with world.engine.connect() as connection:
+        actions = connection.execute(text("SELECT action FROM audit_events")).scalars().all()
+    assert "backup.restore_failed" in actions
 
 
 def test_the_jobs_are_registered_from_the_settings(world):

@@ -174,6 +174,27 @@ def test_prune_dry_run_deletes_nothing_and_prune_needs_todays_verified_backup(wo
     assert [e.id for e in catalogue(world.storage, backup_set)] == list(plan.keep)
 
 
+def test_the_run_never_touches_objects_outside_its_own_names(world):
+    backup_set = service.set_name(world.settings, world.engine)
+    strangers = {
+        "other-set/20200101T000000Z-abcdef.age": b"another server's backup",
+        f"{backup_set}/notes.txt": b"someone's notes",
+        f"{backup_set}/sub/20200101T000000Z-abcdef.age": b"nested",
+        "loose.age": b"loose",
+    }
+    for name, data in strangers.items():
+        (world.storage_dir / name).parent.mkdir(parents=True, exist_ok=True)
+        (world.storage_dir / name).write_bytes(data)
+    settings = world.settings.model_copy(update={"backup": world.settings.backup.model_copy(
+        update={"keep_daily": 1, "keep_weekly": 0, "keep_monthly": 0})})  # fmt: skip
+    for _ in range(2):
+        with world.session() as session:
+            service.run(session, settings)
+    for name, data in strangers.items():
+        assert (world.storage_dir / name).read_bytes() == data
+    assert len([e for e in catalogue(world.storage, backup_set) if e.verified]) == 1
+
+
 def test_rpo_monitor_exports_the_age_of_the_newest_verified_backup(world):
     manifest = run(world).manifest
     later = manifest.created_at + timedelta(hours=25)

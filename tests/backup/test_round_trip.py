@@ -101,3 +101,22 @@ def test_find_refuses_an_unknown_id(world):
     manifest = backup(world)
     with pytest.raises(Exception, match="no backup 20200101T000000Z-abcdef"):
         find(world.storage, manifest.set, "20200101T000000Z-abcdef")
+
+
+def test_a_backup_of_an_older_schema_is_migrated_forward_after_its_checks(
+    world, backend, database_url_factory
+):
+    from oversight.db import migrate as db_migrate
+
+    db_migrate.downgrade(world.engine, "0006")
+    manifest = backup(world)
+    assert manifest.alembic_revision == "0006"
+    target = open_database(database_url_factory(backend))
+    report = service.restore_backup(
+        settings=world.settings, manifest=manifest, storage=world.storage,
+        identities=world.identities(), target=target, files_dir=None, force=False,
+    )  # fmt: skip
+    assert report.migrated_from == "0006"
+    assert report.migrated_to == db_migrate.current_revision(target)
+    assert report.migrated_to != "0006"
+    target.dispose()

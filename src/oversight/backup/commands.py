@@ -126,6 +126,20 @@ def verify_backup(backup_id: str, identity: IdentityOption) -> None:
     console.print(f"backup {backup_id}: ok")
 
 
+def _record_restore_failure(settings: Settings, error: Exception, backup_id: str) -> None:
+    """Log and count the failure, and audit it in this server's database when it has one
+    (a new server restoring into its own empty database has nowhere to audit yet)."""
+    engine = open_database(settings.database.url)
+    try:
+        if _has_schema(engine):
+            with unit_of_work(session_factory(engine)) as session:
+                service.record_failure("restore", error, session=session, backup=backup_id)
+                return
+        service.record_failure("restore", error, backup=backup_id)
+    finally:
+        engine.dispose()
+
+
 def _has_schema(engine: Engine) -> bool:
     with engine.connect() as connection:
         return "audit_events" in inspect(connection).get_table_names()
@@ -207,7 +221,7 @@ def restore_command(
                 force=force,
             )
     except (BackupError, StorageError) as error:
-        service.record_failure("restore", error, backup=backup_id)
+        _record_restore_failure(settings, error, backup_id)
         _fail(str(error))
     finally:
         target.dispose()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.metadata
 import io
 import os
 import signal
@@ -146,7 +147,7 @@ def _encrypt_to_staging(
         tool_versions={
             "dump": tool,
             "zstd": zstandard.__version__,
-            "age": f"pyrage {pyrage.__name__}",
+            "age": f"pyrage {_version('pyrage')}",
         },
         object=object_name(set_name, backup_id),
         ciphertext_size=cipher.size,
@@ -163,6 +164,13 @@ def _encrypt_to_staging(
     )
     stage.write_file(staging / f"{backup_id}{MANIFEST_SUFFIX}", manifest.to_json())
     return manifest
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def _database_members(engine: str) -> list[str]:
@@ -302,6 +310,13 @@ def clean_remote_leftovers(storage: Storage, set_name: str, *, keep: set[str]) -
     removed = []
     for entry in catalogue(storage, set_name):
         if entry.problem == "no manifest (incomplete backup)" and entry.id not in keep:
-            storage.delete(object_name(set_name, entry.id))
-            removed.append(object_name(set_name, entry.id))
+            name = object_name(set_name, entry.id)
+            try:
+                storage.delete(name)
+            except StorageError as error:
+                # An upload-only credential may not delete: the leftover is harmless (it
+                # is not a backup without its manifest); prune's credential can remove it.
+                log.warning("backup_leftover_kept", object=name, reason=str(error))
+                continue
+            removed.append(name)
     return removed

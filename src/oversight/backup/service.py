@@ -74,9 +74,11 @@ def _failed(
         )
 
 
-def record_failure(operation: str, error: BaseException, **details: object) -> None:
-    """Log and count a failure where no session of the application is at hand."""
-    _failed(None, operation, error, **details)
+def record_failure(
+    operation: str, error: BaseException, *, session: Session | None = None, **details: object
+) -> None:
+    """Log, count and (with a session) audit a failure that happened outside a service call."""
+    _failed(session, operation, error, **details)
 
 
 def run(session: Session, settings: Settings, *, prune: bool = True) -> RunOutcome:
