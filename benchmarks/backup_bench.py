@@ -25,7 +25,7 @@ import pyrage
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "support"))
+sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests" / "support")]
 
 import servers
 from oversight.db.migrate import upgrade
@@ -59,7 +59,9 @@ def fill(url: str, megabytes: int) -> None:
 
 def timed(argv: list[str], **kwargs: object) -> tuple[float, subprocess.CompletedProcess[str]]:
     start = time.perf_counter()
-    done = subprocess.run(argv, check=True, text=True, capture_output=True, **kwargs)  # type: ignore[call-overload]
+    done = subprocess.run(argv, check=False, text=True, capture_output=True, **kwargs)  # type: ignore[call-overload]
+    if done.returncode != 0:
+        raise SystemExit(f"{argv[0]} failed: {done.stderr.strip()[-2000:]}")
     return time.perf_counter() - start, done
 
 

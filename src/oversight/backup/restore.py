@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO
 
 import pyrage
+from alembic.util import CommandError
 from sqlalchemy import Engine
 
 from oversight.audit.verification import verify_chain
@@ -193,7 +194,13 @@ def _check_restored(
             Outcome.other_error,
             f"the audit chain does not verify against the manifest's head: {problem}",
         )
-    db_migrate.upgrade(engine)
+    try:
+        db_migrate.upgrade(engine)
+    except CommandError as error:
+        raise BackupError(
+            f"cannot migrate the restored schema (revision {revision}): {error}; "
+            "is the backup newer than this version of Oversight?"
+        ) from None
     with engine.connect() as connection:
         now = schema_revision(connection)
     return RestoreReport(
