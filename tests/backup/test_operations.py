@@ -240,3 +240,29 @@ def test_a_drill_with_the_wrong_identity_fails_and_is_recorded(world, tmp_path):
     with world.engine.connect() as connection:
         actions = connection.execute(text("SELECT action FROM audit_events")).scalars().all()
     assert "backup.drill_failed" in actions
+
+
+def test_every_retained_backup_is_re_read_once_in_any_seven_days(world):
+    from oversight.backup.verify import Outcome
+
+    manifests = [run(world, prune=False).manifest for _ in range(3)]
+    start = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    seen: dict[str, int] = {}
+    for day in range(7):
+        moment = start + timedelta(days=day)
+        results = service.reread_due(world.settings, world.engine, clock=lambda m=moment: m)
+        assert set(results.values()) <= {Outcome.ok}
+        for backup_id in results:
+            seen[backup_id] = seen.get(backup_id, 0) + 1
+    assert seen == {m.id: 1 for m in manifests}
+    # A damaged object is found on its day.
+    victim = manifests[0]
+    path = world.storage_dir / victim.object
+    data = bytearray(path.read_bytes())
+    data[100] ^= 0x01
+    path.write_bytes(bytes(data))
+    found = {}
+    for day in range(7):
+        moment = start + timedelta(days=day)
+        found |= service.reread_due(world.settings, world.engine, clock=lambda m=moment: m)
+    assert found[victim.id] is Outcome.checksum_mismatch
