@@ -84,23 +84,23 @@ def list_backups(
                 typer.echo(entry.id)
         return
     table = Table()
-    for column in ("id", "created (UTC)", "engine", "revision", "size", "files", "status"):
-        table.add_column(column)
+    table.add_column("id", no_wrap=True)
+    table.add_column("created (UTC)", no_wrap=True)
+    table.add_column("engine", no_wrap=True)
+    table.add_column("rev", no_wrap=True)
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("status")
     for entry in entries:
         m = entry.manifest
         if m is not None:
-            table.add_row(
-                m.id,
-                f"{m.created_at:%Y-%m-%d %H:%M:%S}",
-                m.engine,
-                m.alembic_revision or "-",
-                f"{m.ciphertext_size:,}",
-                str(m.files),
-                "ok",
-            )
-        elif all_objects:
-            table.add_row(entry.id, "", "", "", "", "", f"ignored: {entry.problem}")
+            created = f"{m.created_at:%Y-%m-%d %H:%M}"
+            size = f"{m.ciphertext_size:,}"
+            table.add_row(m.id, created, m.engine, m.alembic_revision or "-", size, "ok")
     console.print(table)
+    if all_objects:
+        for entry in entries:
+            if entry.manifest is None:
+                typer.echo(f"ignored {entry.id}: {entry.problem}")
 
 
 @backup_app.command("verify")
@@ -163,10 +163,10 @@ def prune_backups(
         engine.dispose()
     for backup_id in sorted(set(plan.keep) | set(plan.remove), reverse=True):
         if backup_id in plan.keep:
-            console.print(f"keep   {backup_id}  {', '.join(plan.keep[backup_id])}", highlight=False)
+            typer.echo(f"keep   {backup_id}  {', '.join(plan.keep[backup_id])}")
         else:
             verb = "would remove" if dry_run else "removed"
-            console.print(f"{verb} {backup_id}  {plan.remove[backup_id]}", highlight=False)
+            typer.echo(f"{verb} {backup_id}  {plan.remove[backup_id]}")
 
 
 @backup_app.command("drill")
