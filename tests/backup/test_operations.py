@@ -3,6 +3,7 @@ during the backup, pruning, the RPO monitor with a fake clock, and restore drill
 
 from __future__ import annotations
 
+import io
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
@@ -48,6 +49,35 @@ def test_a_failed_upload_is_retried_and_the_staged_copy_kept_until_it_succeeds(w
     assert storage.attempts == 4  # object: 2 failures + 1; manifest: 1
     assert [e.id for e in catalogue(world.storage, "s") if e.verified] == [outcome.manifest.id]
     assert list(world.settings.backup.staging_dir.glob("*.age")) == []
+
+
+class Garbling(LocalStorage):
+    """A real local folder that stores one flipped byte on the first archive it receives."""
+
+    def __init__(self, root) -> None:
+        super().__init__(root)
+        self.garbled = 0
+        self.puts = 0
+
+    def put(self, name: str, stream: BinaryIO, *, size: int | None = None) -> ObjectInfo:
+        self.puts += 1
+        if not self.garbled and name.endswith(".age"):
+            self.garbled += 1
+            data = bytearray(stream.read())
+            data[len(data) // 2] ^= 0x01
+            return super().put(name, io.BytesIO(bytes(data)), size=size)
+        return super().put(name, stream, size=size)
+
+
+def test_an_object_that_reads_back_differently_is_removed_and_uploaded_again(world):
+    storage = Garbling(world.storage_dir)
+    outcome = making.run_backup(settings=world.settings.backup, engine=world.engine,
+                                storage=storage, set_name="s")  # fmt: skip
+    assert storage.garbled == 1
+    assert storage.puts == 3  # archive twice (the first read back differently), manifest once
+    assert making.read_back(world.storage, outcome.manifest.object) == (
+        outcome.manifest.ciphertext_sha256
+    )
 
 
 def test_an_upload_that_keeps_failing_fails_the_run_and_keeps_the_staged_copy(world):
