@@ -11,7 +11,7 @@ from typing import BinaryIO
 import pytest
 from sqlalchemy import text
 
-from oversight.backup import making, service
+from oversight.backup import drill, making, monitoring, service
 from oversight.backup.errors import BackupError, NoSpace
 from oversight.backup.manifest import catalogue
 from oversight.observability.metrics import REGISTRY
@@ -228,12 +228,12 @@ def test_the_run_never_touches_objects_outside_its_own_names(world):
 def test_rpo_monitor_exports_the_age_of_the_newest_verified_backup(world):
     manifest = run(world).manifest
     later = manifest.created_at + timedelta(hours=25)
-    assert service.monitor(world.settings, world.engine, clock=lambda: later) == 25 * 3600
+    assert monitoring.monitor(world.settings, world.engine, clock=lambda: later) == 25 * 3600
     assert REGISTRY.get_sample_value("oversight_backup_newest_verified_age_seconds") == 25 * 3600
     # A garbage newer object does not make the monitor younger.
     backup_set = service.set_name(world.settings, world.engine)
     (world.storage_dir / backup_set / "29990101T000000Z-abcdef.age").write_bytes(b"junk")
-    assert service.monitor(world.settings, world.engine, clock=lambda: later) == 25 * 3600
+    assert monitoring.monitor(world.settings, world.engine, clock=lambda: later) == 25 * 3600
 
 
 def test_a_drill_restores_the_newest_backup_and_exports_its_time(world, postgres):
@@ -243,14 +243,14 @@ def test_a_drill_restores_the_newest_backup_and_exports_its_time(world, postgres
         settings = settings.model_copy(update={"backup": backup})
     manifest = run(world).manifest
     with world.session() as session:
-        report = service.drill(session, settings, world.engine, world.identities())
+        report = drill.drill(session, settings, world.engine, world.identities())
     assert report.ok
     assert report.backup_id == manifest.id
     stamp = REGISTRY.get_sample_value("oversight_backup_drill_last_success_timestamp_seconds")
     assert stamp is not None
     assert abs(stamp - datetime.now(UTC).timestamp()) < 60
     backup_set = service.set_name(settings, world.engine)
-    assert service.newest_drill(world.storage, backup_set) is not None
+    assert monitoring.newest_drill(world.storage, backup_set) is not None
     with world.engine.connect() as connection:
         actions = connection.execute(text("SELECT action FROM audit_events")).scalars().all()
     assert "backup.drilled" in actions
@@ -264,9 +264,7 @@ def test_a_drill_with_the_wrong_identity_fails_and_is_recorded(world, tmp_path):
     run(world)
     write_identity(tmp_path / "other.txt")
     with pytest.raises(BackupError, match="cannot decrypt"), world.session() as session:
-        service.drill(
-            session, world.settings, world.engine, read_identities(tmp_path / "other.txt")
-        )
+        drill.drill(session, world.settings, world.engine, read_identities(tmp_path / "other.txt"))
     with world.engine.connect() as connection:
         actions = connection.execute(text("SELECT action FROM audit_events")).scalars().all()
     assert "backup.drill_failed" in actions
@@ -280,7 +278,7 @@ def test_every_retained_backup_is_re_read_once_in_any_seven_days(world):
     seen: dict[str, int] = {}
     for day in range(7):
         moment = start + timedelta(days=day)
-        results = service.reread_due(world.settings, world.engine, clock=lambda m=moment: m)
+        results = monitoring.reread_due(world.settings, world.engine, clock=lambda m=moment: m)
         assert set(results.values()) <= {Outcome.ok}
         for backup_id in results:
             seen[backup_id] = seen.get(backup_id, 0) + 1
@@ -294,5 +292,5 @@ def test_every_retained_backup_is_re_read_once_in_any_seven_days(world):
     found = {}
     for day in range(7):
         moment = start + timedelta(days=day)
-        found |= service.reread_due(world.settings, world.engine, clock=lambda m=moment: m)
+        found |= monitoring.reread_due(world.settings, world.engine, clock=lambda m=moment: m)
     assert found[victim.id] is Outcome.checksum_mismatch

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine, inspect
 
-from oversight.backup import service
+from oversight.backup import drill, service
 from oversight.backup.crypto import read_identities
 from oversight.backup.database import open_database
 from oversight.backup.errors import BackupError
@@ -180,7 +180,7 @@ def drill_backup(identity: IdentityOption) -> None:
     engine = open_database(settings.database.url)
     try:
         with unit_of_work(session_factory(engine)) as session:
-            report = service.drill(session, settings, engine, identities)
+            report = drill.drill(session, settings, engine, identities)
     except BackupError as error:
         _fail(str(error))
     finally:

@@ -7,10 +7,7 @@ is recorded with `survive_rollback` and re-raised as a `BackupError` with one li
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +20,7 @@ from sqlalchemy.orm import Session
 from oversight.audit.events import record_event
 from oversight.backup import metrics
 from oversight.backup.errors import BackupError, BackupNotFound, NoSpace
-from oversight.backup.making import RunOutcome, read_back, run_backup, set_name_for
+from oversight.backup.making import RunOutcome, run_backup, set_name_for
 from oversight.backup.manifest import Entry, Manifest, catalogue, manifest_name, object_name
 from oversight.backup.restore import RestoreReport, restore
 from oversight.backup.retention import Candidate, Plan, Policy, plan
@@ -47,7 +44,7 @@ def set_name(settings: Settings, engine: Engine) -> str:
     return set_name_for(settings.backup, settings.env.value, engine)
 
 
-def _failed(
+def failed(
     session: Session | None, operation: str, error: BaseException, **details: object
 ) -> None:
     reason = (
@@ -78,7 +75,7 @@ def record_failure(
     operation: str, error: BaseException, *, session: Session | None = None, **details: object
 ) -> None:
     """Log, count and (with a session) audit a failure that happened outside a service call."""
-    _failed(session, operation, error, **details)
+    failed(session, operation, error, **details)
 
 
 def run(session: Session, settings: Settings, *, prune: bool = True) -> RunOutcome:
@@ -91,7 +88,7 @@ def run(session: Session, settings: Settings, *, prune: bool = True) -> RunOutco
                 settings=settings.backup, engine=engine, storage=storage, set_name=backup_set
             )
     except (BackupError, StorageError) as error:
-        _failed(session, "run", error, set=backup_set)
+        failed(session, "run", error, set=backup_set)
         raise error if isinstance(error, BackupError) else BackupError(str(error)) from None
     manifest = outcome.manifest
     metrics.LAST_SUCCESS.set(manifest.created_at.timestamp())
@@ -173,7 +170,7 @@ def apply_retention(
             error = BackupError(
                 "prune refused: no verified backup from today yet (run a backup first)"
             )
-            _failed(session, "prune", error, set=backup_set)
+            failed(session, "prune", error, set=backup_set)
             raise error
         for backup_id in sorted(the_plan.remove):
             storage.delete(manifest_name(backup_set, backup_id))  # first: the backup stops existing
@@ -214,7 +211,7 @@ def verify(
     try:
         with open_storage(settings.backup.target) as storage:
             manifest = find(storage, backup_set, backup_id)
-            with _scratch(settings) as scratch:
+            with scratch_folder(settings) as scratch:
                 archive = download(storage, manifest, scratch)
                 verify_archive(archive, identities, manifest, scratch, settings.backup.pg_bin_dir)
     except (BackupError, StorageError) as error:
@@ -225,7 +222,7 @@ def verify(
                 Outcome.file_missing if isinstance(error, BackupNotFound) else Outcome.other_error
             )
             detail = f"{outcome.value}: {error}"
-        _failed(session, "verify", error, backup=backup_id)
+        failed(session, "verify", error, backup=backup_id)
         return VerifyReport(backup_id, outcome, detail)
     if session is not None:
         record_event(
@@ -239,7 +236,7 @@ def verify(
 
 
 @contextlib.contextmanager
-def _scratch(settings: Settings) -> Iterator[Path]:
+def scratch_folder(settings: Settings) -> Iterator[Path]:
     """A temporary folder under the staging folder (same disk as the staged archives)."""
     settings.backup.staging_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="scratch-", dir=settings.backup.staging_dir) as name:
@@ -283,142 +280,3 @@ def restore_backup(
             },
         )
     return report
-
-
-def newest_verified(entries: list[Entry], now: datetime) -> Manifest | None:
-    candidates = [e.manifest for e in entries if e.manifest is not None and e.time <= now]
-    return max(candidates, key=lambda m: m.created_at) if candidates else None
-
-
-def monitor(settings: Settings, engine: Engine, *, clock: Clock = utcnow) -> float | None:
-    """The RPO monitor: export now - newest verified backup, its time, the count of verified
-    backups and the newest successful drill recorded in the storage. Returns the age (s)."""
-    now = clock()
-    backup_set = set_name(settings, engine)
-    with open_storage(settings.backup.target) as storage:
-        entries = catalogue(storage, backup_set)
-        drill = newest_drill(storage, backup_set)
-    newest = newest_verified(entries, now)
-    metrics.VERIFIED_BACKUPS.set(sum(1 for e in entries if e.verified))
-    if drill is not None:
-        metrics.DRILL_LAST_SUCCESS.set(drill)
-    if newest is None:
-        return None
-    age = (now - newest.created_at).total_seconds()
-    metrics.NEWEST_AGE.set(age)
-    metrics.LAST_SUCCESS.set(newest.created_at.timestamp())
-    return age
-
-
-def newest_drill(storage: Storage, backup_set: str) -> float | None:
-    """Unix time of the newest successful drill recorded under `<set>/drills/`."""
-    newest = None
-    for info in storage.list_objects(f"{backup_set}/{DRILLS}/"):
-        try:
-            with storage.get(info.name) as stream:
-                record = json.loads(stream.read(64 * 1024))
-            if record.get("ok") is True:
-                stamp = float(datetime.fromisoformat(record["finished_at"]).timestamp())
-                newest = stamp if newest is None else max(newest, stamp)
-        except (ValueError, KeyError, TypeError, StorageError):
-            continue
-    return newest
-
-
-def reread_due(settings: Settings, engine: Engine, *, clock: Clock = utcnow) -> dict[str, Outcome]:
-    """Rule 27: re-read today's seventh of the retained backups (by a hash of the id, so each
-    one comes round once every 7 days) and compare its SHA-256 with the manifest."""
-    today = clock().astimezone(settings.company.calendar.timezone).date().toordinal()
-    results: dict[str, Outcome] = {}
-    with open_storage(settings.backup.target) as storage:
-        for entry in catalogue(storage, set_name(settings, engine)):
-            manifest = entry.manifest
-            if (
-                manifest is None
-                or int(hashlib.sha256(manifest.id.encode()).hexdigest(), 16) % 7 != today % 7
-            ):
-                continue
-            try:
-                ok = read_back(storage, manifest.object) == manifest.ciphertext_sha256
-                results[manifest.id] = Outcome.ok if ok else Outcome.checksum_mismatch
-            except StorageError:
-                results[manifest.id] = Outcome.file_missing
-            if results[manifest.id] is not Outcome.ok:
-                _failed(None, "verify", BackupError(f"{manifest.id}: {results[manifest.id].value}"))
-    return results
-
-
-@dataclass(frozen=True, slots=True)
-class DrillReport:
-    backup_id: str
-    ok: bool
-    detail: str
-    seconds: float
-
-
-def drill(
-    session: Session | None,
-    settings: Settings,
-    engine: Engine,
-    identities: list[pyrage.x25519.Identity],
-    *,
-    clock: Clock = utcnow,
-) -> DrillReport:
-    """Restore the newest verified backup into a scratch database and folder, check it as a
-    restore does, record the result in the storage (`<set>/drills/…`) and the audit trail."""
-    from oversight.backup.drill import scratch_database
-
-    started = time.perf_counter()
-    backup_set = set_name(settings, engine)
-    with open_storage(settings.backup.target) as storage:
-        manifest = newest_verified(catalogue(storage, backup_set), clock())
-        if manifest is None:
-            error = BackupError(f"drill: no verified backup in {storage.display}/{backup_set}")
-            _failed(session, "drill", error)
-            raise error
-        try:
-            with (
-                scratch_database(settings, manifest.engine) as target,
-                _scratch(settings) as scratch,
-            ):
-                report = restore(
-                    storage=storage,
-                    manifest=manifest,
-                    identities=identities,
-                    engine=target,
-                    files_dir=scratch / "files",
-                    force=False,
-                    scratch_root=scratch,
-                    bin_dir=settings.backup.pg_bin_dir,
-                )
-        except (BackupError, StorageError) as error:
-            _record_drill(storage, backup_set, manifest.id, False, str(error), clock())
-            _failed(session, "drill", error, backup=manifest.id)
-            raise error if isinstance(error, BackupError) else BackupError(str(error)) from None
-        finished = clock()
-        detail = (
-            f"{report.tables} tables, {report.rows} rows, "
-            f"{report.audit_events} audit events, {report.files} files"
-        )
-        _record_drill(storage, backup_set, manifest.id, True, detail, finished)
-    metrics.DRILL_LAST_SUCCESS.set(finished.timestamp())
-    if session is not None:
-        record_event(
-            session,
-            "backup.drilled",
-            entity_type="backup",
-            entity_id=manifest.id,
-            details={"ok": True, "detail": detail},
-        )
-    log.info("backup_drill_passed", action="backup_drill", status="success", backup=manifest.id)
-    return DrillReport(manifest.id, True, detail, time.perf_counter() - started)
-
-
-def _record_drill(
-    storage: Storage, backup_set: str, backup_id: str, ok: bool, detail: str, finished: datetime
-) -> None:
-    import io
-
-    record = {"backup": backup_id, "ok": ok, "detail": detail, "finished_at": finished.isoformat()}
-    name = f"{backup_set}/{DRILLS}/{finished:%Y%m%dT%H%M%S}Z-{backup_id}.json"
-    storage.put(name, io.BytesIO(json.dumps(record).encode()))
