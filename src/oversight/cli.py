@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from oversight import wiring
 from oversight.analytics.commands import analytics_app
 from oversight.audit.commands import audit_app
+from oversight.backup.commands import backup_app, restore_command
 from oversight.config import Settings, SettingsError, get_settings
 from oversight.config import masked_settings as masked
 from oversight.config.cli import exit_for_settings_error, fail, settings_or_exit
@@ -50,6 +51,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(keys_app, name="keys")
 app.add_typer(ratelimit_app, name="ratelimit")
+app.add_typer(backup_app, name="backup")
+app.command("restore")(restore_command)
 
 console = Console()
 

@@ -11,13 +11,15 @@ one capability each:
 - `base`: the `_Group` base and types several groups share (`Networks`, Redis URLs)
 - `database`, `auth`, `company` (calendar and SLA targets), `edge` (API and rate limits),
   `encryption`, `observability` (logs, metrics, Sentry), `analytics`,
-  `operations` (scheduler and audit archive): one module per group or few related groups
+  `operations` (scheduler and audit archive), `backup`, `storage`: one module per group or
+  few related groups
 - `cli`: what every `oversight` command does with its settings and user errors
   (`settings_or_exit`, `fail`; import it as `oversight.config.cli`)
 """
 
 from oversight.config.analytics import AnalyticsSettings
 from oversight.config.auth import DEV_JWT_SECRET, LEGACY_KEY_ID, AuthSettings
+from oversight.config.backup import BackupSettings
 from oversight.config.base import Networks
 from oversight.config.company import CompanySettings, SlaSettings, SlaTarget
 from oversight.config.database import DatabaseSettings
@@ -51,6 +53,7 @@ __all__ = [
     "ApiSettings",
     "AuditSettings",
     "AuthSettings",
+    "BackupSettings",
     "CompanySettings",
     "DatabaseSettings",
     "EncryptionSettings",

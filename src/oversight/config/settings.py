@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from oversight.config.analytics import AnalyticsSettings
 from oversight.config.auth import DEV_JWT_SECRET, AuthSettings
+from oversight.config.backup import BackupSettings
 from oversight.config.company import CompanySettings, SlaSettings
 from oversight.config.database import DatabaseSettings
 from oversight.config.edge import ApiSettings, RateLimitSettings
@@ -56,6 +57,7 @@ class Settings(BaseSettings):
     audit: AuditSettings = AuditSettings()
     encryption: EncryptionSettings = EncryptionSettings()
     ratelimit: RateLimitSettings = RateLimitSettings.model_validate({})
+    backup: BackupSettings = BackupSettings()
 
     @property
     def docs_enabled(self) -> bool:

@@ -1,0 +1,117 @@
+"""Backup and restore speed against PostgreSQL's own tools, on a real PostgreSQL started
+here (not part of `make test`).
+
+1. `oversight backup run` (dump, zstd, age, staging, upload to a local folder, read back)
+   against `pg_dump -Fc > /dev/null` alone, same database, same run.
+   Goal: at least 0.8 of pg_dump's throughput; peak RSS of the backup process < 150 MB.
+2. `oversight restore` (download, verify, decrypt twice, pg_restore, checks) against
+   `pg_restore` alone of a plain `pg_dump -Fc` file into an empty database.
+   Goal: at least 0.8 of pg_restore's throughput.
+
+Usage: .venv/bin/python benchmarks/backup_bench.py [--megabytes 1024]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyrage
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests" / "support")]
+
+import servers
+from oversight.db.migrate import upgrade
+
+BACKUP = """
+import resource, sys
+from oversight.backup import service
+from oversight.backup.database import open_database
+from oversight.config import load_settings
+from oversight.db.session import session_factory, unit_of_work
+settings = load_settings(_env_file=None)
+engine = open_database(settings.database.url)
+with unit_of_work(session_factory(engine)) as session:
+    manifest = service.run(session, settings, prune=False).manifest
+print(manifest.id, manifest.ciphertext_size, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def fill(url: str, megabytes: int) -> None:
+    """`megabytes` of rows that compress like real data (text with some repetition)."""
+    engine = create_engine(url)
+    upgrade(engine)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE ballast (id BIGINT PRIMARY KEY, body TEXT)"))
+        connection.execute(text(
+            "INSERT INTO ballast SELECT g, repeat(md5(g::text) || ' request note ', 28) "
+            "FROM generate_series(1, :rows) g"
+        ), {"rows": megabytes * 1024})  # fmt: skip
+    engine.dispose()
+
+
+def timed(argv: list[str], **kwargs: object) -> tuple[float, subprocess.CompletedProcess[str]]:
+    start = time.perf_counter()
+    done = subprocess.run(argv, check=False, text=True, capture_output=True, **kwargs)  # type: ignore[call-overload]
+    if done.returncode != 0:
+        raise SystemExit(f"{argv[0]} failed: {done.stderr.strip()[-2000:]}")
+    return time.perf_counter() - start, done
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--megabytes", type=int, default=1024)
+    args = parser.parse_args()
+    identity = pyrage.x25519.Identity.generate()
+    with servers.postgres_server() as pg, tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        pg.create_database("bench")
+        url = pg.url("bench")
+        fill(url, args.megabytes)
+        libpq = pg.url("bench", driver="postgresql")
+        with create_engine(url).connect() as connection:
+            size = connection.execute(text("SELECT pg_database_size('bench')")).scalar_one()
+        (work / "identity.txt").write_text(f"{identity}\n")
+        env = {
+            **os.environ, "PYTHONPATH": str(ROOT / "src"), "OVERSIGHT_ENV": "test",
+            "OVERSIGHT_DATABASE__URL": url,
+            "OVERSIGHT_BACKUP__RECIPIENTS": f'["{identity.to_public()}"]',
+            "OVERSIGHT_BACKUP__TARGET__URL": str(work / "remote"),
+            "OVERSIGHT_BACKUP__STAGING_DIR": str(work / "staging"),
+            "OVERSIGHT_BACKUP__FILES_DIR": str(work / "files"),
+            "OVERSIGHT_BACKUP__SET_NAME": "bench",
+        }  # fmt: skip
+        pg_dump = str(pg.bin("pg_dump"))
+        dump_s, _ = timed(["sh", "-c", f'"{pg_dump}" -Fc --dbname="{libpq}" > /dev/null'])
+        backup_s, done = timed([sys.executable, "-c", BACKUP], env=env)
+        backup_id, object_size, rss_kib = done.stdout.split()[-3:]
+        subprocess.run(["sh", "-c", f'"{pg_dump}" -Fc --dbname="{libpq}" > {work}/plain.dump'],
+                       check=True)  # fmt: skip
+        pg.create_database("plain_target")
+        pg.create_database("ours_target")
+        restore_s, _ = timed([str(pg.bin("pg_restore")), "--no-owner",
+                              f"--dbname={pg.url('plain_target', driver='postgresql')}",
+                              str(work / "plain.dump")])  # fmt: skip
+        ours_s, _ = timed([sys.executable, "-c", "from oversight.cli import main; main()",
+                           "restore", backup_id, "--identity", str(work / "identity.txt"),
+                           "--database", pg.url("ours_target")], env=env)  # fmt: skip
+        mb = size / 1e6
+        print(f"database {mb:,.0f} MB, backup object {int(object_size) / 1e6:,.0f} MB")
+        print(f"pg_dump -Fc > /dev/null   {dump_s:7.2f} s  {mb / dump_s:8.1f} MB/s")
+        print(f"oversight backup run      {backup_s:7.2f} s  {mb / backup_s:8.1f} MB/s  "
+              f"ratio {dump_s / backup_s:.2f} (goal >= 0.8)")  # fmt: skip
+        print(f"backup peak RSS           {int(rss_kib) / 1024:7.0f} MiB (goal < 150)")
+        print(f"pg_restore                {restore_s:7.2f} s  {mb / restore_s:8.1f} MB/s")
+        print(f"oversight restore         {ours_s:7.2f} s  {mb / ours_s:8.1f} MB/s  "
+              f"ratio {restore_s / ours_s:.2f} (goal >= 0.8)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Backups: dump, encrypt, upload, rotate, verify, restore, drill (see making.py, service.py)."""
