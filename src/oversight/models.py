@@ -1,5 +1,12 @@
 """Every model, imported in one place so the metadata (and Alembic) sees the whole schema."""
 
+from oversight.alerts.models import (
+    Alert,
+    AlertNotification,
+    AlertSilence,
+    AlertStatusChange,
+    DeliveryAttempt,
+)
 from oversight.audit.models import AuditArchivePermit, AuditChainHead, AuditEvent
 from oversight.auth.models import (
     AuthSession,
@@ -20,12 +27,17 @@ from oversight.users.models import User
 metadata = Base.metadata
 
 __all__ = [
+    "Alert",
+    "AlertNotification",
+    "AlertSilence",
+    "AlertStatusChange",
     "AuditArchivePermit",
     "AuditChainHead",
     "AuditEvent",
     "AuthSession",
     "CompletionApproval",
     "Customer",
+    "DeliveryAttempt",
     "Invoice",
     "LoginFailure",
     "LoginThrottle",

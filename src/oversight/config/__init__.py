@@ -11,9 +11,11 @@ one capability each:
 - `base`: the `_Group` base and types several groups share (`Networks`, Redis URLs)
 - `database`, `auth`, `company` (calendar and SLA targets), `edge` (API and rate limits),
   `encryption`, `observability` (logs, metrics, Sentry), `analytics`,
-  `operations` (scheduler and audit archive): one module per group or few related groups
+  `operations` (scheduler and audit archive), `alerts` (the alert hub):
+  one module per group or few related groups
 """
 
+from oversight.config.alerts import AlertsSettings, Contact, OnCallSettings, Target
 from oversight.config.analytics import AnalyticsSettings
 from oversight.config.auth import DEV_JWT_SECRET, LEGACY_KEY_ID, AuthSettings
 from oversight.config.base import Networks
@@ -45,11 +47,13 @@ __all__ = [
     "DEFAULT_RATE_RULES",
     "DEV_JWT_SECRET",
     "LEGACY_KEY_ID",
+    "AlertsSettings",
     "AnalyticsSettings",
     "ApiSettings",
     "AuditSettings",
     "AuthSettings",
     "CompanySettings",
+    "Contact",
     "DatabaseSettings",
     "EncryptionSettings",
     "Environment",
@@ -58,6 +62,7 @@ __all__ = [
     "LogFormat",
     "Networks",
     "ObservabilitySettings",
+    "OnCallSettings",
     "RateLimitSettings",
     "RateRule",
     "SentrySettings",
@@ -65,6 +70,7 @@ __all__ = [
     "SettingsError",
     "SlaSettings",
     "SlaTarget",
+    "Target",
     "describe_validation_error",
     "get_settings",
     "load_settings",

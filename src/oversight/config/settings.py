@@ -10,6 +10,7 @@ from pydantic import ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from oversight.config.alerts import AlertsSettings
 from oversight.config.analytics import AnalyticsSettings
 from oversight.config.auth import DEV_JWT_SECRET, AuthSettings
 from oversight.config.company import CompanySettings, SlaSettings
@@ -49,6 +50,7 @@ class Settings(BaseSettings):
     audit: AuditSettings = AuditSettings()
     encryption: EncryptionSettings = EncryptionSettings()
     ratelimit: RateLimitSettings = RateLimitSettings.model_validate({})
+    alerts: AlertsSettings = AlertsSettings()
 
     @property
     def docs_enabled(self) -> bool:
@@ -89,7 +91,10 @@ class SettingsError(Exception):
     """A setting is invalid; the message is one line naming the setting."""
 
 
-_SECRET_SETTINGS = frozenset({"jwt_secret", "keys", "metrics_token", "dsn", "redis_url"})
+_SECRET_SETTINGS = frozenset(
+    {"jwt_secret", "keys", "metrics_token", "dsn", "redis_url", "intake_token", "bot_token"}
+    | {"password", "token"}
+)
 
 
 def describe_validation_error(error: ValidationError) -> str:
@@ -136,6 +141,15 @@ def masked_settings(settings: Settings) -> dict[str, Any]:
     ):
         if data[group][key] is not None:
             data[group][key] = "********"
+    alerts = data["alerts"]
+    for group, key in (
+        (alerts, "intake_token"),
+        (alerts["telegram"], "bot_token"),
+        (alerts["smtp"], "password"),
+        (alerts["whatsapp"], "token"),
+    ):
+        if group[key] is not None:
+            group[key] = "********"
     url = make_url(settings.database.url)
     if url.password:
         data["database"]["url"] = url.render_as_string(hide_password=True)
