@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
+from oversight.alerts.routes import router as alerts_router
 from oversight.analytics.routes import router as analytics_router
 from oversight.audit.routes import history_router as audit_history_router
 from oversight.audit.routes import router as audit_router
@@ -36,3 +37,4 @@ api_router.include_router(invoices_router)
 api_router.include_router(audit_router)
 api_router.include_router(audit_history_router)
 api_router.include_router(analytics_router)
+api_router.include_router(alerts_router)

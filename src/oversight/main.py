@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from starlette.types import Scope
 
 from oversight import __version__
+from oversight.alerts.metrics import AlertStatsCollector
 from oversight.analytics.cache import make_cache
 from oversight.analytics.version import install_version_tracking
 from oversight.api import api_router
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_observability(app, settings)
     install_edge(app, settings)
     app.state.metric_collectors.append(AuditChainCollector(db_engine))
+    app.state.metric_collectors.append(AlertStatsCollector(db_engine, settings))
     app.include_router(api_router)
     return app
 

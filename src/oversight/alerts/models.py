@@ -39,7 +39,7 @@ class AlertStatus(enum.StrEnum):
 class NotificationKind(enum.StrEnum):
     firing = "firing"
     escalation = "escalation"
-    resolved = "resolved"  # edits the firing message in place where there is one
+    update = "update"  # acknowledged or resolved: edits the message in place where it can
     digest = "digest"
 
 
@@ -107,9 +107,7 @@ class AlertNotification(Base):
     target: Mapped[str] = mapped_column(String(32))  # Target value
     recipient: Mapped[str] = mapped_column(String(80))  # the contact's name
     email_only: Mapped[bool] = mapped_column(default=False)  # the extra e-mail copy
-    state: Mapped[NotificationState] = mapped_column(
-        _enum(NotificationState, "notification_state")
-    )
+    state: Mapped[NotificationState] = mapped_column(_enum(NotificationState, "notification_state"))
     channel: Mapped[str | None] = mapped_column(String(16))  # the one that delivered it
     telegram_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -67,7 +67,7 @@ def upgrade() -> None:
             sa.Enum(
                 "firing",
                 "escalation",
-                "resolved",
+                "update",
                 "digest",
                 name="notification_kind",
                 native_enum=False,
