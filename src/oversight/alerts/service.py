@@ -50,6 +50,17 @@ def _actor(session: Session, user_id: int, action: Action) -> User:
     return user
 
 
+def _as_actor(user: User) -> dict[str, object]:
+    """The acting user as the audit event's actor, whether or not a principal is bound (the bot
+    acts for a linked user)."""
+    return {
+        "actor_type": "user",
+        "actor_id": user.id,
+        "actor_name": user.username,
+        "actor_role": user.role.value,
+    }
+
+
 def list_alerts(
     session: Session,
     *,
@@ -87,6 +98,7 @@ def acknowledge_alert(
         entity_type="alert",
         entity_id=alert.id,
         details={"channel": channel, "alertname": alert.alertname},
+        actor=_as_actor(user),
     )
     intake.queue_updates(session, alert, only_editable=True)
     session.flush()
@@ -141,6 +153,7 @@ def silence_alert(
             "ends_at": ends_at.isoformat(),
             "until_resolved": duration is None,
         },
+        actor=_as_actor(user),
     )
     session.flush()
     return silence
