@@ -217,3 +217,34 @@ def resolved(alert: dict[str, Any], after: timedelta) -> dict[str, Any]:
 
 def count(session: Session, model: type) -> int:
     return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def make_alert(
+    session: Session,
+    alertname: str,
+    starts_at: datetime,
+    *,
+    severity: str = "critical",
+    resolved_after: timedelta | None = None,
+    acked_after: timedelta | None = None,
+    instance: str = "db:5432",
+) -> Any:
+    """An alert episode as the intake would have stored it, with its times set directly."""
+    from oversight.alerts.models import Alert, AlertStatus
+
+    labels = {"alertname": alertname, "severity": severity, "instance": instance}
+    alert = Alert(
+        fingerprint=fingerprint(labels),
+        alertname=alertname,
+        severity=severity,
+        status=AlertStatus.resolved if resolved_after is not None else AlertStatus.firing,
+        labels=labels,
+        annotations={},
+        starts_at=starts_at,
+        ends_at=starts_at + resolved_after if resolved_after is not None else None,
+        received_at=starts_at,
+        acknowledged_at=starts_at + acked_after if acked_after is not None else None,
+    )
+    session.add(alert)
+    session.flush()
+    return alert

@@ -28,8 +28,10 @@ log = get_logger("oversight.metrics")
 WINDOWS = {"7d": timedelta(days=7), "28d": timedelta(days=28)}
 
 
-def _value(goal: Goal, scale: float = 1.0) -> float:
-    return math.nan if goal.value is None else goal.value * scale
+def _value(goal: Goal, scale: float, digits: int) -> float:
+    """The figure in the gauge's unit; the statistics round hours and minutes, so seconds are
+    whole seconds here and ratios keep four places."""
+    return math.nan if goal.value is None else round(goal.value * scale, digits)
 
 
 class AlertStatsCollector:
@@ -89,9 +91,9 @@ class AlertStatsCollector:
                 figures = stats.compute(
                     session, self._settings, since=now - span, until=now, now=now
                 )
-                mttr.add_metric([name], _value(figures.overall.mttr, 3600))
-                ack.add_metric([name], _value(figures.overall.time_to_ack, 60))
-                noise.add_metric([name], _value(figures.overall.noise, 0.01))
+                mttr.add_metric([name], _value(figures.overall.mttr, 3600, 0))
+                ack.add_metric([name], _value(figures.overall.time_to_ack, 60, 0))
+                noise.add_metric([name], _value(figures.overall.noise, 0.01, 4))
                 count.add_metric([name], figures.overall.alerts)
             for entry in figures.adoption:
                 adoption.add_metric([entry.role], math.nan if entry.share is None else entry.share)

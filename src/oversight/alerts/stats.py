@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from statistics import fmean
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from oversight.alerts import repository
@@ -119,12 +119,13 @@ def adoption(session: Session, settings: Settings, *, now: datetime) -> list[Ado
         .group_by(User.role)
     ).all()
     viewers = (
-        select(distinct(AuditEvent.actor_id))
+        select(AuditEvent.actor_id)
         .where(
             AuditEvent.action.in_(sorted(settings.alerts.adoption_actions)),
             AuditEvent.occurred_at >= now - timedelta(days=ADOPTION_DAYS),
             AuditEvent.actor_id.is_not(None),
         )
+        .distinct()
         .scalar_subquery()
     )
     looked = session.execute(
