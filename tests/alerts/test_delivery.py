@@ -155,7 +155,7 @@ def test_a_recipient_without_an_address_for_a_channel_is_skipped_and_recorded(
     # Vera (third in the rotation) has no WhatsApp number; the quiet chat no e-mail.
     fakes.bot.down = True
     receive(session, hub, am_alert("BackupFailed", severity="info"))
-    assert delivery.send_digest(session, hub, channels) == 1
+    assert delivery.send_digest(session, hub, channels, checkpoint=session.commit) == 1
     assert attempts(session)[-2:] == [("email", 0, False), ("whatsapp", 0, False)]
     errors = session.scalars(select(DeliveryAttempt.error).where(DeliveryAttempt.attempt == 0))
     assert set(errors) == {"skipped: recipient has no address"}
@@ -195,7 +195,7 @@ def test_info_alerts_wait_for_one_daily_digest_in_the_quiet_chat(session, hub, f
             am_alert("DeployFinished", severity="info", instance="app:8000"))  # fmt: skip
     assert deliver(session, hub, channels) == 0
     assert fakes.bot.calls == []
-    assert delivery.send_digest(session, hub, channels) == 2
+    assert delivery.send_digest(session, hub, channels, checkpoint=session.commit) == 2
     (call,) = fakes.bot.sent()
     assert call.body["chat_id"] == -600
     assert "Daily digest: 2 info alerts" in call.body["text"]
@@ -203,4 +203,4 @@ def test_info_alerts_wait_for_one_daily_digest_in_the_quiet_chat(session, hub, f
     assert "DeployFinished" in call.body["text"]
     states = {n.state for n in notifications(session)}
     assert states == {NotificationState.delivered}
-    assert delivery.send_digest(session, hub, channels) == 0
+    assert delivery.send_digest(session, hub, channels, checkpoint=session.commit) == 0

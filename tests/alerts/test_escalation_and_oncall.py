@@ -64,11 +64,13 @@ def test_explicit_shifts_override_the_weekly_turns(settings, fakes, alertmanager
     before = oncall_at(hub, at("2026-12-02 17:59"))
     during = oncall_at(hub, at("2026-12-02 23:00"))
     after = oncall_at(hub, at("2026-12-03 10:00"))
-    assert before is not None and before.person.name == "Anna"  # weekly turn before any shift
+    assert before is not None
+    assert before.person.name == "Anna"
     assert during is not None
     assert (during.person.name, during.next_person.name) == ("Vera", "Boris")  # type: ignore[union-attr]
     assert during.until == datetime(2026, 12, 3, 6, 0, tzinfo=UTC)
-    assert after is not None and (after.person.name, after.until) == ("Boris", None)
+    assert after is not None
+    assert (after.person.name, after.until) == ("Boris", None)
 
 
 def test_oncall_now_without_people_is_none(settings):

@@ -111,13 +111,14 @@ def alertmanager_binary() -> str:
 
 
 class start_alertmanager:  # noqa: N801 - used as a context manager
-    def __init__(self, folder: Path, config: dict[str, Any]) -> None:
+    def __init__(self, folder: Path, config: dict[str, Any], port: int | None = None) -> None:
         self.folder = folder
         self.config = config
+        self.port = port
 
     def __enter__(self) -> Alertmanager:
         (self.folder / "alertmanager.yml").write_text(yaml.safe_dump(self.config))
-        port = servers.free_port()
+        port = self.port or servers.free_port()
         log = self.folder / "alertmanager.log"
         with log.open("wb") as out:
             self.process = subprocess.Popen(

@@ -77,11 +77,19 @@ def deliver_notification(
     channels: Channels,
     notification_id: int,
     *,
-    now: datetime | None = None,
+    checkpoint: Callable[[], None],
+    now: Callable[[], datetime] = utcnow,
 ) -> NotificationState | None:
     """Deliver one pending notification (claimed first, so two processes never both send it);
-    its final state, or None when it was not pending."""
-    if not repository.claim_notification(session, notification_id):
+    its final state, or None when it was not pending.
+
+    `checkpoint` (the entry point's commit) ends the transaction after the claim and again
+    before the network calls, so no transaction stays open while a channel is slow: the claim
+    is visible to other processes at once, and the outcome is written by a transaction whose
+    first statement is a write (see `repository.lock_for_writing`)."""
+    claimed = repository.claim_notification(session, notification_id)
+    checkpoint()
+    if not claimed:
         return None
     notification = session.get(AlertNotification, notification_id, populate_existing=True)
     assert notification is not None
@@ -94,15 +102,19 @@ def deliver_notification(
         escalated=notification.kind is NotificationKind.escalation,
     )
     contact = contact_named(settings, notification.target, notification.recipient)
+    original = (
+        session.get(AlertNotification, notification.edits_id) if notification.edits_id else None
+    )
+    checkpoint()
     sent: tuple[str, Sent] | None = None
     if notification.kind is NotificationKind.update:
-        sent = _update(session, settings, channels, notification, alert, contact, message)
+        sent = _update(session, settings, channels, notification, original, alert, contact, message)
     elif contact is not None:
         chain = ("email",) if notification.email_only else ("telegram", "email", "whatsapp")
         sent = _through(session, settings, channels, notification, contact, message, chain)
     else:
         _record(session, notification, "none", 0, "skipped: recipient no longer configured")
-    _finish(notification, sent, now or utcnow())
+    _finish(notification, sent, now())
     session.flush()
     return notification.state
 
@@ -112,13 +124,11 @@ def _update(
     settings: Settings,
     channels: Channels,
     notification: AlertNotification,
+    original: AlertNotification | None,
     alert: Alert,
     contact: Contact | None,
     message: Message,
 ) -> tuple[str, Sent] | None:
-    original = (
-        session.get(AlertNotification, notification.edits_id) if notification.edits_id else None
-    )
     if original and original.telegram_chat_id and original.telegram_message_id:
         chat_id, message_id = original.telegram_chat_id, original.telegram_message_id
         edited = _telegram(
@@ -292,9 +302,16 @@ def acknowledger_name(session: Session, alert: Alert) -> str | None:
 
 
 def send_digest(
-    session: Session, settings: Settings, channels: Channels, *, now: datetime | None = None
+    session: Session,
+    settings: Settings,
+    channels: Channels,
+    *,
+    checkpoint: Callable[[], None],
+    now: datetime | None = None,
 ) -> int:
-    """One message to the quiet chat listing the held info alerts; the number listed."""
+    """One message to the quiet chat listing the held info alerts; the number listed.
+    `checkpoint` (the entry point's commit) ends the transaction before the network calls."""
+    repository.lock_for_writing(session)
     held = repository.held_for_digest(session)
     if not held:
         return 0
@@ -310,9 +327,10 @@ def send_digest(
     session.add(digest)
     session.flush()
     contact = contact_named(settings, digest.target, digest.recipient)
+    message = digest_message(alerts, zone=ZoneInfo(settings.company.timezone))
+    checkpoint()
     sent = None
     if contact is not None:
-        message = digest_message(alerts, zone=ZoneInfo(settings.company.timezone))
         sent = _through(
             session, settings, channels, digest, contact, message, ("telegram", "email", "whatsapp")
         )
@@ -352,11 +370,16 @@ def deliver_pending(
     now: Callable[[], datetime] = utcnow,
 ) -> int:
     """Deliver every pending notification, oldest first, then expire the silences of resolved
-    alerts; how many notifications were delivered. `checkpoint` is the entry point's commit,
-    called after each notification, so a message sent stays recorded whatever comes next."""
+    alerts; how many notifications were delivered. `checkpoint` is the entry point's commit:
+    each message's outcome is committed as it goes, so a message sent stays recorded whatever
+    comes next, and no transaction waits on the network."""
+    pending = repository.pending_notification_ids(session)
+    checkpoint()
     delivered = 0
-    for notification_id in repository.pending_notification_ids(session):
-        state = deliver_notification(session, settings, channels, notification_id, now=now())
+    for notification_id in pending:
+        state = deliver_notification(
+            session, settings, channels, notification_id, checkpoint=checkpoint, now=now
+        )
         checkpoint()
         delivered += state is NotificationState.delivered
     expire_resolved_silences(session, channels)

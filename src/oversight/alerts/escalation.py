@@ -20,6 +20,7 @@ TO_ADMIN = 2
 def escalate_due(session: Session, settings: Settings, *, now: datetime) -> int:
     """Queue the next escalation of every critical alert whose wait has run out; how many."""
     wait = timedelta(minutes=settings.alerts.ack_minutes)
+    repository.lock_for_writing(session)
     escalated = 0
     for alert in repository.unacknowledged_critical(session):
         if (

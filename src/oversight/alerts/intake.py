@@ -63,6 +63,7 @@ def ingest(
 ) -> IntakeResult:
     """Store what the payload says and queue the notifications it calls for (flush only)."""
     now = now or utcnow()
+    repository.lock_for_writing(session)
     new = resolved = unchanged = 0
     for item in payload.alerts:
         known = repository.find_episode(session, item.fingerprint, item.starts_at)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import false, select, update
 from sqlalchemy.orm import Session
 
 from oversight.alerts.models import (
@@ -18,6 +18,24 @@ from oversight.alerts.models import (
 )
 from oversight.errors import NotFound
 from oversight.kit.pagination import PageParams, fetch_page, order_by_clauses
+
+
+def lock_for_writing(session: Session) -> None:
+    """On SQLite, take the database's write lock before this transaction reads anything.
+
+    A SQLite transaction that has read and then writes must upgrade its read snapshot, and
+    that fails at once ("database is locked", no busy wait) when another connection has
+    committed meanwhile — as Alertmanager's concurrent deliveries and the hub's own background
+    sends do. A write as the first statement waits for the lock instead (busy_timeout).
+    PostgreSQL needs nothing: its row locks and MVCC handle this.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            update(Alert)
+            .where(false())
+            .values(id=Alert.id)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def get_alert_or_raise(session: Session, alert_id: int) -> Alert:

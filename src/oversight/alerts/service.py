@@ -85,6 +85,7 @@ def acknowledge_alert(
     """Record who acknowledged the alert and when (the first acknowledgement stands; a second
     one changes nothing). Stops its escalation and queues the in-place edit of its Telegram
     messages. PermissionDenied for a role that may not; NotFound for an unknown alert."""
+    repository.lock_for_writing(session)
     user = _actor(session, user_id, Action.acknowledge)
     alert = repository.get_alert_or_raise(session, alert_id)
     if alert.acknowledged_at is not None:
@@ -119,6 +120,7 @@ def silence_alert(
     `duration` or (None) until the alert resolves, and record its id. SilenceFailed (502) if
     Alertmanager does not take it — then nothing is recorded."""
     settings = settings or get_settings()
+    repository.lock_for_writing(session)
     user = _actor(session, user_id, Action.silence)
     alert = repository.get_alert_or_raise(session, alert_id)
     now = now or utcnow()
@@ -179,6 +181,7 @@ def handle_alert_button(
         return "Unknown button."
     if now - sent_at > timedelta(hours=settings.alerts.button_window_hours):
         return "expired"
+    repository.lock_for_writing(session)
     try:
         if found["ack"]:
             alert_id = int(found["ack"])

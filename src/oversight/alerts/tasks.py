@@ -65,5 +65,9 @@ def send_digest(
     channels: delivery.Channels | None = None,
 ) -> int:
     return delivery.send_digest(
-        session, settings, channels or delivery.channels_from(settings), now=clock()
+        session,
+        settings,
+        channels or delivery.channels_from(settings),
+        checkpoint=session.commit,
+        now=clock(),
     )
