@@ -148,3 +148,18 @@ def test_the_gauges_exist_before_there_is_any_data(session, hub):
     text = generate_latest(registry).decode()
     assert 'oversight_alerts_mttr_seconds{window="7d"} NaN' in text
     assert 'oversight_alerts_count{window="7d"} 0.0' in text
+
+
+def test_kpi_views_through_the_api_count_for_adoption(client, session, auth, hub):
+    director = make_user(session, Role.director)
+    make_user(session, Role.director)
+    assert client.get("/api/v1/analytics/summary", headers=auth(director)).status_code == 200
+    refused = make_user(session, Role.accountant)  # may read finance KPIs, not desk ones
+    assert client.get("/api/v1/analytics/open-requests", headers=auth(refused)).status_code == 403
+    session.info.pop("oversight.principal", None)
+    rows = {
+        row.role: (row.people, row.looked)
+        for row in alert_service.alert_stats(session, settings=hub).adoption
+    }
+    assert rows["director"] == (2, 1)
+    assert rows["accountant"] == (1, 0)  # a refused view is no view
