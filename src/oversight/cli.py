@@ -25,6 +25,7 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy import Engine
 
+from oversight.alerts.commands import alerts_app
 from oversight.analytics.commands import analytics_app
 from oversight.audit.capture import install_audit_capture
 from oversight.audit.commands import audit_app
@@ -69,6 +70,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(audit_app, name="audit")
 app.add_typer(analytics_app, name="analytics")
+app.add_typer(alerts_app, name="alerts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(ratelimit_app, name="ratelimit")
 

@@ -8,6 +8,7 @@ from typing import Any, Self
 
 from pydantic import ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsError as PydanticSettingsError
 from sqlalchemy.engine import make_url
 
 from oversight.config.alerts import AlertsSettings
@@ -118,6 +119,13 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as error:
         raise SettingsError(describe_validation_error(error)) from None
+    except PydanticSettingsError as error:
+        # A nested group given as malformed JSON (OVERSIGHT_ALERTS__ONCALL__PEOPLE='[{...'):
+        # pydantic-settings names the field, the JSON error says where.
+        cause = error.__cause__
+        raise SettingsError(
+            f"invalid setting: {error}" + (f": not valid JSON ({cause})" if cause else "")
+        ) from None
 
 
 @functools.cache
