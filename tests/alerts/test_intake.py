@@ -192,7 +192,8 @@ def test_the_intake_refuses_a_missing_or_wrong_token(hub_client, session, author
 
 def test_without_a_configured_token_the_intake_is_closed(client, session):
     response = client.post(URL, json=payload(am_alert()), headers={"Authorization": "Bearer x"})
-    assert response.status_code == 503
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "intake_not_configured"
     assert "OVERSIGHT_ALERTS__INTAKE_TOKEN" in response.json()["error"]["message"]
     assert count(session, Alert) == 0
 

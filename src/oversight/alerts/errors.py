@@ -13,7 +13,10 @@ class MalformedPayload(AppError):
 
 
 class IntakeNotConfigured(AppError):
-    status_code = 503
+    """No intake token is configured: no caller can present a valid one. 401 rather than a
+    5xx — nothing is wrong with the server, the credential is missing."""
+
+    status_code = 401
     code = "intake_not_configured"
 
 

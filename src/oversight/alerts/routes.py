@@ -44,12 +44,14 @@ AlertSilencer = Annotated[Principal, Depends(require(Resource.alerts, Action.sil
 
 async def check_intake_token(request: Request) -> None:
     """Alertmanager's bearer token, compared in constant time. Without a configured token the
-    intake is closed (503), so an unconfigured install never takes alerts from anyone."""
+    intake is closed (401 `intake_not_configured`): an unconfigured install takes alerts from
+    no one."""
     settings: Settings = request.app.state.settings
     expected = settings.alerts.intake_token
     if expected is None:
         raise IntakeNotConfigured(
-            "the alert intake is not configured: set OVERSIGHT_ALERTS__INTAKE_TOKEN"
+            "the alert intake is closed: no token is configured "
+            "(set OVERSIGHT_ALERTS__INTAKE_TOKEN, and the same in Alertmanager's intake-token)"
         )
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(

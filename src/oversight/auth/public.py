@@ -39,7 +39,7 @@ PUBLIC_ROUTES: tuple[PublicRoute, ...] = (
         "/api/v1/alerts/alertmanager",
         frozenset({"POST"}),
         "machine to machine: Alertmanager's own bearer token (alerts.intake_token), compared "
-        "in constant time; closed (503) while no token is configured",
+        "in constant time; closed (401) while no token is configured",
     ),
     PublicRoute("/health", _GET, "liveness probe: says only that the process is up"),
     PublicRoute("/ready", _GET, "readiness probe for the load balancer"),
