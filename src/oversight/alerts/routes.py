@@ -161,11 +161,20 @@ def read_alert(session: SessionDep, _: AlertReader, alert_id: RecordId) -> Alert
 
 @router.post("/{alert_id}/ack")
 def acknowledge_alert(
-    session: SessionDep, principal: AlertAcknowledger, alert_id: RecordId
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: AlertAcknowledger,
+    alert_id: RecordId,
+    request: Request,
+    background: BackgroundTasks,
 ) -> AlertRead:
+    """Record the acknowledgement (the first one stands); its Telegram messages are edited
+    after the commit."""
     alert = alert_service.acknowledge_alert(
         session, alert_id=alert_id, user_id=principal.user_id, channel="api"
     )
+    if settings.alerts.deliver_in_background:
+        background.add_task(deliver_queued, request.app.state.session_factory, settings)
     return AlertRead.model_validate(alert)
 
 
