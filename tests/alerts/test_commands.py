@@ -57,8 +57,10 @@ def test_stats_prints_the_figures_beside_their_goals(cli_env):
     result = runner.invoke(app, ["alerts", "stats", "--days", "7"], terminal_width=200)
     assert result.exit_code == 0, result.output
     assert "DatabaseDown" in result.output
-    assert "2 h ✓ (goal 4)" in result.output
-    assert "6 min ✓ (goal 15)" in result.output
+    assert "2.00 h ✓" in result.output
+    assert "6.0 min ✓" in result.output
+    assert "MTTR (goal < 4" in result.output
+    assert "(goal < 15 min)" in result.output
 
 
 def test_deliver_with_nothing_queued(cli_env):
@@ -74,3 +76,12 @@ def test_malformed_json_in_a_setting_is_one_line_not_a_traceback(cli_env, monkey
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert "not valid JSON" in result.output
+
+
+def test_an_unmigrated_database_is_one_line_not_a_traceback(cli_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("OVERSIGHT_DATABASE__URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["alerts", "stats"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "oversight migrate" in result.output

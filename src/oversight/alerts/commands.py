@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from oversight.alerts import delivery, escalation
 from oversight.alerts import service as alert_service
@@ -39,6 +40,16 @@ def open_database(settings: Settings) -> Engine:
     return engine
 
 
+def _database_failed(error: SQLAlchemyError) -> NoReturn:
+    cause = getattr(error, "orig", None) or error
+    typer.echo(
+        f"error: the database could not be read ({type(cause).__name__}); "
+        "is it reachable and migrated (`oversight migrate`)?",
+        err=True,
+    )
+    raise typer.Exit(1)
+
+
 @alerts_app.command("oncall")
 def show_oncall() -> None:
     """Who is on call now, until when, and who is next."""
@@ -55,7 +66,8 @@ def _cell(goal: Goal) -> str:
     if goal.value is None:
         return "-"
     mark = "✓" if goal.met else "✗"
-    return f"{goal.value:g} {goal.unit} {mark} (goal {goal.goal:g})"
+    places = 2 if goal.unit == "h" else 1
+    return f"{goal.value:.{places}f} {goal.unit} {mark}"
 
 
 @alerts_app.command("stats")
@@ -75,16 +87,27 @@ def show_stats(
             stats = alert_service.alert_stats(
                 session, settings=settings, since=until - timedelta(days=days), until=until
             )
+    except SQLAlchemyError as error:
+        _database_failed(error)
     finally:
         engine.dispose()
     table = Table(title=f"On-call, last {days} days")
-    for column in ("", "alerts", "MTTR", "time to ack", "noise"):
+    overall = stats.overall
+    for column in (
+        "",
+        "alerts",
+        f"MTTR (goal < {overall.mttr.goal:g} {overall.mttr.unit})",
+        f"time to ack (goal < {overall.time_to_ack.goal:g} {overall.time_to_ack.unit})",
+        f"noise (goal < {overall.noise.goal:g} {overall.noise.unit})",
+    ):
         table.add_column(column)
-    rows: list[StatsRow] = [stats.overall, *stats.by_week, *stats.by_alertname]
-    for row in rows:
-        table.add_row(
-            row.key, str(row.alerts), _cell(row.mttr), _cell(row.time_to_ack), _cell(row.noise)
-        )
+    sections: list[list[StatsRow]] = [[stats.overall], stats.by_week, stats.by_alertname]
+    for section in sections:
+        for row in section:
+            table.add_row(
+                row.key, str(row.alerts), _cell(row.mttr), _cell(row.time_to_ack), _cell(row.noise)
+            )
+        table.add_section()
     console.print(table)
     adoption = Table(title="KPI adoption, last 30 days (goal 80 %)")
     for column in ("role", "people", "looked", "share"):
@@ -111,6 +134,8 @@ def deliver_now() -> None:
             sent = delivery.deliver_pending(
                 session, settings, delivery.channels_from(settings), checkpoint=session.commit
             )
+    except SQLAlchemyError as error:
+        _database_failed(error)
     finally:
         engine.dispose()
     console.print(f"{sent} notification(s) delivered")
