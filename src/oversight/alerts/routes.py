@@ -85,6 +85,9 @@ def receive_alertmanager(
     except MalformedPayload as error:
         log.warning("alertmanager_payload_rejected", reason=error.message, bytes=len(body))
         raise
+    if payload.truncated_alerts:
+        # Alertmanager's max_alerts cut the group: the rest arrive with a later notification.
+        log.warning("alertmanager_payload_truncated", truncated=payload.truncated_alerts)
     result = intake.ingest(session, settings, payload)
     log.info(
         "alertmanager_payload",
