@@ -204,3 +204,8 @@ def test_info_alerts_wait_for_one_daily_digest_in_the_quiet_chat(session, hub, f
     states = {n.state for n in notifications(session)}
     assert states == {NotificationState.delivered}
     assert delivery.send_digest(session, hub, channels, checkpoint=session.commit) == 0
+    receive(
+        session, hub, resolved(am_alert("BackupCompleted", severity="info"), timedelta(minutes=1))
+    )
+    assert deliver(session, hub, channels) == 0  # no message per resolved info alert
+    assert len(fakes.bot.calls) == 1

@@ -184,8 +184,8 @@ def queue_updates(session: Session, alert: Alert, *, only_editable: bool) -> Non
     message; with `only_editable` False (resolution) also a new message to those reached by
     e-mail or WhatsApp. Held digest entries need none: the digest shows the state."""
     for sent in repository.sent_messages(session, alert.id):
-        if sent.state is NotificationState.held:
-            continue
+        if sent.state is NotificationState.held or sent.target == Target.digest.value:
+            continue  # the digest lists states; no message per info alert
         if sent.email_only or (sent.telegram_message_id is None and only_editable):
             continue
         update = AlertNotification(
