@@ -221,6 +221,24 @@ def client_with(
         test_client.app.dependency_overrides.clear()  # type: ignore[attr-defined]
 
 
+@pytest.fixture
+def client_for(apps: AppCache, session: Session) -> Iterator[Callable[[str, Settings], TestClient]]:
+    """`client_for(key, settings)` -> a client of an app built from other settings (one app
+    per `key`, shared by the session's tests), running in the test's transaction."""
+    clients: list[TestClient] = []
+
+    def make(key: str, changed: Settings) -> TestClient:
+        application = wire_to_test_session(apps.get(key, lambda: changed), session)
+        test_client = TestClient(application, raise_server_exceptions=False)
+        clients.append(test_client.__enter__())
+        return test_client
+
+    yield make
+    for test_client in clients:
+        test_client.__exit__(None, None, None)
+        test_client.app.dependency_overrides.clear()  # type: ignore[attr-defined]
+
+
 def _reveal(value: object) -> str:
     """Variant keys tell settings apart by their secrets too (other signing keys)."""
     return value.get_secret_value() if isinstance(value, SecretStr) else repr(value)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends
 # Every model mapped before the routers are imported: the audit history routes are derived
 # from the models' declared traits when oversight.audit.routes is imported.
 import oversight.models  # noqa: F401
+from oversight.alerts.routes import router as alerts_router
 from oversight.analytics.routes import router as analytics_router
 from oversight.audit.routes import history_router as audit_history_router
 from oversight.audit.routes import router as audit_router
@@ -39,3 +40,4 @@ api_router.include_router(invoices_router)
 api_router.include_router(audit_router)
 api_router.include_router(audit_history_router)
 api_router.include_router(analytics_router)
+api_router.include_router(alerts_router)

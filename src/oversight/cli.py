@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from oversight import wiring
+from oversight.alerts.commands import alerts_app
 from oversight.analytics.commands import analytics_app
 from oversight.audit.commands import audit_app
 from oversight.backup.commands import backup_app, restore_command
@@ -49,6 +50,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(audit_app, name="audit")
 app.add_typer(analytics_app, name="analytics")
+app.add_typer(alerts_app, name="alerts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(ratelimit_app, name="ratelimit")
 app.add_typer(backup_app, name="backup")

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from starlette.types import Scope
 
 from oversight import __version__
+from oversight.alerts.metrics import AlertStatsCollector
 from oversight.analytics.cache import make_cache
 from oversight.analytics.gauges import BusinessCollector
 from oversight.api import api_router
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.metric_collectors += [
         BusinessCollector(db_engine, settings),
         AuditChainCollector(db_engine),
+        AlertStatsCollector(db_engine, settings),
     ]
     app.include_router(api_router)
     return app

@@ -1,5 +1,12 @@
 """Every model, imported in one place so the metadata (and Alembic) sees the whole schema."""
 
+from oversight.alerts.models import (
+    Alert,
+    AlertNotification,
+    AlertSilence,
+    AlertStatusChange,
+    DeliveryAttempt,
+)
 from oversight.audit.models import (
     AuditArchivePermit,
     AuditChainHead,
@@ -25,6 +32,10 @@ from oversight.service_requests.models import CompletionApproval, ServiceRequest
 metadata = Base.metadata
 
 __all__ = [
+    "Alert",
+    "AlertNotification",
+    "AlertSilence",
+    "AlertStatusChange",
     "AuditArchivePermit",
     "AuditChainHead",
     "AuditEvent",
@@ -32,6 +43,7 @@ __all__ = [
     "AuthSession",
     "CompletionApproval",
     "Customer",
+    "DeliveryAttempt",
     "Invoice",
     "LoginFailure",
     "LoginThrottle",

@@ -17,12 +17,15 @@ run on both engines. Each endpoint's own behaviour on PostgreSQL is covered by i
 from __future__ import annotations
 
 import itertools
+import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from alert_hub import make_alert, start_alertmanager
 from builders import make_user
 from companies import Company, make_company
 from oversight.analytics.kpis import KPIS
@@ -31,6 +34,7 @@ from oversight.auth.models import User
 from oversight.auth.permissions import Action, Resource, is_allowed
 from oversight.auth.public import is_public
 from oversight.auth.scope import PRINCIPAL_KEY
+from oversight.config import AlertsSettings
 from oversight.customers.models import Customer
 from oversight.invoices.models import Invoice, InvoiceStatus
 from oversight.projects.models import Project, ProjectCost
@@ -416,6 +420,69 @@ def test_another_companys_record_is_404_like_a_missing_one(client, session, auth
     assert hidden.content == missing.content
 
 
+# --- the alert hub ------------------------------------------------------------------------
+
+ALERT_CALLS = [
+    (A.read, "GET", "/alerts", None),
+    (A.read, "GET", "/alerts/stats", None),
+    (A.read, "GET", "/alerts/oncall", None),
+    (A.read, "GET", "/alerts/{alert_id}", None),
+    (A.acknowledge, "POST", "/alerts/{alert_id}/ack", None),
+    (A.silence, "POST", "/alerts/{alert_id}/silence", {"duration": "1h"}),
+]
+INTAKE = "/api/v1/alerts/alertmanager"
+
+
+@pytest.fixture(scope="module")
+def silences_to(tmp_path_factory):
+    """A real Alertmanager for the silence cells."""
+    with start_alertmanager(
+        tmp_path_factory.mktemp("am-matrix"),
+        {"receivers": [{"name": "null"}], "route": {"receiver": "null"}},
+    ) as am:
+        yield am.url
+
+
+@pytest.fixture
+def alerts_client(client_for, settings, silences_to):
+    alerts = AlertsSettings(intake_token=secrets.token_hex(16), alertmanager_url=silences_to)
+    return client_for("matrix-alerts", settings.model_copy(update={"alerts": alerts}))
+
+
+@PERMISSION_CELLS
+@pytest.mark.parametrize("role", list(Role), ids=str)
+@pytest.mark.parametrize(("action", "method", "path", "body"), ALERT_CALLS, ids=lambda v: str(v))
+def test_alert_hub_routes_follow_the_permission_table(
+    alerts_client, session, auth, role, action, method, path, body
+):
+    alert = make_alert(session, "MatrixAlert", datetime.now(UTC), instance=f"m{next(_unique)}")
+    caller = make_user(session, role)
+    url = "/api/v1" + path.format(alert_id=alert.id)
+    response = alerts_client.request(method, url, json=body, headers=auth(caller))
+    if is_allowed(role, R.alerts, action):
+        assert response.status_code in (200, 201), response.text
+    else:
+        _refused_and_audited(session, response, caller)
+
+
+@PERMISSION_CELLS
+@pytest.mark.parametrize("role", list(Role), ids=str)
+def test_the_alertmanager_intake_takes_only_its_own_token_not_a_users(
+    alerts_client, session, auth, role
+):
+    """Machine to machine: the intake is outside the permission table (on the public-route
+    allowlist, with its own bearer token); no user's access token opens it, and its token
+    opens nothing else."""
+    response = alerts_client.post(
+        INTAKE, json={"version": "4"}, headers=auth(make_user(session, role))
+    )
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
+    token = alerts_client.app.state.settings.alerts.intake_token.get_secret_value()
+    other = alerts_client.get("/api/v1/alerts", headers={"Authorization": f"Bearer {token}"})
+    assert other.status_code == 401
+
+
 # --- the matrix covers the whole API ----------------------------------------------------------
 
 
@@ -447,6 +514,7 @@ def test_the_matrix_covers_every_api_route(app):
     covered |= {("GET", "/api/v1/{entity}/{entity_id}/history"), ("PATCH", "/api/v1/users/me")}
     covered |= {(method, "/api/v1" + path) for method, path, _ in SELF_SERVICE}
     covered |= {("POST", "/api/v1/auth/2fa/verify")}
+    covered |= {(method, "/api/v1" + path) for _, method, path, _ in ALERT_CALLS}
     api = {
         route.key
         for route in routes_of(app)

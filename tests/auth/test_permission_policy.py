@@ -55,6 +55,9 @@ audit           export      Y . . . . . .
 analytics_desk      read    Y Y . Y . Y Y
 analytics_finance   read    Y Y Y Y . . Y
 analytics_people    read    Y Y . Y Y . Y
+alerts          read        Y Y . Y . . Y
+alerts          acknowledge Y . . Y . . .
+alerts          silence     Y . . Y . . .
 """
 
 

@@ -85,6 +85,79 @@ def test_every_dashboard_panel_has_a_query():
     assert [path.stem for path in DASHBOARDS] == [
         "application", "business", "infrastructure", "jobs-storage", "long-range",
     ]  # fmt: skip
+
+
+HOST_HUB = "http://127.0.0.1:8000/api/v1/alerts/alertmanager"
+COMPOSE_HUB = "http://app:8000/api/v1/alerts/alertmanager"
+
+
+def _webhooks(config: dict) -> dict[str, list[str]]:
+    return {
+        receiver["name"]: [hook["url"] for hook in receiver.get("webhook_configs", [])]
+        for receiver in config["receivers"]
+    }
+
+
+def test_alertmanager_sends_every_alert_but_watchdog_to_the_hub_on_the_loopback():
+    config = yaml.safe_load((DEPLOY / "alertmanager/alertmanager.yml").read_text())
+    hooks = _webhooks(config)
+    routes = {tuple(route["matchers"]): route["receiver"] for route in config["route"]["routes"]}
+    for matchers, receiver in routes.items():
+        if matchers != ('alertname="Watchdog"',):
+            assert hooks[receiver] == [HOST_HUB], receiver
+    assert hooks[config["route"]["receiver"]] == [HOST_HUB]
+    for receiver in config["receivers"]:
+        for hook in receiver.get("webhook_configs", []):
+            if hook["url"] == HOST_HUB:
+                assert hook["send_resolved"] is True
+                auth = hook["http_config"]["authorization"]
+                assert (auth["type"], auth["credentials_file"]) == (
+                    "Bearer",
+                    "/etc/alertmanager/intake-token",
+                )
+
+
+def test_watchdog_goes_by_email_and_never_through_the_app():
+    config = yaml.safe_load((DEPLOY / "alertmanager/alertmanager.yml").read_text())
+    (switch,) = [r for r in config["receivers"] if r["name"] == "deadmansswitch"]
+    assert switch["email_configs"][0]["to"]
+    assert HOST_HUB not in _webhooks(config)["deadmansswitch"]
+
+
+def test_under_compose_alertmanager_reaches_the_hub_by_service_name_and_nothing_else_differs():
+    host = (DEPLOY / "alertmanager/alertmanager.yml").read_text()
+    compose = (DEPLOY / "alertmanager/alertmanager-compose.yml").read_text()
+    run(tool("amtool"), "check-config", "alertmanager/alertmanager-compose.yml")
+    assert yaml.safe_load(compose) == yaml.safe_load(host.replace(HOST_HUB, COMPOSE_HUB))
+    assert COMPOSE_HUB in compose
+    services = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())["services"]
+    assert "alertmanager-compose.yml" in services["alertmanager"]["command"][0]
+    assert services["app"]["environment"]["OVERSIGHT_ALERTS__ALERTMANAGER_URL"] == (
+        "http://alertmanager:9093"
+    )
+
+
+def test_the_oncall_panels_show_the_figures_with_their_goals():
+    dashboard = json.loads((DEPLOY / "grafana/dashboards/application.json").read_text())
+    panels = {panel["title"]: panel for panel in dashboard["panels"]}
+    goals = {
+        "MTTR, last 7 days (goal < 4 h)": 14400,
+        "Time to acknowledge, last 7 days (goal < 15 min)": 900,
+        "Alert noise, last 7 days (goal < 5 %)": 0.05,
+        "KPI adoption by role, last 30 days (goal > 80 %)": 0.8,
+    }
+    for title, goal in goals.items():
+        steps = panels[title]["fieldConfig"]["defaults"]["thresholds"]["steps"]
+        assert steps[1]["value"] == goal, title
+
+
+def test_four_dashboards_every_panel_has_a_query():
+    assert [path.stem for path in DASHBOARDS] == [
+        "application",
+        "business",
+        "infrastructure",
+        "jobs-storage",
+    ]
     for path in DASHBOARDS:
         dashboard = json.loads(path.read_text())
         assert dashboard["panels"], path
@@ -113,3 +186,15 @@ def test_compose_and_systemd_keep_metrics_fifteen_days():
     assert {"app", "scheduler", "prometheus", "alertmanager", "grafana", "loki", "alloy",
             "nginx", "blackbox-exporter"} <= set(compose["services"])  # fmt: skip
     assert "retention.time=15d" in (DEPLOY / "host/prometheus.env").read_text()
+    assert {
+        "app",
+        "scheduler",
+        "prometheus",
+        "alertmanager",
+        "grafana",
+        "loki",
+        "alloy",
+        "nginx",
+        "blackbox-exporter",
+    } <= set(compose["services"])
+    assert "retention.time=15d" in (DEPLOY / "systemd/prometheus.env").read_text()

@@ -78,6 +78,8 @@ def test_prometheus_scrapes_the_app_and_every_rule_and_panel_evaluates(tmp_path)
     app_port, scheduler_port, prom_port = (servers.free_port() for _ in range(3))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OVERSIGHT_", "PROMETHEUS_"))}
     env |= {
+        # The code under test, not whatever checkout the venv's `oversight` was installed from.
+        "PYTHONPATH": str(Path(__file__).parents[2] / "src"),
         "OVERSIGHT_DATABASE__URL": f"sqlite:///{tmp_path / 'oversight.db'}",
         "OVERSIGHT_OBSERVABILITY__LOG_FORMAT": "json",
         "OVERSIGHT_OBSERVABILITY__BUSINESS_METRICS_TTL_SECONDS": "1",

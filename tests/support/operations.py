@@ -71,6 +71,7 @@ def valid_bodies(company: Company, n: int) -> dict[tuple[str, str], dict[str, An
         ("POST", "/requests"): {"title": "Attack request", "project_id": company.project.id},
         ("PATCH", "/requests/{request_id}"): {"title": "Attack request, renamed"},
         ("POST", "/requests/{request_id}/assign"): {"engineer_id": company.engineer.id},
+        ("POST", "/alerts/{alert_id}/silence"): {"duration": "1h"},
         ("POST", "/requests/assign"): {
             "request_ids": [company.request.id],
             "engineer_id": company.engineer.id,
@@ -102,4 +103,5 @@ def url_for(path: str, company: Company) -> str:
         request_id=company.request.id,
         work_log_id=company.work_log.id,
         invoice_id=company.draft.id,
+        alert_id=1,  # no alert exists: the body is refused before the record is looked up
     )

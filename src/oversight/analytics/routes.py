@@ -17,6 +17,7 @@ from oversight.analytics import service, text
 from oversight.analytics.cache import KpiCache
 from oversight.analytics.kpis import CHART_KPIS, KPIS, Kpi
 from oversight.analytics.params import KpiParams
+from oversight.audit.events import record_event
 from oversight.auth.dependencies import CurrentPrincipal, SessionDep, SettingsDep, deny, require
 from oversight.auth.permissions import Action, Resource
 from oversight.auth.principal import Principal
@@ -24,7 +25,23 @@ from oversight.config import Settings
 from oversight.errors import InvalidInput, NotFound
 from oversight.kit.ids import RecordId
 
-router = APIRouter(prefix="/analytics", tags=["analytics"])
+
+def record_kpi_view(request: Request, session: SessionDep, principal: CurrentPrincipal) -> None:
+    """Every KPI read leaves an `analytics.viewed` audit event of the caller, naming the view.
+    It is written in the request's transaction, so a refused or failed read leaves none. The
+    alert hub's adoption measure counts these (`oversight.alerts.stats`)."""
+    route = request.scope.get("route")
+    template = str(getattr(route, "path", request.url.path))
+    record_event(
+        session,
+        "analytics.viewed",
+        entity_type="kpi",
+        entity_id=template.removeprefix("/api/v1/analytics/")[:64],
+        details={"channel": "api"},
+    )
+
+
+router = APIRouter(prefix="/analytics", tags=["analytics"], dependencies=[Depends(record_kpi_view)])
 
 DeskRead = Annotated[Principal, Depends(require(Resource.analytics_desk, Action.read))]
 

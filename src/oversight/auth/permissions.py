@@ -25,6 +25,8 @@ class Resource(enum.StrEnum):
     analytics_finance = "analytics_finance"
     analytics_people = "analytics_people"
     audit = "audit"
+    # the alert hub: alerts, on-call rota and statistics (read); acknowledge and silence
+    alerts = "alerts"
 
 
 class Action(enum.StrEnum):
@@ -45,6 +47,9 @@ class Action(enum.StrEnum):
     mark_paid = "mark_paid"
     # audit trail
     export = "export"
+    # alert hub
+    acknowledge = "acknowledge"
+    silence = "silence"
 
 
 R, C, U = Action.read, Action.create, Action.update
@@ -55,6 +60,7 @@ _ALL_REQUEST_ACTIONS = frozenset(
 _ALL_INVOICE_ACTIONS = frozenset({R, C, U, Action.issue, Action.mark_paid, Action.cancel})
 _READ = frozenset({R})
 _WRITE = frozenset({R, C, U})
+_ON_CALL = frozenset({R, Action.acknowledge, Action.silence})
 
 PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
     Role.admin: {
@@ -69,6 +75,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.analytics_desk: _READ,
         Resource.analytics_finance: _READ,
         Resource.analytics_people: _READ,
+        Resource.alerts: _ON_CALL,
     },
     Role.director: {resource: _READ for resource in Resource if resource is not Resource.audit},
     Role.viewer: {
@@ -93,6 +100,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.analytics_desk: _READ,
         Resource.analytics_finance: _READ,
         Resource.analytics_people: _READ,
+        Resource.alerts: _ON_CALL,
     },
     Role.engineer: {
         Resource.customers: _READ,

@@ -35,6 +35,12 @@ PUBLIC_ROUTES: tuple[PublicRoute, ...] = (
         frozenset({"POST"}),
         "ends the session of the refresh token it is given",
     ),
+    PublicRoute(
+        "/api/v1/alerts/alertmanager",
+        frozenset({"POST"}),
+        "machine to machine: Alertmanager's own bearer token (alerts.intake_token), compared "
+        "in constant time; closed (401) while no token is configured",
+    ),
     PublicRoute("/health", _GET, "liveness probe: says only that the process is up"),
     PublicRoute("/ready", _GET, "readiness probe for the load balancer"),
     PublicRoute("/metrics", _GET, "own protection: metrics token and IP allowlist (observability)"),

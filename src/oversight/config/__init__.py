@@ -11,12 +11,13 @@ one capability each:
 - `base`: the `_Group` base and types several groups share (`Networks`, Redis URLs)
 - `database`, `auth`, `company` (calendar and SLA targets), `edge` (API and rate limits),
   `encryption`, `observability` (logs, metrics, Sentry), `analytics`,
-  `operations` (scheduler and audit archive), `backup`, `storage`: one module per group or
-  few related groups
+  `operations` (scheduler and audit archive), `backup`, `storage`, `alerts` (the alert
+  hub): one module per group or few related groups
 - `cli`: what every `oversight` command does with its settings and user errors
   (`settings_or_exit`, `fail`; import it as `oversight.config.cli`)
 """
 
+from oversight.config.alerts import AlertsSettings, Contact, OnCallSettings, Target
 from oversight.config.analytics import AnalyticsSettings
 from oversight.config.auth import DEV_JWT_SECRET, LEGACY_KEY_ID, AuthSettings
 from oversight.config.backup import BackupSettings
@@ -49,12 +50,14 @@ __all__ = [
     "DEFAULT_RATE_RULES",
     "DEV_JWT_SECRET",
     "LEGACY_KEY_ID",
+    "AlertsSettings",
     "AnalyticsSettings",
     "ApiSettings",
     "AuditSettings",
     "AuthSettings",
     "BackupSettings",
     "CompanySettings",
+    "Contact",
     "DatabaseSettings",
     "EncryptionSettings",
     "Environment",
@@ -63,6 +66,7 @@ __all__ = [
     "LogFormat",
     "Networks",
     "ObservabilitySettings",
+    "OnCallSettings",
     "RateLimitSettings",
     "RateRule",
     "SentrySettings",
@@ -70,6 +74,7 @@ __all__ = [
     "SettingsError",
     "SlaSettings",
     "SlaTarget",
+    "Target",
     "describe_validation_error",
     "get_settings",
     "load_settings",

@@ -117,6 +117,10 @@ DEFAULT_RATE_RULES: dict[str, dict[str, Any]] = {
         "per_ip": "300/minute",
         "per_user": "120/minute",
     },
+    "alert_intake": {
+        "paths": ["/api/v1/alerts/alertmanager"],
+        "per_ip": "120/minute",
+    },
     "default": {"paths": ["*"], "per_ip": "1200/minute", "per_user": "600/minute"},
 }  # fmt: skip
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from oversight.config.alerts import AlertsSettings
 from oversight.config.analytics import AnalyticsSettings
 from oversight.config.auth import DEV_JWT_SECRET, AuthSettings
 from oversight.config.backup import BackupSettings
@@ -58,6 +59,7 @@ class Settings(BaseSettings):
     encryption: EncryptionSettings = EncryptionSettings()
     ratelimit: RateLimitSettings = RateLimitSettings.model_validate({})
     backup: BackupSettings = BackupSettings()
+    alerts: AlertsSettings = AlertsSettings()
 
     @property
     def docs_enabled(self) -> bool:
@@ -111,7 +113,10 @@ class SettingsError(Exception):
     """A setting is invalid; the message is one line naming the setting."""
 
 
-_SECRET_SETTINGS = frozenset({"jwt_secret", "keys", "metrics_token", "dsn", "redis_url"})
+_SECRET_SETTINGS = frozenset(
+    {"jwt_secret", "keys", "metrics_token", "dsn", "redis_url", "intake_token", "bot_token"}
+    | {"password", "token"}
+)
 
 
 _NAMED_FIELD = re.compile(r"^([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*): ")
@@ -205,6 +210,15 @@ def masked_settings(settings: Settings) -> dict[str, Any]:
     ):
         if data[group][key] is not None:
             data[group][key] = "********"
+    alerts = data["alerts"]
+    for group, key in (
+        (alerts, "intake_token"),
+        (alerts["telegram"], "bot_token"),
+        (alerts["smtp"], "password"),
+        (alerts["whatsapp"], "token"),
+    ):
+        if group[key] is not None:
+            group[key] = "********"
     url = make_url(settings.database.url)
     if url.password:
         data["database"]["url"] = url.render_as_string(hide_password=True)
