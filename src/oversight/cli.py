@@ -54,6 +54,8 @@ from oversight.kit.pagination import PageParams
 from oversight.observability.logging import configure_logging
 from oversight.observability.sentry import capture_exception, init_sentry
 from oversight.observability.workers import prepare_worker_metrics
+from oversight.telegram import linking as telegram_linking
+from oversight.telegram.commands import run_bot
 from oversight.users import repository as user_repository
 from oversight.users import service as user_service
 from oversight.users.schemas import UserCreate
@@ -154,6 +156,9 @@ def scheduler(
     """Run the scheduled jobs (once cluster-wide: only the leader runs them)."""
     settings_or_exit()
     run_scheduler(metrics_port)
+
+
+app.command("bot")(run_bot)
 
 
 @app.command("demo-data")
@@ -378,6 +383,38 @@ def end_sessions(username: str) -> None:
         record_event(session, "auth.sessions_ended", entity_type="user", entity_id=user.id,
                      details={"sessions": ended})  # fmt: skip
     console.print(f"{name}: {ended} session(s) ended")
+
+
+@users_app.command("link-code")
+def link_code(username: str) -> None:
+    """Make a one-time code that links a Telegram account to this user (`/link CODE` in the
+    bot); it replaces the user's earlier code and expires after
+    OVERSIGHT_TELEGRAM__LINK_CODE_MINUTES."""
+    settings, name = _with_user(username)
+    try:
+        with unit_of_work(session_factory(engine_or_exit(settings))) as session:
+            user = user_repository.find_by_username(session, name)
+            if user is None:
+                fail(f"no user named {name!r}")
+            issued = telegram_linking.create_link_code(
+                session=session, settings=settings, user=user
+            )
+    except AppError as error:
+        fail(error.message, code=2)
+    console.print(f"{issued.code}  (send `/link {issued.code}` to the bot before "
+                  f"{issued.expires_at:%Y-%m-%d %H:%M} UTC)")  # fmt: skip
+
+
+@users_app.command("unlink-telegram")
+def unlink_telegram(username: str) -> None:
+    """Unlink the user's Telegram account (a lost phone)."""
+    settings, name = _with_user(username)
+    with unit_of_work(session_factory(engine_or_exit(settings))) as session:
+        user = user_repository.find_by_username(session, name)
+        if user is None:
+            fail(f"no user named {name!r}")
+        unlinked = telegram_linking.unlink_user(session=session, user=user)
+    console.print(f"{name}: Telegram unlinked" if unlinked else f"{name}: no Telegram linked")
 
 
 @config_app.command("show")

@@ -15,6 +15,7 @@ from oversight.db.sequences import NumberSequence
 from oversight.invoices.models import Invoice
 from oversight.projects.models import Project, ProjectCost
 from oversight.service_requests.models import CompletionApproval, ServiceRequest, WorkLog
+from oversight.telegram.models import TelegramLink, TelegramLinkCode
 from oversight.users.models import User
 
 metadata = Base.metadata
@@ -35,6 +36,8 @@ __all__ = [
     "RecoveryCode",
     "RefreshToken",
     "ServiceRequest",
+    "TelegramLink",
+    "TelegramLinkCode",
     "User",
     "UserTotp",
     "WorkLog",

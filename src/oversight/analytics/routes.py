@@ -12,6 +12,7 @@ from oversight.analytics import schemas as s
 from oversight.analytics import service, text
 from oversight.analytics.cache import KpiCache
 from oversight.analytics.params import KpiParams
+from oversight.analytics.views import record_kpi_view
 from oversight.auth.dependencies import CurrentPrincipal, SessionDep, SettingsDep, deny, require
 from oversight.auth.permissions import Action, Resource
 from oversight.auth.principal import Principal
@@ -74,7 +75,9 @@ def get_summary(
     session: SessionDep, settings: SettingsDep, params: ParamsDep, cache: CacheDep, _: AnyAnalytics
 ) -> s.Summary:
     """Every KPI the caller may see, in one call; the sections they may not see are null."""
-    return service.get_summary(session, params, settings=settings, cache=cache)
+    summary = service.get_summary(session, params, settings=settings, cache=cache)
+    record_kpi_view(session, "summary")
+    return summary
 
 
 @router.get("/summary.txt", response_class=PlainTextResponse)
@@ -83,6 +86,7 @@ def get_summary_text(
 ) -> str:
     """The summary as the short text the director reads on a phone."""
     summary = service.get_summary(session, params, settings=settings, cache=cache)
+    record_kpi_view(session, "summary")
     return text.render_summary(summary)
 
 
@@ -99,6 +103,7 @@ def get_project_text(
     stats = service.get_project_stats(session, project_id, params, settings=settings, cache=cache)
     if stats is None:
         raise NotFound(f"project {project_id} not found")
+    record_kpi_view(session, "project")
     return text.render_project(stats, settings.company.currency)
 
 
@@ -127,11 +132,14 @@ def get_chart(
     from oversight.analytics import charts
 
     data = service.get_kpi(session, kpi.name, params, settings=settings, cache=cache)
+    record_kpi_view(session, f"chart:{name}")
     return Response(content=charts.render(name, data), media_type="image/png")
 
 
 def _kpi(session: Any, name: str, params: KpiParams, settings: Any, cache: KpiCache) -> Any:
-    return service.get_kpi(session, name, params, settings=settings, cache=cache)
+    value = service.get_kpi(session, name, params, settings=settings, cache=cache)
+    record_kpi_view(session, name)
+    return value
 
 
 @router.get("/open-requests", response_model=s.OpenRequests)

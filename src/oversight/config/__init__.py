@@ -11,7 +11,8 @@ one capability each:
 - `base`: the `_Group` base and types several groups share (`Networks`, Redis URLs)
 - `database`, `auth`, `company` (calendar and SLA targets), `edge` (API and rate limits),
   `encryption`, `observability` (logs, metrics, Sentry), `analytics`,
-  `operations` (scheduler and audit archive): one module per group or few related groups
+  `operations` (scheduler and audit archive), `telegram` (the bot): one module per group or
+  few related groups
 """
 
 from oversight.config.analytics import AnalyticsSettings
@@ -39,6 +40,7 @@ from oversight.config.settings import (
     load_settings,
     masked_settings,
 )
+from oversight.config.telegram import BotLanguage, BotMode, TelegramSettings
 
 __all__ = [
     "DEFAULT_ADMIN_PATHS",
@@ -49,6 +51,8 @@ __all__ = [
     "ApiSettings",
     "AuditSettings",
     "AuthSettings",
+    "BotLanguage",
+    "BotMode",
     "CompanySettings",
     "DatabaseSettings",
     "EncryptionSettings",
@@ -65,6 +69,7 @@ __all__ = [
     "SettingsError",
     "SlaSettings",
     "SlaTarget",
+    "TelegramSettings",
     "describe_validation_error",
     "get_settings",
     "load_settings",

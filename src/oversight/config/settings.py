@@ -18,6 +18,7 @@ from oversight.config.edge import ApiSettings, RateLimitSettings
 from oversight.config.encryption import EncryptionSettings
 from oversight.config.observability import ObservabilitySettings, SentrySettings
 from oversight.config.operations import AuditSettings, JobsSettings
+from oversight.config.telegram import TelegramSettings
 
 
 class Environment(enum.StrEnum):
@@ -49,6 +50,7 @@ class Settings(BaseSettings):
     audit: AuditSettings = AuditSettings()
     encryption: EncryptionSettings = EncryptionSettings()
     ratelimit: RateLimitSettings = RateLimitSettings.model_validate({})
+    telegram: TelegramSettings = TelegramSettings()
 
     @property
     def docs_enabled(self) -> bool:
@@ -89,7 +91,9 @@ class SettingsError(Exception):
     """A setting is invalid; the message is one line naming the setting."""
 
 
-_SECRET_SETTINGS = frozenset({"jwt_secret", "keys", "metrics_token", "dsn", "redis_url"})
+_SECRET_SETTINGS = frozenset(
+    {"jwt_secret", "keys", "metrics_token", "dsn", "redis_url", "bot_token", "webhook_secret"}
+)
 
 
 def describe_validation_error(error: ValidationError) -> str:
@@ -133,6 +137,8 @@ def masked_settings(settings: Settings) -> dict[str, Any]:
         ("encryption", "keys"),
         ("analytics", "redis_url"),
         ("ratelimit", "redis_url"),
+        ("telegram", "bot_token"),
+        ("telegram", "webhook_secret"),
     ):
         if data[group][key] is not None:
             data[group][key] = "********"
