@@ -15,7 +15,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -198,7 +198,9 @@ def fake_bot_api(token: str) -> Iterator[FakeBotApi]:
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            # The bot closes its long poll's connection when it stops polling.
+            with suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(body)
 
         def do_POST(self) -> None:
             prefix, _, method = self.path.rpartition("/")
