@@ -22,6 +22,7 @@ from oversight.db.session import create_db_engine, session_factory
 from oversight.edge.app import install_edge
 from oversight.errors import install_error_handlers
 from oversight.observability.app import install_observability
+from oversight.telegram.webhook import install_webhook_bot, webhook_bot
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
@@ -37,7 +38,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         build_route_table(app)
         if app.state.rate_limiter is not None:
             await app.state.rate_limiter.warm_up()
+        telegram = webhook_bot(app)
+        if telegram is not None:
+            await telegram.start()
         yield
+        if telegram is not None:
+            await telegram.stop()
         if owns_engine:
             db_engine.dispose()
 
@@ -63,6 +69,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_edge(app, settings)
     app.state.metric_collectors.append(AuditChainCollector(db_engine))
     app.include_router(api_router)
+    install_webhook_bot(app, settings)
     return app
 
 

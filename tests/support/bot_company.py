@@ -34,8 +34,9 @@ class Company:
 
 def build_company(session: Session) -> Company:
     acme, globex = make_customer(session, name="ACME"), make_customer(session, name="Globex")
-    pm_acme, pm_globex = make_user(session, Role.project_manager), make_user(
-        session, Role.project_manager
+    pm_acme, pm_globex = (
+        make_user(session, Role.project_manager),
+        make_user(session, Role.project_manager),
     )
     engineer = make_user(session, Role.engineer, full_name="Ivan Petrov")
     p_acme = make_project(session, customer_id=acme.id, manager_id=pm_acme.id, code="P-ACME")

@@ -216,7 +216,7 @@ def fake_bot_api(token: str) -> Iterator[FakeBotApi]:
                 return
             self._answer(200, {"ok": True, "result": result})
 
-        do_GET = do_POST
+        do_GET = do_POST  # noqa: N815 - the name http.server calls
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from bot_company import build_company
 from bot_harness import link
 from builders import make_user
-from bot_company import build_company
 from oversight.audit.models import AuditEvent
 from oversight.vocabulary import Role
 
@@ -124,7 +124,8 @@ def test_a_project_outside_the_scope_is_not_found_like_a_missing_one(bot, sessio
         (company.pm_globex.id, str(company.acme_project_id))
     ] * 2
     own = bot.ask(account, "/project_stats p-globex").text
-    assert own.startswith("P-GLOBEX ") and "(Globex)" in own
+    assert own.startswith("P-GLOBEX ")
+    assert "(Globex)" in own
 
 
 def test_open_puts_the_sla_risk_first(bot, session, settings):

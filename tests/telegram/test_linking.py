@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot_harness import link, new_telegram_id
 from builders import make_user
 from oversight.audit.models import AuditEvent
+from oversight.errors import Conflict
 from oversight.telegram import linking
 from oversight.telegram.models import TelegramLink, TelegramLinkCode
 from oversight.users.models import User
@@ -123,9 +125,5 @@ def test_a_disabled_users_telegram_is_refused_at_once(bot, session, settings):
 
 def test_a_disabled_user_gets_no_link_code(session, settings):
     user = make_user(session, Role.viewer, is_active=False)
-    try:
+    with pytest.raises(Conflict, match="disabled"):
         linking.create_link_code(session=session, settings=settings, user=user)
-    except Exception as error:
-        assert "disabled" in str(error)
-    else:
-        raise AssertionError("a disabled user got a link code")

@@ -35,6 +35,11 @@ PUBLIC_ROUTES: tuple[PublicRoute, ...] = (
         frozenset({"POST"}),
         "ends the session of the refresh token it is given",
     ),
+    PublicRoute(
+        "/api/v1/telegram/webhook",
+        frozenset({"POST"}),
+        "Telegram's secret-token header is the credential (compared in constant time)",
+    ),
     PublicRoute("/health", _GET, "liveness probe: says only that the process is up"),
     PublicRoute("/ready", _GET, "readiness probe for the load balancer"),
     PublicRoute("/metrics", _GET, "own protection: metrics token and IP allowlist (observability)"),

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from oversight.config.base import _Group
 
@@ -31,6 +31,7 @@ class TelegramSettings(_Group):
     mode: BotMode = BotMode.polling
     # Telegram sends it back in X-Telegram-Bot-Api-Secret-Token on every webhook call.
     webhook_secret: SecretStr | None = None
+    webhook_url: str | None = None  # https://desk.example.com/api/v1/telegram/webhook
     default_language: BotLanguage = BotLanguage.en
     link_code_minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)] = 15
     rate_limit: str = "20/minute;200/hour"
@@ -67,6 +68,15 @@ class TelegramSettings(_Group):
         except ValueError:
             raise ValueError("not a rate limit (expected e.g. 20/minute;200/hour)") from None
         return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_its_secret(self) -> Self:
+        if self.mode is BotMode.webhook and (self.webhook_secret is None or not self.webhook_url):
+            raise ValueError(
+                "mode webhook needs OVERSIGHT_TELEGRAM__WEBHOOK_SECRET and "
+                "OVERSIGHT_TELEGRAM__WEBHOOK_URL (the public URL of /api/v1/telegram/webhook)"
+            )
+        return self
 
     @property
     def base_url(self) -> str:
