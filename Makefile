@@ -53,12 +53,12 @@ bench: $(STAMP_DEV)
 	@echo 'analytics: see benchmarks/analytics_bench.py (needs a PostgreSQL with 1M demo requests in OVERSIGHT_DATABASE__URL)'
 
 ## messages: refresh the bot's catalogues from the source (then translate the new entries)
-MESSAGE_SOURCES := src/oversight/telegram src/oversight/analytics/text.py
+MESSAGE_SOURCES := src/oversight/telegram src/oversight/analytics/text.py src/oversight/analytics/charts.py
 messages: $(STAMP_DEV)
 	mkdir -p var
 	$(BIN)/pybabel extract -k _ -k gettext -k ngettext:1,2 -k t --no-location \
 		--omit-header -o var/oversight.pot $(MESSAGE_SOURCES)
-	$(BIN)/pybabel update --no-location --width 100 -D oversight \
+	$(BIN)/pybabel update -N --ignore-obsolete --width 100 -D oversight \
 		-i var/oversight.pot -d src/oversight/telegram/locale
 
 clean:

@@ -117,3 +117,16 @@ def test_set_language_needs_a_link(session):
         linking.set_language(session=session, user_id=user.id, language="ru")
     assert refused.value.reason == "invalid"
     assert session.get(User, user.id) is not None
+
+
+def test_a_chart_in_russian(bot, session, settings, tmp_path):
+    build_company(session)
+    account = link(session, settings, make_user(session, Role.director))
+    bot.ask(account, "/lang ru")
+    russian = bot.ask(account, "/chart utilization 2026-03")
+    bot.ask(account, "/lang en")
+    assert russian.params["caption"] == "График: utilization"
+    png = russian.files["photo"]
+    assert png.startswith(b"\x89PNG")
+    assert png != bot.ask(account, "/chart utilization 2026-03").files["photo"]
+    (tmp_path / "chart-ru.png").write_bytes(png)

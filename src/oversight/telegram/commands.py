@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from oversight.config import BotMode, get_settings
+from oversight.config import BotMode, SettingsError, get_settings
 from oversight.observability.logging import configure_logging
 from oversight.telegram.bot import BotNotConfigured, build_application, make_deps
 from oversight.telegram.database import open_database, units_of_work
@@ -12,7 +12,11 @@ from oversight.telegram.database import open_database, units_of_work
 
 def run_bot() -> None:
     """Answer Telegram commands (long polling) until interrupted."""
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except SettingsError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
     if settings.telegram.mode is BotMode.webhook:
         typer.echo(
             "error: OVERSIGHT_TELEGRAM__MODE is webhook: the API receives the updates "

@@ -33,7 +33,7 @@ def send_chart(call: Call) -> Reply:
     # matplotlib loads with the first chart, not when the bot starts
     from oversight.analytics import charts
 
-    png = charts.render(name, data)
+    png = charts.render(name, data, call.wording)
     record_kpi_view(call.session, f"chart:{name}")
     return Reply(call.t("Chart: {name}").format(name=name), photo=png)
 
