@@ -3,6 +3,7 @@
 
 `install_webhook_bot(app, settings)` builds the bot when `OVERSIGHT_TELEGRAM__MODE=webhook`;
 the app's lifespan calls `start`/`stop` (python-telegram-bot's initialize and shutdown).
+python-telegram-bot is imported only then: an API without the bot does not load it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class WebhookBot:
         await self.application.shutdown()
 
     async def receive(self, payload: dict[str, Any]) -> None:
+        from telegram import Update
+
         update = Update.de_json(payload, self.application.bot)
         await self.application.process_update(update)
 
