@@ -59,13 +59,21 @@ class FakeBotApi:
 
     # -- the test's side -------------------------------------------------------------------
 
-    def message(self, user_id: int, text: str, *, first_name: str = "Tester") -> int:
-        """Queue a private message from `user_id`; a leading /word is a bot command."""
+    def message(
+        self, user_id: int, text: str, *, first_name: str = "Tester", group: int | None = None
+    ) -> int:
+        """Queue a message from `user_id`, in a private chat or in `group`; a leading /word is
+        a bot command."""
         update_id = next(self._update_ids)
+        chat = (
+            {"id": user_id, "type": "private", "first_name": first_name}
+            if group is None
+            else {"id": group, "type": "group", "title": "Office"}
+        )
         message: dict[str, Any] = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
-            "chat": {"id": user_id, "type": "private", "first_name": first_name},
+            "chat": chat,
             "from": {"id": user_id, "is_bot": False, "first_name": first_name},
             "text": text,
         }

@@ -20,9 +20,7 @@ from oversight.vocabulary import Role
 
 def test_an_admin_makes_a_link_code_that_the_bot_accepts(client, auth, session, bot):
     admin, director = make_user(session, Role.admin), make_user(session, Role.director)
-    response = client.post(
-        f"/api/v1/users/{director.id}/telegram-link-code", headers=auth(admin)
-    )
+    response = client.post(f"/api/v1/users/{director.id}/telegram-link-code", headers=auth(admin))
     assert response.status_code == 201
     assert response.headers["cache-control"] == "no-store"
     code = response.json()["code"]

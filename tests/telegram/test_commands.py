@@ -203,3 +203,13 @@ def test_bad_input_gets_a_short_answer_with_the_usage(bot, session, settings, co
     assert bot.ask(account, command).text == answer
     [event] = _events(session, "bot.command")
     assert '"outcome":"ok"' not in event.changes
+
+
+def test_commands_in_a_group_chat_are_ignored(bot, session, settings):
+    account = link(session, settings, make_user(session, Role.director))
+    bot.api.message(account, "/overdue", group=-100123)
+    bot.api.message(account, "hello", group=-100123)
+    answer = bot.ask(account, "/start")  # the next answer is the private one
+    assert answer.chat_id == account
+    assert len(bot.api.answers()) == 1
+    assert [e.entity_id for e in _events(session, "bot.command")] == ["start"]

@@ -127,3 +127,27 @@ def test_a_disabled_user_gets_no_link_code(session, settings):
     user = make_user(session, Role.viewer, is_active=False)
     with pytest.raises(Conflict, match="disabled"):
         linking.create_link_code(session=session, settings=settings, user=user)
+
+
+def test_the_chat_of_a_user_is_known_while_linked_and_active(session, settings):
+    user, other = make_user(session, Role.engineer), make_user(session, Role.engineer)
+    account = link(session, settings, user)
+    assert linking.chat_of(session, user.id) == account
+    assert linking.chat_of(session, other.id) is None
+    user.is_active = False
+    session.flush()
+    assert linking.chat_of(session, user.id) is None
+
+
+def test_the_nightly_job_deletes_expired_codes_only(session, settings):
+    from oversight.jobs.registry import collect_jobs
+
+    fresh, stale = make_user(session, Role.viewer), make_user(session, Role.viewer)
+    linking.create_link_code(session=session, settings=settings, user=fresh)
+    linking.create_link_code(session=session, settings=settings, user=stale)
+    old = session.scalars(select(TelegramLinkCode).where(TelegramLinkCode.user_id == stale.id))
+    code = old.one()
+    code.expires_at = code.created_at - timedelta(seconds=1)
+    session.flush()
+    collect_jobs(settings).get("telegram_purge_link_codes").func(session)
+    assert [c.user_id for c in session.scalars(select(TelegramLinkCode))] == [fresh.id]

@@ -116,11 +116,16 @@ def build_application(
         .build()
     )
     application.bot_data[DEPS] = deps
+    # Private chats only: a command in a group would show the figures to the whole group.
+    # New messages only: editing an old command does not run it again.
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     for command in deps.commands:
-        application.add_handler(CommandHandler(command.name, _command_handler(command)))
+        application.add_handler(
+            CommandHandler(command.name, _command_handler(command), filters=private)
+        )
     for button in all_buttons() if buttons is None else buttons:
         application.add_handler(CallbackQueryHandler(_button_handler(button), button.pattern))
     # Anything else a person sends: an unknown command, or plain text.
-    application.add_handler(MessageHandler(filters.ALL, _command_handler(UNKNOWN)))
+    application.add_handler(MessageHandler(private, _command_handler(UNKNOWN)))
     application.add_error_handler(_log_error)
     return application

@@ -169,6 +169,16 @@ def caller_for(session: Session, telegram_user_id: int) -> LinkedCaller | None:
     )
 
 
+def chat_of(session: Session, user_id: int) -> int | None:
+    """The private chat in which the bot reaches `user_id` (for notifications such as the
+    alert hub's), or None when the user has no linked account or is disabled."""
+    link = repository.find_link_by_user(session, user_id)
+    if link is None:
+        return None
+    user = session.get(User, user_id)
+    return link.chat_id if user is not None and user.is_active else None
+
+
 def set_language(*, session: Session, user_id: int, language: str) -> None:
     link = repository.find_link_by_user(session, user_id)
     if link is None:

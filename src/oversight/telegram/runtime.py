@@ -256,7 +256,11 @@ def _audited(call: Call, command: Command) -> Reply:
         outcome = "denied"
         raise
     finally:
-        details: dict[str, object] = {"command": command.name, "outcome": outcome}
+        details: dict[str, object] = {
+            "command": command.name,
+            "outcome": outcome,
+            "channel": "telegram",
+        }
         if caller is None:
             details["telegram_user_id"] = call.telegram_user_id
         record_event(call.session, "bot.command", entity_type="telegram", entity_id=command.name,

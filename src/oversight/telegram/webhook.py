@@ -14,7 +14,6 @@ from fastapi import FastAPI
 
 from oversight.config import BotMode, Settings
 from oversight.db.session import unit_of_work
-from telegram import Update
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 _STATE = "telegram_webhook_bot"
