@@ -52,21 +52,3 @@ def test_the_bot_api_urls_follow_the_base_url():
     loaded = _load(api_base_url="http://127.0.0.1:8081/")
     assert loaded.telegram.base_url == "http://127.0.0.1:8081/bot"
     assert loaded.telegram.base_file_url == "http://127.0.0.1:8081/file/bot"
-
-
-def test_bot_handlers_import_no_sqlalchemy():
-    # import-linter checks the project's own layers; this covers the external package.
-    import ast
-    from pathlib import Path
-
-    from oversight.telegram import handlers
-
-    for source in Path(handlers.__file__).parent.glob("*.py"):
-        tree = ast.parse(source.read_text())
-        imported = [
-            node.module if isinstance(node, ast.ImportFrom) else alias.name
-            for node in ast.walk(tree)
-            if isinstance(node, ast.Import | ast.ImportFrom)
-            for alias in node.names
-        ]
-        assert not [m for m in imported if m and m.startswith("sqlalchemy")], source.name

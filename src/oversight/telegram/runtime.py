@@ -170,11 +170,36 @@ async def run_command(update: Update, context: ContextTypes.DEFAULT_TYPE, comman
     await send(message, reply)
 
 
+MAX_TEXT = 4096  # Telegram's limit on one message's text
+
+
+def message_parts(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """`text` in messages of at most `limit` characters, split between lines where it can be
+    (a long list of engineers or clients), inside a line only when one line is too long."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            candidate = line
+        current = candidate
+    parts.append(current)
+    return parts
+
+
 async def send(message: Message, reply: Reply) -> None:
     if reply.photo is not None:
         await message.reply_photo(photo=reply.photo, caption=reply.text)
-    else:
-        await message.reply_text(reply.text)
+        return
+    for part in message_parts(reply.text):
+        await message.reply_text(part)
 
 
 def execute(
