@@ -29,8 +29,14 @@ def start_bot(
     """`start_bot(**telegram_settings, commands=..., buttons=...)` -> a running bot."""
     running: list[RunningBot] = []
 
-    def start(*, buttons: Any = None, commands: Any = None, **telegram: Any) -> RunningBot:
-        configured = bot_settings(settings, bot_api, **telegram)
+    def start(
+        *,
+        buttons: Any = None,
+        commands: Any = None,
+        _settings: Settings | None = None,
+        **telegram: Any,
+    ) -> RunningBot:
+        configured = bot_settings(_settings or settings, bot_api, **telegram)
         extra = {} if commands is None else {"commands": commands}
         deps = make_deps(configured, test_scope(session), **extra)
         bot = RunningBot(build_application(deps, buttons=buttons), bot_api)

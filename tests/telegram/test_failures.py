@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot_harness import link, new_telegram_id
@@ -91,3 +92,23 @@ def test_button_presses_run_as_the_linked_user_and_are_audited(start_bot, sessio
     events = _events(session, "bot.button")
     assert [(e.actor_id, e.entity_id) for e in events] == [(user.id, "probe")] * 2
     assert '"outcome":"ok"' in events[0].changes
+
+
+def test_rate_limits_count_in_redis_when_configured(start_bot, session, settings):
+    import redis
+
+    import servers
+
+    with servers.redis_server() as server:
+        shared = settings.ratelimit.model_copy(update={"redis_url": SecretStr(server.url)})
+        bot = start_bot(
+            rate_limit="2/minute", _settings=settings.model_copy(update={"ratelimit": shared})
+        )
+        account = link(session, settings, make_user(session, Role.viewer))
+        assert bot.ask(account, "/start").text.startswith("Hello,")
+        assert bot.ask(account, "/start").text.startswith("Hello,")
+        assert bot.ask(account, "/start").text.startswith("Too many commands")
+        client = redis.Redis.from_url(server.url)
+        keys = [key.decode() for key in client.scan_iter(match="oversight:ratelimit:*")]
+        client.close()
+    assert any(f"telegram/{account}/" in key for key in keys), keys
