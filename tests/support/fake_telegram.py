@@ -48,6 +48,7 @@ class FakeBotApi:
     port: int = 0
     sent: list[Sent] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
+    menus: list[dict[str, str]] = field(default_factory=list)  # setMyCommands calls
     _pending: list[dict[str, Any]] = field(default_factory=list)
     _update_ids: Iterator[int] = field(default_factory=lambda: itertools.count(100))
     _message_ids: Iterator[int] = field(default_factory=lambda: itertools.count(5000))
@@ -139,7 +140,11 @@ class FakeBotApi:
             return BOT_USER
         if method == "getUpdates":
             return self._updates(params)
-        if method in {"deleteWebhook", "setWebhook", "setMyCommands", "close", "logOut"}:
+        if method == "setMyCommands":
+            with self._changed:
+                self.menus.append(params)
+            return True
+        if method in {"deleteWebhook", "setWebhook", "close", "logOut"}:
             return True
         if method in ANSWERS:
             with self._changed:

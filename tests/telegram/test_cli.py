@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -89,3 +90,7 @@ def test_oversight_bot_links_and_answers_through_the_bot_api(cli_env):
     assert second.text == "Overdue invoices: none"
     assert process.returncode == 0, output
     assert token not in output
+    menus = {menu.get("language_code"): json.loads(menu["commands"]) for menu in api.menus}
+    assert set(menus) == {None, "ru"}
+    assert {"command": "overdue", "description": "overdue invoices by client"} in menus[None]
+    assert {"command": "overdue", "description": "просроченные счета по клиентам"} in menus["ru"]

@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import Any
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -29,6 +30,7 @@ from oversight.security.ratelimit import RateLimiter
 from oversight.telegram.buttons import run_button
 from oversight.telegram.handlers import charts, kpis, language, start
 from oversight.telegram.handlers import linking as linking_handlers
+from oversight.telegram.i18n import LANGUAGES, wording
 from oversight.telegram.runtime import (
     DEPS,
     BotDeps,
@@ -96,6 +98,22 @@ def _button_handler(button: Button) -> Handler:
     return handle
 
 
+async def publish_menu(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Tell Telegram the command menu, in each language (`setMyCommands`); a failure is logged
+    and the bot runs without a menu. Run by `run_polling` before the first update."""
+    from telegram import BotCommand
+
+    deps: BotDeps = application.bot_data[DEPS]
+    for lang in LANGUAGES:
+        words = wording(lang)
+        menu = [BotCommand(c.name, words.gettext(c.description)) for c in deps.commands]
+        code = None if lang == deps.settings.telegram.default_language.value else lang
+        try:
+            await application.bot.set_my_commands(menu, language_code=code)
+        except TelegramError as error:
+            logger.warning("bot: the command menu was not set (%s)", type(error).__name__)
+
+
 async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     # Errors outside a handler's own guard: the Bot API unreachable, a reply that failed.
     logger.error("bot update failed: %s", type(context.error).__name__)
@@ -113,6 +131,7 @@ def build_application(
         .token(token.get_secret_value())
         .base_url(deps.settings.telegram.base_url)
         .base_file_url(deps.settings.telegram.base_file_url)
+        .post_init(publish_menu)
         .build()
     )
     application.bot_data[DEPS] = deps
