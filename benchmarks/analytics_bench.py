@@ -22,10 +22,9 @@ from sqlalchemy import text
 
 from oversight.analytics import service
 from oversight.analytics.cache import MemoryCache
-from oversight.analytics.version import install_version_tracking
-from oversight.auth.scope import install_row_scope
 from oversight.config import get_settings
-from oversight.db.session import create_db_engine, session_factory
+from oversight.db.session import session_factory
+from oversight.wiring import open_database
 
 LOWER_BOUND_SQL = """
 WITH r AS (
@@ -73,9 +72,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     settings = get_settings()
-    engine = create_db_engine(settings.database)
-    install_row_scope()
-    install_version_tracking()
+    engine = open_database(settings)
     sessions = session_factory(engine)
     with sessions() as session:
         if args.month:

@@ -29,9 +29,9 @@ from oversight.audit.repository import AuditFilters, list_events
 from oversight.audit.verification import verify_chain
 from oversight.config import Settings
 from oversight.db.migrate import upgrade
-from oversight.db.session import create_db_engine
 from oversight.demo.generator import DemoSpec, generate
 from oversight.service_requests.models import ServiceRequest
+from oversight.wiring import open_database
 
 HOOKS = (
     ("before_flush", capture._before_flush),
@@ -164,7 +164,7 @@ def main() -> None:
     with servers.postgres_server() as pg:
         pg.create_database("bench")
         settings = Settings(_env_file=None, env="test", database={"url": pg.url("bench")})  # type: ignore[call-arg]
-        engine = create_db_engine(settings.database)
+        engine = open_database(settings)
         upgrade(engine)
         if "capture" in parts:
             generate(engine, settings, DemoSpec(requests=2000))

@@ -60,6 +60,15 @@ if ((${#missing[@]} > 0)); then
             service redis-server stop >/dev/null 2>&1 || true
         fi
     fi
+    # openssh-server's postinst starts a system sshd on port 22: the storage tests start
+    # their own on a loopback port, and the test machine should not gain an SSH server.
+    if [[ " ${missing[*]} " == *" openssh-server "* ]]; then
+        if command -v systemctl >/dev/null 2>&1 && [[ -d /run/systemd/system ]]; then
+            systemctl disable --now ssh.service ssh.socket >/dev/null 2>&1 || true
+        elif command -v service >/dev/null 2>&1; then
+            service ssh stop >/dev/null 2>&1 || true
+        fi
+    fi
     # Likewise nginx's postinst may start the default site on port 80.
     if [[ " ${missing[*]} " == *" nginx "* ]]; then
         if command -v service >/dev/null 2>&1; then

@@ -21,19 +21,17 @@ sys.path.insert(0, str(Path(__file__).parent / "support"))
 import servers
 from builders import TEST_ARGON2
 from oversight.analytics.cache import make_cache
-from oversight.analytics.version import install_version_tracking
-from oversight.audit.capture import install_audit_capture
 from oversight.auth import tokens as auth_tokens
 from oversight.auth.dependencies import get_session, get_streaming_session
-from oversight.auth.scope import PRINCIPAL_KEY, install_row_scope
+from oversight.auth.scope import PRINCIPAL_KEY
 from oversight.config import ObservabilitySettings, Settings
-from oversight.db.encrypted import bind_keyring
 from oversight.db.migrate import upgrade
-from oversight.db.session import create_db_engine, transaction_scope
+from oversight.db.session import transaction_scope
 from oversight.main import create_app
 from oversight.observability.logging import configure_logging
 from oversight.security.fieldcrypt import generate_key
 from oversight.users.models import User
+from oversight.wiring import open_database
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -98,12 +96,8 @@ def settings(backend: str, database_url_factory: object) -> Settings:
 @pytest.fixture(scope="session")
 def engine(settings: Settings) -> Iterator[Engine]:
     """A migrated database on the current backend, shared by the session's tests."""
-    db_engine = create_db_engine(settings.database)
-    bind_keyring(db_engine, settings.encryption.keyring)
+    db_engine = open_database(settings)
     upgrade(db_engine)
-    install_row_scope()
-    install_audit_capture()
-    install_version_tracking()
     yield db_engine
     db_engine.dispose()
 

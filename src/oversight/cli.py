@@ -24,9 +24,10 @@ from rich.progress import (
 )
 from rich.table import Table
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from oversight.analytics.commands import analytics_app
-from oversight.audit.capture import install_audit_capture
 from oversight.audit.commands import audit_app
 from oversight.audit.events import record_event
 from oversight.auth import two_factor as two_factor_service
@@ -34,7 +35,7 @@ from oversight.auth.sessions import revoke_user_sessions
 from oversight.config import Settings, SettingsError, describe_validation_error, get_settings
 from oversight.config import masked_settings as masked
 from oversight.db import migrate as db_migrate
-from oversight.db.session import create_db_engine, session_factory, unit_of_work
+from oversight.db.session import session_factory, unit_of_work
 from oversight.demo.generator import (
     DEMO_PASSWORD,
     DemoAccount,
@@ -47,7 +48,7 @@ from oversight.demo.generator import (
 from oversight.edge.app import WORKERS_ENV, SharedStorageRequired, check_rate_limit_storage
 from oversight.edge.commands import ratelimit_app
 from oversight.encryption.commands import keys_app
-from oversight.errors import AppError
+from oversight.errors import AppError, database_unavailable
 from oversight.jobs.commands import jobs_app, run_scheduler
 from oversight.kit.context import RequestContext, bound_context
 from oversight.kit.pagination import PageParams
@@ -60,6 +61,9 @@ from oversight.users import repository as user_repository
 from oversight.users import service as user_service
 from oversight.users.schemas import UserCreate
 from oversight.vocabulary import Role
+from oversight.wiring import open_database
+
+WORKER_HEALTHCHECK_SECONDS = 60
 
 app = typer.Typer(
     no_args_is_help=True, help="Oversight: the back office of a field-service company."
@@ -80,8 +84,8 @@ err = Console(stderr=True)
 
 @app.callback()
 def _every_command(ctx: typer.Context) -> None:
-    """Whatever a command changes is audited, with the command as its origin."""
-    install_audit_capture()
+    """Whatever a command changes is audited, with the command as its origin (the commands
+    open their database with `oversight.wiring.open_database`, which installs the hooks)."""
     ctx.with_resource(
         bound_context(RequestContext(origin=f"cli:{ctx.invoked_subcommand or 'oversight'}"))
     )
@@ -101,15 +105,31 @@ def settings_or_exit() -> Settings:
 
 
 def engine_or_exit(settings: Settings) -> Engine:
-    return create_db_engine(settings.database)
+    """The configured database, wired (keyring bound, every session hook installed)."""
+    return open_database(settings)
 
 
 @app.command()
-def migrate() -> None:
-    """Bring the database schema up to date."""
+def migrate(
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            help="go to this revision instead of the newest: older is a rollback "
+            "(revisions: src/oversight/migrations/versions/)",
+        ),
+    ] = None,
+) -> None:
+    """Bring the database schema up to date (or, with --to, to an older revision)."""
     settings = settings_or_exit()
     engine = engine_or_exit(settings)
-    db_migrate.upgrade(engine)
+    if to is None:
+        db_migrate.upgrade(engine)
+    else:
+        try:
+            db_migrate.move_to(engine, to)
+        except db_migrate.UnknownRevision as error:
+            fail(str(error), code=2)
     console.print(f"database at revision {db_migrate.current_revision(engine)}")
 
 
@@ -144,6 +164,10 @@ def serve(
         # The app resolves the client behind OVERSIGHT_API__TRUSTED_PROXIES itself; uvicorn's
         # own rewriting (which trusts 127.0.0.1 by default) would happen before it.
         proxy_headers=False,
+        # A spawned worker re-imports this command's module before it can answer the
+        # supervisor's first ping; uvicorn's default 5 s killed workers in a loop on a busy
+        # host (seen at load 8 on 2 cores: `Child process [...] died` every 5 s, no error).
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 
@@ -424,6 +448,16 @@ def show_config() -> None:
     console.print_json(json.dumps(masked(settings)))
 
 
+def unreachable_database(settings: Settings, error: OperationalError) -> str:
+    """One line: where the database was expected and why it did not answer (no password)."""
+    url = make_url(settings.database.url)
+    # libpq: 'connection failed: connection to server at "h", port p failed: <reason>\n\tIs…'
+    first = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else ""
+    reason = first.rsplit(" failed: ", 1)[-1] or type(error.orig).__name__
+    where = f"{url.host or 'localhost'}:{url.port or 5432}" if url.host else url.database
+    return f"cannot reach the database at {where}: {reason}"
+
+
 def main() -> None:
     try:
         init_sentry(get_settings())
@@ -435,6 +469,21 @@ def main() -> None:
     except SettingsError as error:
         typer.echo(str(error), err=True)
         sys.exit(2)
+    except AppError as error:
+        typer.echo(f"error: {error.message}", err=True)
+        sys.exit(1)
+    except OSError as error:
+        # A file the command was told to read or write (a missing folder, no permission, a
+        # full disk): the operator's to fix, so one line, no traceback.
+        where = f"{error.filename}: " if error.filename else ""
+        typer.echo(f"error: {where}{error.strerror or error}", err=True)
+        sys.exit(1)
+    except OperationalError as error:
+        if not database_unavailable(error):
+            capture_exception(error)
+            raise
+        typer.echo(f"error: {unreachable_database(get_settings(), error)}", err=True)
+        sys.exit(1)
     except Exception as error:
         capture_exception(error)
         raise

@@ -12,15 +12,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from oversight.kit.context import current_context
 
+DATABASE_RETRY_AFTER_SECONDS = 5
 logger = logging.getLogger("oversight.errors")
 
 
@@ -125,6 +127,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     415: _documented("Unsupported content type"),
     422: _documented("Invalid input; `details` names the fields"),
     429: _documented("Too many requests; see Retry-After"),
+    503: _documented("The database or the rate limiter is unavailable; see Retry-After"),
 }
 """The error responses every API route may give, declared once in the OpenAPI document."""
 
@@ -195,6 +198,35 @@ async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def database_unavailable(exc: OperationalError) -> bool:
+    """The database could not be reached or is busy, as opposed to a bad statement: the
+    connection failed or was lost (PostgreSQL), or the file is locked or cannot be opened
+    (SQLite)."""
+    if exc.connection_invalidated or isinstance(exc.orig, psycopg.OperationalError):
+        return True
+    reason = str(exc.orig).lower()
+    return "database is locked" in reason or "unable to open database" in reason
+
+
+async def _operational_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, OperationalError)
+    if not database_unavailable(exc):
+        return await _unhandled(request, exc)
+    # The driver's message names the host and port; it stays in the log, at warning level
+    # (the DatabaseDown alert and /ready report the outage; one line per refused request).
+    logger.warning(
+        "database unavailable on %s %s: %s",
+        request.method,
+        request.url.path,
+        str(exc.orig).splitlines()[0] if str(exc.orig) else type(exc.orig).__name__,
+    )
+    return JSONResponse(
+        error_body("database_unavailable", "the database is unavailable; retry shortly"),
+        503,
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )
+
+
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     # Normally the observability middleware reports and renders a crash before it gets here;
     # this is the fallback for an app without it. The log line passes through redaction.
@@ -218,4 +250,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(OperationalError, _operational_error)
     app.add_exception_handler(Exception, _unhandled)

@@ -11,27 +11,23 @@ from starlette.types import Scope
 
 from oversight import __version__
 from oversight.analytics.cache import make_cache
-from oversight.analytics.version import install_version_tracking
 from oversight.api import api_router
-from oversight.audit.capture import install_audit_capture
 from oversight.audit.metrics import AuditChainCollector
-from oversight.auth.scope import install_row_scope
 from oversight.config import Settings, get_settings
-from oversight.db.encrypted import bind_keyring
-from oversight.db.session import create_db_engine, session_factory
+from oversight.db.session import session_factory
 from oversight.edge.app import install_edge
 from oversight.errors import install_error_handlers
 from oversight.observability.app import install_observability
 from oversight.telegram.webhook import install_webhook_bot, webhook_bot
+from oversight.wiring import open_database, wire_engine
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
-    """The ASGI app. Pass `engine` to share one (tests); otherwise one is made from settings."""
+    """The ASGI app. Pass `engine` to share one (tests; it is wired with these settings'
+    keyring); otherwise the database is opened from settings (`oversight.wiring`)."""
     settings = settings or get_settings()
     owns_engine = engine is None
-    db_engine = engine if engine is not None else create_db_engine(settings.database)
-    if owns_engine:
-        bind_keyring(db_engine, settings.encryption.keyring)
+    db_engine = open_database(settings) if engine is None else wire_engine(engine, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -61,9 +57,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = db_engine
     app.state.session_factory = session_factory(db_engine)
     app.state.analytics_cache = make_cache(settings.analytics)
-    install_row_scope()
-    install_version_tracking()
-    install_audit_capture()
     install_error_handlers(app)
     install_observability(app, settings)
     install_edge(app, settings)

@@ -1,6 +1,11 @@
 """Every model, imported in one place so the metadata (and Alembic) sees the whole schema."""
 
-from oversight.audit.models import AuditArchivePermit, AuditChainHead, AuditEvent
+from oversight.audit.models import (
+    AuditArchivePermit,
+    AuditChainHead,
+    AuditEvent,
+    AuditVerification,
+)
 from oversight.auth.models import (
     AuthSession,
     LoginFailure,
@@ -24,6 +29,7 @@ __all__ = [
     "AuditArchivePermit",
     "AuditChainHead",
     "AuditEvent",
+    "AuditVerification",
     "AuthSession",
     "CompletionApproval",
     "Customer",

@@ -32,7 +32,7 @@ from builders import (
 from oversight.analytics import service
 from oversight.config import Settings
 from oversight.db.migrate import upgrade
-from oversight.db.session import create_db_engine, session_factory, unit_of_work
+from oversight.db.session import session_factory, unit_of_work
 from oversight.invoices.models import InvoiceStatus
 from oversight.service_requests.models import (
     ApprovalDecision,
@@ -40,6 +40,7 @@ from oversight.service_requests.models import (
     RequestStatus,
 )
 from oversight.vocabulary import Priority, Role
+from oversight.wiring import open_database
 
 D = Decimal
 CENT = D("0.01")
@@ -697,7 +698,7 @@ def test_the_summary_is_identical_on_sqlite_and_postgresql(database_url_factory:
         cfg = Settings(  # type: ignore[call-arg]
             _env_file=None, env="test", database={"url": database_url_factory(backend)}
         )
-        engine = create_db_engine(cfg.database)
+        engine = open_database(cfg)
         try:
             upgrade(engine)
             factory = session_factory(engine)

@@ -5,57 +5,16 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from typer.testing import CliRunner
 
-from oversight.audit import chain
 from oversight.audit.models import AuditEvent
 from oversight.audit.verification import verify_chain
 from oversight.cli import app
 from oversight.config import get_settings
-from oversight.db.migrate import upgrade
-from oversight.db.session import create_db_engine
-from oversight.kit.clock import utcnow
 
 runner = CliRunner()
-
-
-def _event(when: datetime, n: int) -> dict:
-    return {
-        "occurred_at": when, "actor_type": "system", "actor_id": None, "actor_name": None,
-        "actor_role": None, "client_ip": None, "user_agent": None, "request_id": None,
-        "action": "test.event", "entity_type": "thing", "entity_id": str(n),
-        "changes": chain.canonical_json({"n": n}), "reason": None,
-    }  # fmt: skip
-
-
-@pytest.fixture
-def cli_db(monkeypatch, backend, database_url_factory, tmp_path):
-    for name in list(__import__("os").environ):
-        if name.startswith("OVERSIGHT_"):
-            monkeypatch.delenv(name)
-    url = database_url_factory(backend)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("OVERSIGHT_DATABASE__URL", url)
-    monkeypatch.setenv("OVERSIGHT_AUDIT__ARCHIVE_DIR", str(tmp_path / "archive"))
-    get_settings.cache_clear()
-    engine = create_db_engine(get_settings().database)
-    upgrade(engine)
-    # Three months of history: January, February, and the present.
-    with engine.begin() as connection:
-        events = [
-            _event(datetime(2026, 1, 10, tzinfo=UTC) + timedelta(hours=n), n) for n in range(5)
-        ]
-        events += [
-            _event(datetime(2026, 2, 10, tzinfo=UTC) + timedelta(hours=n), 5 + n) for n in range(4)
-        ]
-        events += [_event(utcnow(), 9 + n) for n in range(3)]
-        chain.append(connection, events)
-    yield engine
-    engine.dispose()
-    get_settings.cache_clear()
 
 
 def invoke(*args: str):

@@ -10,14 +10,15 @@ from sqlalchemy import text
 from oversight.audit import service
 from oversight.config import Settings
 from oversight.db.migrate import upgrade
-from oversight.db.session import create_db_engine, session_factory, unit_of_work
+from oversight.db.session import session_factory, unit_of_work
 from oversight.main import create_app
+from oversight.wiring import open_database
 
 
 @pytest.fixture
 def own_app(backend, database_url_factory):
     settings = Settings(_env_file=None, env="test", database={"url": database_url_factory(backend)})
-    engine = create_db_engine(settings.database)
+    engine = open_database(settings)
     upgrade(engine)
     with TestClient(create_app(settings, engine=engine)) as client:
         yield client, engine

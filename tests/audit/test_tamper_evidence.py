@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import insert, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from builders import make_customer
+from forgery import append_past_head, disable_guards
 from oversight.audit import chain
-from oversight.audit.models import AuditEvent
 from oversight.audit.verification import verify_chain
 
 
@@ -25,15 +25,6 @@ def trail(session):
         make_customer(session, name=f"Chained {n}")
     session.flush()
     return session.connection()
-
-
-def _disable_guards(connection) -> None:
-    """What an attacker with database superuser rights would do first."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
-    else:
-        connection.execute(text("DROP TRIGGER audit_events_no_update"))
-        connection.execute(text("DROP TRIGGER audit_events_no_delete"))
 
 
 def _ids(connection) -> list[int]:
@@ -65,7 +56,7 @@ def test_truncate_is_refused_on_postgresql(trail):
 
 
 def test_edited_field_is_detected_at_that_event(trail):
-    _disable_guards(trail)
+    disable_guards(trail)
     victim = _ids(trail)[2]
     trail.execute(
         text("UPDATE audit_events SET actor_name = 'someone else' WHERE id = :id"), {"id": victim}
@@ -77,7 +68,7 @@ def test_edited_field_is_detected_at_that_event(trail):
 
 
 def test_deleted_row_is_detected(trail):
-    _disable_guards(trail)
+    disable_guards(trail)
     victim = _ids(trail)[3]
     trail.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": victim})
     result = verify_chain(trail)
@@ -87,7 +78,7 @@ def test_deleted_row_is_detected(trail):
 
 
 def test_reordered_rows_are_detected(trail):
-    _disable_guards(trail)
+    disable_guards(trail)
     first, second = _ids(trail)[1:3]
     swap = "UPDATE audit_events SET id = :new WHERE id = :old"
     trail.execute(text(swap), {"old": first, "new": -1})
@@ -99,7 +90,7 @@ def test_reordered_rows_are_detected(trail):
 
 
 def test_truncated_tail_is_detected(trail):
-    _disable_guards(trail)
+    disable_guards(trail)
     ids = _ids(trail)
     trail.execute(text("DELETE FROM audit_events WHERE id >= :id"), {"id": ids[-2]})
     result = verify_chain(trail)
@@ -111,7 +102,7 @@ def test_truncated_tail_is_detected(trail):
 
 def test_forged_rehashed_row_breaks_the_next_link(trail):
     """Recomputing the edited row's own hash does not help: the next event points elsewhere."""
-    _disable_guards(trail)
+    disable_guards(trail)
     victim = _ids(trail)[2]
     row = dict(
         trail.execute(text("SELECT * FROM audit_events WHERE id = :id"), {"id": victim})
@@ -141,7 +132,7 @@ def test_the_fast_walk_reads_what_the_orm_reads(trail):
 
 
 def test_a_break_in_a_later_batch_is_found(trail):
-    _disable_guards(trail)
+    disable_guards(trail)
     victim = _ids(trail)[4]
     trail.execute(text("UPDATE audit_events SET reason = 'edited' WHERE id = :id"), {"id": victim})
     broken = chain.verify_events(chain.stored_events(trail, batch=2)).broken
@@ -152,7 +143,7 @@ def test_a_break_in_a_later_batch_is_found(trail):
 
 def test_a_gap_wider_than_a_batch_is_walked_over_and_reported(trail):
     """An empty id range is not the end of the chain: the walk resumes at the next event."""
-    _disable_guards(trail)
+    disable_guards(trail)
     ids = _ids(trail)
     gone = {"a": ids[1], "b": ids[2], "c": ids[3]}
     trail.execute(text("DELETE FROM audit_events WHERE id IN (:a, :b, :c)"), gone)
@@ -161,19 +152,6 @@ def test_a_gap_wider_than_a_batch_is_walked_over_and_reported(trail):
     broken = chain.verify_events(chain.stored_events(trail, batch=2)).broken
     assert broken is not None
     assert (broken.event_id, broken.expected) == (ids[4], f"id {ids[1]}")
-
-
-def _append_raw(connection, prev_hash: str, event_id: int) -> None:
-    """An event linked onto the chain by hand, as a writer with SQL access could; the chain
-    head is not moved."""
-    values = {
-        "id": event_id, "occurred_at": datetime(2026, 5, 1, tzinfo=UTC), "actor_type": "system",
-        "actor_id": None, "actor_name": "forger", "actor_role": None, "client_ip": None,
-        "user_agent": None, "request_id": None, "action": "forged", "entity_type": None,
-        "entity_id": None, "changes": None, "reason": None,
-    }  # fmt: skip
-    new_hash = chain.event_hash(prev_hash, values)
-    connection.execute(insert(AuditEvent).values(**values, prev_hash=prev_hash, hash=new_hash))
 
 
 def test_events_appended_during_the_walk_are_not_a_break(trail):
@@ -188,7 +166,7 @@ def test_events_appended_during_the_walk_are_not_a_break(trail):
 
 def test_rows_added_without_moving_the_head_are_detected(trail):
     head = chain.read_head(trail)
-    _append_raw(trail, head.last_hash, head.last_id + 1)
+    append_past_head(trail)
     result = verify_chain(trail)
     assert not result.ok
     assert result.broken.event_id == head.last_id + 1

@@ -23,15 +23,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from builders import (
-    make_customer,
-    make_invoice,
-    make_project,
-    make_project_cost,
-    make_request,
-    make_user,
-    make_work_log,
-)
+from builders import make_user
+from companies import Company, make_company
+from oversight.analytics.kpis import KPIS
 from oversight.audit.models import AuditEvent
 from oversight.auth.permissions import Action, Resource, is_allowed
 from oversight.auth.public import is_public
@@ -47,48 +41,6 @@ from routes import routes_of
 _unique = itertools.count(1)
 
 
-@dataclass
-class World:
-    customer: Any
-    manager: Any
-    engineer: Any
-    contact: Any
-    project: Any
-    request: Any
-    work_log: Any
-    cost: Any
-    invoice: Any
-
-    def caller(self, session, role: Role):
-        return {
-            Role.project_manager: self.manager,
-            Role.engineer: self.engineer,
-            Role.client: self.contact,
-        }.get(role) or make_user(session, role)
-
-
-def build_world(session, request_status: RequestStatus, invoice_status: InvoiceStatus) -> World:
-    customer = make_customer(session)
-    manager = make_user(session, Role.project_manager)
-    engineer = make_user(session, Role.engineer)
-    contact = make_user(session, Role.client, customer_id=customer.id)
-    project = make_project(session, customer_id=customer.id, manager_id=manager.id)
-    request = make_request(
-        session, project_id=project.id, status=request_status, assigned_engineer_id=engineer.id
-    )
-    return World(
-        customer=customer,
-        manager=manager,
-        engineer=engineer,
-        contact=contact,
-        project=project,
-        request=request,
-        work_log=make_work_log(session, request_id=request.id, engineer_id=engineer.id),
-        cost=make_project_cost(session, project_id=project.id),
-        invoice=make_invoice(session, project_id=project.id, status=invoice_status),
-    )
-
-
 @dataclass(frozen=True)
 class Endpoint:
     resource: Resource
@@ -98,7 +50,7 @@ class Endpoint:
     request_status: RequestStatus = RequestStatus.in_progress
     invoice_status: InvoiceStatus = InvoiceStatus.issued
 
-    def body(self, world: World, role: Role) -> dict[str, Any] | None:
+    def body(self, world: Company, role: Role) -> dict[str, Any] | None:
         n = next(_unique)
         bodies: dict[tuple[Resource, Action], dict[str, Any] | None] = {
             (Resource.customers, Action.create): {"name": f"Matrix Customer {n}"},
@@ -151,7 +103,7 @@ class Endpoint:
             return {"request_ids": [world.request.id], "engineer_id": world.engineer.id}
         return bodies.get((self.resource, self.action))
 
-    def url(self, world: World) -> str:
+    def url(self, world: Company) -> str:
         return "/api/v1" + self.path.format(
             customer=world.customer.id,
             project=world.project.id,
@@ -253,7 +205,9 @@ def _client_sees_drafts(role: Role, endpoint: Endpoint) -> bool:
 @pytest.mark.parametrize("role", list(Role), ids=str)
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=_id)
 def test_permission_table_decides_every_cell(client, session, auth, role, endpoint):
-    world = build_world(session, endpoint.request_status, endpoint.invoice_status)
+    world = make_company(
+        session, request_status=endpoint.request_status, invoice_status=endpoint.invoice_status
+    )
     caller = world.caller(session, role)
     response = client.request(
         endpoint.method, endpoint.url(world), json=endpoint.body(world, role), headers=auth(caller)
@@ -278,22 +232,7 @@ def test_listing_follows_the_read_permission(client, session, auth, role, resour
 
 # --- endpoints beyond the CRUD and workflow table ------------------------------------------
 
-ANALYTICS = {
-    "open-requests": R.analytics_desk,
-    "sla-at-risk": R.analytics_desk,
-    "first-response": R.analytics_desk,
-    "time-to-close": R.analytics_desk,
-    "on-time": R.analytics_desk,
-    "throughput": R.analytics_desk,
-    "approvals": R.analytics_desk,
-    "revision-cycles": R.analytics_desk,
-    "open-over-time": R.analytics_desk,
-    "utilization": R.analytics_people,
-    "profitability": R.analytics_finance,
-    "revenue": R.analytics_finance,
-    "revenue-by-month": R.analytics_finance,
-    "overdue-invoices": R.analytics_finance,
-}
+ANALYTICS = {name: kpi.resource for name, kpi in KPIS.items()}  # every KPI route
 ANALYTICS_SECTIONS = (R.analytics_desk, R.analytics_finance, R.analytics_people)
 
 
@@ -309,7 +248,7 @@ class Reader:
     allowed: Any  # Callable[[Role], bool]
     sample: str = ""  # concrete path when the template has no record id of the world
 
-    def url(self, world: World) -> str:
+    def url(self, world: Company) -> str:
         return "/api/v1" + (self.sample or self.path).format(
             project_id=world.project.id, request_id=world.request.id
         )
@@ -349,7 +288,7 @@ HISTORY = {
 @pytest.mark.parametrize("role", list(Role), ids=str)
 @pytest.mark.parametrize("reader", READERS, ids=lambda reader: reader.path)
 def test_every_reader_follows_the_permission_table(client, session, auth, role, reader):
-    world = build_world(session, S.in_progress, IS.issued)
+    world = make_company(session)
     caller = world.caller(session, role)
     response = client.get(reader.url(world), headers=auth(caller))
     if reader.allowed(role):
@@ -362,7 +301,7 @@ def test_every_reader_follows_the_permission_table(client, session, auth, role, 
 @pytest.mark.parametrize("role", list(Role), ids=str)
 @pytest.mark.parametrize("entity", list(HISTORY), ids=str)
 def test_history_follows_the_read_permission(client, session, auth, role, entity):
-    world = build_world(session, S.in_progress, IS.issued)
+    world = make_company(session)
     resource, field = HISTORY[entity]
     record = world.engineer if field == "user" else getattr(world, field)
     caller = world.caller(session, role)
@@ -387,6 +326,7 @@ def test_update_own_profile_is_open_to_every_role(client, session, auth):
 SCOPED_ROLES = [Role.client, Role.engineer, Role.project_manager]
 RECORD_FIELDS = {
     "customer": Customer,
+    "draft": Invoice,
     "project": Project,
     "cost": ProjectCost,
     "request": ServiceRequest,
@@ -400,12 +340,12 @@ class Probe:
     """A call that names one record of a scoped model in its path."""
 
     method: str
-    path: str  # under /api/v1, with one {field} of World
+    path: str  # under /api/v1, with one {field} of Company
     field: str
     allowed: Any  # Callable[[Role], bool]
-    body: Any = None  # Callable[[World, Role], dict | None]
+    body: Any = None  # Callable[[Company, Role], dict | None]
 
-    def url(self, world: World) -> str:
+    def url(self, world: Company) -> str:
         return "/api/v1" + self.path.format(**{self.field: getattr(world, self.field).id})
 
 
@@ -432,10 +372,10 @@ PROBES = [
 ]
 
 
-def _purge(session, world: World) -> None:
+def _purge(session, world: Company) -> None:
     """Delete the other company's records, so the same ids become missing ones."""
     session.info.pop(PRINCIPAL_KEY, None)  # the last request left its principal bound
-    for field in ("work_log", "cost", "invoice", "request", "project"):
+    for field in ("work_log", "cost", "draft", "invoice", "request", "project"):
         session.delete(session.get(RECORD_FIELDS[field], getattr(world, field).id))
         session.flush()
     session.delete(session.get(User, world.contact.id))
@@ -458,8 +398,8 @@ def _out_of_scope_events(session, entity_id: int) -> int:
 @pytest.mark.parametrize("role", SCOPED_ROLES, ids=str)
 @pytest.mark.parametrize("probe", PROBES, ids=lambda probe: f"{probe.method} {probe.path}")
 def test_another_companys_record_is_404_like_a_missing_one(client, session, auth, role, probe):
-    mine = build_world(session, S.in_progress, IS.issued)
-    theirs = build_world(session, S.in_progress, IS.issued)
+    mine = make_company(session)
+    theirs = make_company(session)
     caller = mine.caller(session, role)
     body = probe.body(mine, role) if probe.body else None
     target = getattr(theirs, probe.field).id

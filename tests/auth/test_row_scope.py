@@ -8,11 +8,10 @@ import pytest
 from builders import (
     make_invoice,
     make_project,
-    make_project_cost,
     make_request,
     make_user,
-    make_work_log,
 )
+from companies import make_company
 from oversight.invoices.models import InvoiceStatus
 from oversight.service_requests.models import RequestStatus
 from oversight.vocabulary import Role
@@ -23,29 +22,9 @@ def two_companies(session):
     """Two customers, each with its own manager, engineer, contact, project and records."""
 
     def company():
-        manager = make_user(session, Role.project_manager)
-        engineer = make_user(session, Role.engineer)
-        project = make_project(session, manager_id=manager.id)
-        contact = make_user(session, Role.client, customer_id=project.customer_id)
-        request = make_request(
-            session,
-            project_id=project.id,
-            status=RequestStatus.in_progress,
-            assigned_engineer_id=engineer.id,
-        )
-        return {
-            "manager": manager,
-            "engineer": engineer,
-            "contact": contact,
-            "customers": project.customer_id,
-            "projects": project.id,
-            "requests": request.id,
-            "work-logs": make_work_log(session, request_id=request.id, engineer_id=engineer.id).id,
-            "project-costs": make_project_cost(session, project_id=project.id).id,
-            "invoices": make_invoice(
-                session, project_id=project.id, status=InvoiceStatus.issued
-            ).id,
-        }
+        made = make_company(session)
+        people = {"manager": made.manager, "engineer": made.engineer, "contact": made.contact}
+        return people | made.ids_by_path()
 
     return company(), company()
 

@@ -25,7 +25,6 @@ from oversight.config import Settings
 from oversight.customers.models import Customer
 from oversight.db.migrate import upgrade
 from oversight.db.sequences import next_value
-from oversight.db.session import create_db_engine
 from oversight.demo.generator import (
     DEMO_PASSWORD,
     DemoDataError,
@@ -39,6 +38,7 @@ from oversight.security.passwords import verify_password
 from oversight.service_requests.sla import due_dates, resume_after_pause
 from oversight.users.models import User
 from oversight.vocabulary import Priority, Role
+from oversight.wiring import open_database
 
 END = date(2026, 11, 20)
 SPEC = DemoSpec(
@@ -75,7 +75,7 @@ class Loaded:
 
 def fresh_engine(url: str) -> tuple[Engine, Settings]:
     settings = make_settings(url)
-    engine = create_db_engine(settings.database)
+    engine = open_database(settings)
     upgrade(engine)
     return engine, settings
 

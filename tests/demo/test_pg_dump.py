@@ -10,12 +10,11 @@ from sqlalchemy.orm import Session
 
 from oversight.config import Settings
 from oversight.customers.models import Customer
-from oversight.db.encrypted import bind_keyring
 from oversight.db.migrate import upgrade
-from oversight.db.session import create_db_engine
 from oversight.demo.generator import DemoSpec, generate
 from oversight.security.fieldcrypt import generate_key
 from oversight.users.models import User
+from oversight.wiring import open_database
 
 SPEC = DemoSpec(customers=12, projects=14, requests=300, months=4, end=date(2026, 11, 20), seed=5)
 
@@ -28,8 +27,7 @@ def test_pg_dump_of_demo_data_contains_no_phone_email_or_contact_name(postgres):
         database={"url": postgres.url("dump_check")},
         encryption={"keys": f"dump:{generate_key()}"},
     )
-    engine = create_db_engine(settings.database)
-    bind_keyring(engine, settings.encryption.keyring)
+    engine = open_database(settings)
     upgrade(engine)
     generate(engine, settings, SPEC)
     with Session(engine) as session:

@@ -536,7 +536,7 @@ def _prometheus_web_flags(args: list[str]) -> dict[str, str]:
 
 def test_prometheus_and_grafana_sub_paths_match_what_nginx_does_with_them():
     compose = _compose()
-    systemd = re.search(r'^ARGS="(.*)"$', (DEPLOY / "systemd/prometheus.env").read_text(), re.M)
+    systemd = re.search(r'^ARGS="(.*)"$', (DEPLOY / "host/prometheus.env").read_text(), re.M)
     assert systemd is not None
     for args in (compose["services"]["prometheus"]["command"], shlex.split(systemd.group(1))):
         flags = _prometheus_web_flags(args)

@@ -17,41 +17,13 @@ import pytest
 import yaml
 
 import servers
+from processes import start as _start
+from processes import stop as _stop
+from processes import wait_http as _wait
 
 DEPLOY = Path(__file__).parents[2] / "deploy"
 # Expressions over these metrics must return data: the app or the scheduler exports them.
 APP_METRIC = re.compile(r"\b(http_request|job_|job:|oversight|scheduler_leader|route:)")
-
-
-def _start(argv: list[str], log: Path, **kwargs: object) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(  # type: ignore[call-overload, no-any-return]
-            argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **kwargs
-        )
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"{process.args} exited:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer:\n{log.read_text()[-3000:]}")
 
 
 def _bundle_config(tmp: Path, app_port: int, scheduler_port: int) -> Path:
@@ -65,6 +37,12 @@ def _bundle_config(tmp: Path, app_port: int, scheduler_port: int) -> Path:
         if job["job_name"] in targets
     ]
     shutil.copytree(DEPLOY / "prometheus/rules", tmp / "rules")
+    # Groups with their own interval (the 5-minute downsampling) evaluate every second here.
+    for path in (tmp / "rules").glob("*.yml"):
+        rules = yaml.safe_load(path.read_text())
+        for group in rules["groups"]:
+            group.pop("interval", None)
+        path.write_text(yaml.safe_dump(rules))
     path = tmp / "prometheus.yml"
     path.write_text(yaml.safe_dump(config))
     return path
@@ -79,8 +57,16 @@ def panel_expressions() -> list[str]:
 
 
 def recording_rules() -> list[tuple[str, str]]:
-    data = yaml.safe_load((DEPLOY / "prometheus/rules/recording.yml").read_text())
-    return [(rule["record"], rule["expr"]) for group in data["groups"] for rule in group["rules"]]
+    """Every recording rule of the bundle whose inputs the app or the scheduler export."""
+    found = []
+    for path in sorted((DEPLOY / "prometheus/rules").glob("*.yml")):
+        for group in yaml.safe_load(path.read_text())["groups"]:
+            found += [
+                (rule["record"], rule["expr"])
+                for rule in group["rules"]
+                if "record" in rule and APP_METRIC.search(rule["expr"])
+            ]
+    return found
 
 
 @pytest.mark.slow
@@ -136,9 +122,16 @@ def test_prometheus_scrapes_the_app_and_every_rule_and_panel_evaluates(tmp_path)
             if all(fed):
                 break
             time.sleep(0.5)
-        time.sleep(2)  # let the recording rules evaluate on those samples
 
-        for record, expr in recording_rules():
+        # The recording rules evaluate every second: poll until each recorded series exists.
+        rules = recording_rules()
+        pending = [record for record, _ in rules]
+        deadline = time.monotonic() + 30
+        while pending and time.monotonic() < deadline:
+            pending = [record for record in pending if not query(record)]
+            if pending:
+                time.sleep(0.2)
+        for record, expr in rules:
             assert query(expr), f"recording rule {record} returned no data"
             assert query(record), f"recorded series {record} is empty"
         empty = []

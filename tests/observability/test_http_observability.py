@@ -200,11 +200,11 @@ def test_health_and_ready(client):
 
 def test_ready_is_503_naming_an_unmigrated_schema(database_url_factory, backend):
     from oversight.config import Settings
-    from oversight.db.session import create_db_engine
     from oversight.main import create_app
+    from oversight.wiring import open_database
 
     settings = Settings(_env_file=None, env="test", database={"url": database_url_factory(backend)})
-    engine = create_db_engine(settings.database)
+    engine = open_database(settings)
     try:
         with TestClient(create_app(settings, engine=engine)) as client:
             response = client.get("/ready")

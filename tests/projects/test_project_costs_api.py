@@ -200,41 +200,6 @@ def test_page_size_over_the_maximum_is_refused(client, session, auth):
     assert "page_size" in response.json()["error"]["message"]
 
 
-SORT_VALUES = {
-    "incurred_on": (date(2026, 1, 1), date(2026, 1, 2), date(2026, 2, 1)),
-    "amount": (Decimal("9.50"), Decimal("10.00"), Decimal("200.00")),
-    "category": (CostCategory.equipment, CostCategory.materials, CostCategory.travel),
-}
-
-
-@pytest.mark.parametrize("field", [*SORT_VALUES, "created_at", "id"])
-def test_list_sorts_by_each_allowed_field_both_ways(client, session, auth, field):
-    admin = make_user(session, Role.admin)
-    project = make_project(session)
-    values = SORT_VALUES.get(field)
-    order = [0, 1, 2] if values is None else [2, 0, 1]
-    built = {
-        index: make_project_cost(
-            session, project_id=project.id, **({field: values[index]} if values else {})
-        )
-        for index in order
-    }
-    ascending = [built[index].id for index in (0, 1, 2)]
-    for sort, expected in ((field, ascending), (f"-{field}", ascending[::-1])):
-        listing = client.get(f"{URL}?project_id={project.id}&sort={sort}", headers=auth(admin))
-        assert [item["id"] for item in listing.json()["items"]] == expected, sort
-
-
-def test_unknown_sort_field_is_refused_naming_the_allowed_ones(client, session, auth):
-    admin = make_user(session, Role.admin)
-    response = client.get(f"{URL}?sort=description", headers=auth(admin))
-    assert response.status_code == 422
-    assert (
-        "sortable fields: amount, category, created_at, id, incurred_on"
-        in (response.json()["error"]["message"])
-    )
-
-
 # permissions and row scope
 
 

@@ -305,44 +305,6 @@ def test_page_size_over_the_maximum_is_refused(client, session, auth):
     assert "page_size" in response.json()["error"]["message"]
 
 
-SORT_VALUES = {
-    "name": ("Alpha", "Bravo", "Charlie"),
-    "status": (ProjectStatus.active, ProjectStatus.cancelled, ProjectStatus.planned),
-    "budget": (Decimal("9.99"), Decimal("10.00"), Decimal("100.00")),
-    "start_date": (date(2025, 1, 1), date(2025, 6, 1), date(2026, 1, 1)),
-}
-
-
-@pytest.mark.parametrize("field", ["code", *SORT_VALUES, "created_at", "id"])
-def test_list_sorts_by_each_allowed_field_both_ways(client, session, auth, field):
-    admin = make_user(session, Role.admin)
-    customer = make_customer(session)
-    codes = tuple(f"S{customer.id}-{n}" for n in range(3))
-    values = codes if field == "code" else SORT_VALUES.get(field)
-    # Built in ascending order, so id and created_at ascend too; insert out of order otherwise.
-    order = [0, 1, 2] if values is None else [2, 0, 1]
-    built = {
-        index: make_project(
-            session, customer_id=customer.id, **({field: values[index]} if values else {})
-        )
-        for index in order
-    }
-    ascending = [built[index].id for index in (0, 1, 2)]
-    for sort, expected in ((field, ascending), (f"-{field}", ascending[::-1])):
-        listing = client.get(f"{URL}?customer_id={customer.id}&sort={sort}", headers=auth(admin))
-        assert [item["id"] for item in listing.json()["items"]] == expected, sort
-
-
-def test_unknown_sort_field_is_refused_naming_the_allowed_ones(client, session, auth):
-    admin = make_user(session, Role.admin)
-    response = client.get(f"{URL}?sort=manager_id", headers=auth(admin))
-    assert response.status_code == 422
-    assert response.json()["error"]["message"] == (
-        "cannot sort by 'manager_id'; sortable fields: "
-        "budget, code, created_at, id, name, start_date, status"
-    )
-
-
 # permissions and row scope
 
 

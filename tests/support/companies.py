@@ -1,4 +1,8 @@
-"""A customer company with its people and one record of every scoped kind, for attack tests."""
+"""The one test company: a customer with its people and one record of every scoped kind.
+
+Used wherever a test needs "a company" (row scope, the permission matrix, attack tests):
+`make_company(session)` in one line, with the request and invoice in the states a test needs.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,10 @@ from oversight.vocabulary import Role
 
 @dataclass
 class Company:
+    """A customer, its project manager, engineer and client contact, and their records:
+    `request` (assigned to the engineer), `work_log`, `cost`, `invoice` (in the status asked
+    for) and `draft` (a draft invoice)."""
+
     customer: Any
     manager: Any
     engineer: Any
@@ -35,22 +43,46 @@ class Company:
     invoice: Any
 
     def person(self, role: Role) -> Any:
+        """The company's own manager, engineer or client contact."""
         return {
             Role.project_manager: self.manager,
             Role.engineer: self.engineer,
             Role.client: self.contact,
         }[role]
 
+    def caller(self, session: Session, role: Role) -> Any:
+        """Someone of `role` whose row scope includes this company: its own person for the
+        scoped roles, a new user for the others (their scope is everything)."""
+        if role in (Role.project_manager, Role.engineer, Role.client):
+            return self.person(role)
+        return make_user(session, role)
 
-def make_company(session: Session, **customer_fields: Any) -> Company:
+    def ids_by_path(self) -> dict[str, int]:
+        """The id of each record under its API path segment (`/api/v1/<segment>/<id>`)."""
+        return {
+            "customers": self.customer.id,
+            "projects": self.project.id,
+            "requests": self.request.id,
+            "work-logs": self.work_log.id,
+            "project-costs": self.cost.id,
+            "invoices": self.invoice.id,
+        }
+
+
+def make_company(
+    session: Session,
+    *,
+    request_status: RequestStatus = RequestStatus.in_progress,
+    invoice_status: InvoiceStatus = InvoiceStatus.issued,
+    **customer_fields: Any,
+) -> Company:
     customer = make_customer(session, **customer_fields)
     manager = make_user(session, Role.project_manager)
     engineer = make_user(session, Role.engineer)
     project = make_project(session, customer_id=customer.id, manager_id=manager.id)
     request = make_request(
-        session, project_id=project.id, status=RequestStatus.in_progress,
-        assigned_engineer_id=engineer.id,
-    )  # fmt: skip
+        session, project_id=project.id, status=request_status, assigned_engineer_id=engineer.id
+    )
     return Company(
         customer=customer,
         manager=manager,
@@ -61,5 +93,5 @@ def make_company(session: Session, **customer_fields: Any) -> Company:
         work_log=make_work_log(session, request_id=request.id, engineer_id=engineer.id),
         cost=make_project_cost(session, project_id=project.id),
         draft=make_invoice(session, project_id=project.id, status=InvoiceStatus.draft),
-        invoice=make_invoice(session, project_id=project.id, status=InvoiceStatus.issued),
+        invoice=make_invoice(session, project_id=project.id, status=invoice_status),
     )

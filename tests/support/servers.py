@@ -166,6 +166,23 @@ class PostgresServer:
             raise FileNotFoundError(f"{name} not found in {self.bindir}")
         return path
 
+    def stop(self) -> None:
+        """Stop the server (fast shutdown: connections are closed), keeping its data."""
+        _pg_stop(self.bindir, self.data_dir.parent, self.data_dir)
+
+    def start(self) -> None:
+        """Start the stopped server again on the same port, and wait until it answers."""
+        result = _run_pg(
+            self.bindir / "pg_ctl",
+            ["start", "-D", str(self.data_dir), "-l", str(self.log_path), "-w",
+             "-t", str(int(START_TIMEOUT_S))],
+            cwd=self.data_dir.parent,
+            timeout=START_TIMEOUT_S + 10,
+        )  # fmt: skip
+        if result.returncode != 0:
+            raise ServerStartError(f"pg_ctl start failed:\n{_log_tail(self.log_path)}")
+        _pg_ready(self.conninfo(), time.monotonic() + START_TIMEOUT_S)
+
     def command(self, name: str, *args: str) -> list[str]:
         """argv running binary ``name`` of this version (as ``postgres`` when root).
 

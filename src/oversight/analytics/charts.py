@@ -18,7 +18,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from pydantic import BaseModel
 
 from oversight.analytics import schemas as s
-from oversight.analytics.service import CHART_KPIS
+from oversight.analytics.kpis import CHART_KPIS
 from oversight.analytics.text import PLAIN, Wording
 
 WIDTH, HEIGHT, DPI = 7.2, 8.0, 150  # 1080 x 1200 px: a phone screen in portrait

@@ -342,15 +342,3 @@ def open_over_time(session: Session, params: KpiParams) -> s.OpenOverTime:
         running += change
         points.append(s.DayOpen(day=day, open=running))
     return s.OpenOverTime(period=params.period_read, days=points)
-
-
-def throughput_kpi(session: Session, params: KpiParams, _: object) -> s.Throughput:
-    return throughput(session, params)
-
-
-def approvals_kpi(session: Session, params: KpiParams, _: object) -> s.Approvals:
-    return approvals(session, params)
-
-
-def open_over_time_kpi(session: Session, params: KpiParams, _: object) -> s.OpenOverTime:
-    return open_over_time(session, params)

@@ -239,9 +239,5 @@ def profitability(session: Session, params: KpiParams) -> s.Profitability:
     return s.Profitability(period=params.period_read, projects=result)
 
 
-def profitability_kpi(session: Session, params: KpiParams, _: object) -> s.Profitability:
-    return profitability(session, params)
-
-
 def _pairs(rows: Any) -> dict[Any, Any]:
     return {key: value for key, value in rows}  # noqa: C416 - rows are Row objects

@@ -15,18 +15,17 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from oversight.analytics import schemas as s
 from oversight.analytics.desk import closed_in_period, request_filters
 from oversight.analytics.finance import cents
 from oversight.analytics.params import KpiParams, ratio_percent, two_places
-from oversight.auth.scope import UNRESTRICTED_ROLES, bound_principal
+from oversight.auth.scope import visible_engineers
 from oversight.service_requests.models import ServiceRequest as SR  # noqa: N817
 from oversight.service_requests.models import WorkLog
 from oversight.users.models import User
-from oversight.vocabulary import Role
 
 
 def utilization(session: Session, params: KpiParams) -> s.Utilization:
@@ -64,13 +63,7 @@ def utilization(session: Session, params: KpiParams) -> s.Utilization:
     hours = _pairs(session.execute(hours_query.group_by(WorkLog.engineer_id)))
 
     active = set(assigned) | set(closed) | set(hours)
-    principal = bound_principal(session)
-    visible: ColumnElement[bool] = User.id.in_(active)
-    if principal is None or principal.role in UNRESTRICTED_ROLES:
-        visible = or_(visible, (User.role == Role.engineer) & User.is_active)
-    else:
-        visible = or_(visible, (User.id == principal.user_id) & (User.role == Role.engineer))
-    user_filters: list[ColumnElement[bool]] = [visible]
+    user_filters: list[ColumnElement[bool]] = [visible_engineers(session, active)]
     if params.engineer_id is not None:
         user_filters.append(User.id == params.engineer_id)
     # Names are encrypted: decrypted here, on the few engineers of the report.
@@ -100,10 +93,6 @@ def utilization(session: Session, params: KpiParams) -> s.Utilization:
         )
     loads.sort(key=lambda load: (load.name, load.engineer_id))
     return s.Utilization(period=params.period_read, weeks=two_places(period.weeks), engineers=loads)
-
-
-def utilization_kpi(session: Session, params: KpiParams, _: object) -> s.Utilization:
-    return utilization(session, params)
 
 
 def _pairs(rows: Any) -> dict[Any, Any]:

@@ -1,29 +1,33 @@
-"""GET /api/v1/analytics/...: the summary, one endpoint per KPI, text and PNG charts."""
+"""GET /api/v1/analytics/...: the summary, one endpoint per KPI (made from the registry,
+`oversight.analytics.kpis`), text and PNG charts."""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse, Response
+from sqlalchemy.orm import Session
 
 from oversight.analytics import schemas as s
 from oversight.analytics import service, text
 from oversight.analytics.cache import KpiCache
+from oversight.analytics.kpis import CHART_KPIS, KPIS, Kpi
 from oversight.analytics.params import KpiParams
 from oversight.analytics.views import record_kpi_view
 from oversight.auth.dependencies import CurrentPrincipal, SessionDep, SettingsDep, deny, require
 from oversight.auth.permissions import Action, Resource
 from oversight.auth.principal import Principal
+from oversight.config import Settings
 from oversight.errors import InvalidInput, NotFound
 from oversight.kit.ids import RecordId
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
 DeskRead = Annotated[Principal, Depends(require(Resource.analytics_desk, Action.read))]
-FinanceRead = Annotated[Principal, Depends(require(Resource.analytics_finance, Action.read))]
-PeopleRead = Annotated[Principal, Depends(require(Resource.analytics_people, Action.read))]
 
 
 def get_cache(request: Request) -> KpiCache:
@@ -117,9 +121,9 @@ def get_chart(
     principal: AnyAnalytics,
 ) -> Response:
     """A PNG chart: open-requests, closed-per-day, revenue-by-month, utilization, margins."""
-    kpi = service.CHART_KPIS.get(name)
+    kpi = CHART_KPIS.get(name)
     if kpi is None:
-        raise NotFound(f"chart {name!r} not found; charts: {', '.join(sorted(service.CHART_KPIS))}")
+        raise NotFound(f"chart {name!r} not found; charts: {', '.join(sorted(CHART_KPIS))}")
     if kpi.resource not in service.allowed_sections(session):
         deny(
             session,
@@ -136,105 +140,43 @@ def get_chart(
     return Response(content=charts.render(name, data), media_type="image/png")
 
 
-def _kpi(session: Any, name: str, params: KpiParams, settings: Any, cache: KpiCache) -> Any:
-    value = service.get_kpi(session, name, params, settings=settings, cache=cache)
-    record_kpi_view(session, name)
-    return value
+def kpi_endpoint(kpi: Kpi) -> Callable[..., s.KpiSchema]:
+    """The handler of `GET /analytics/<kpi.name>`: the KPI's answer (`kpi.schema`) for a
+    caller with read access to the KPI's own resource."""
+
+    def endpoint(
+        session: Session, settings: Settings, params: KpiParams, cache: KpiCache, _: Principal
+    ) -> s.KpiSchema:
+        value = service.get_kpi(session, kpi.name, params, settings=settings, cache=cache)
+        record_kpi_view(session, kpi.name)
+        return value
+
+    reader = Annotated[Principal, Depends(require(kpi.resource, Action.read))]
+    # FastAPI reads the parameters from the signature; the permission is this KPI's own (a
+    # value known only here), so the signature is built rather than written.
+    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=kind)
+            for name, kind in (
+                ("session", SessionDep),
+                ("settings", SettingsDep),
+                ("params", ParamsDep),
+                ("cache", CacheDep),
+                ("_", reader),
+            )
+        ],
+        return_annotation=kpi.schema,
+    )
+    endpoint.__name__ = f"get_{kpi.field}"
+    return endpoint
 
 
-@router.get("/open-requests", response_model=s.OpenRequests)
-def get_open_requests(
-    session: SessionDep, settings: SettingsDep, params: ParamsDep, cache: CacheDep, _: DeskRead
-) -> Any:
-    return _kpi(session, "open-requests", params, settings, cache)
+def include_kpi_routes(target: APIRouter) -> None:
+    """One `GET /analytics/<name>` per KPI of the registry, typed by the KPI's schema."""
+    for kpi in KPIS.values():
+        target.add_api_route(
+            f"/{kpi.name}", kpi_endpoint(kpi), methods=["GET"], response_model=kpi.schema
+        )
 
 
-@router.get("/sla-at-risk", response_model=s.SlaAtRisk)
-def get_sla_at_risk(
-    session: SessionDep, settings: SettingsDep, params: ParamsDep, cache: CacheDep, _: DeskRead
-) -> Any:
-    return _kpi(session, "sla-at-risk", params, settings, cache)
-
-
-@router.get("/first-response", response_model=s.FirstResponse)
-def get_first_response(
-    session: SessionDep, settings: SettingsDep, params: ParamsDep, cache: CacheDep, _: DeskRead
-) -> Any:
-    return _kpi(session, "first-response", params, settings, cache)
-
-
-@router.get("/time-to-close", response_model=s.TimeToClose)
-def get_time_to_close(
-    session: SessionDep, settings: SettingsDep, params: ParamsDep, cache: CacheDep, _: DeskRead
-) -> Any:
-    return _kpi(session, "time-to-close", params, settings, cache)
-
-
-@router.get("/on-time", response_model=s.OnTime)
-def get_on_time(
-    session: SessionDep, settings: SettingsDep, params: ParamsDep, cache: CacheDep, _: DeskRead
-) -> Any:
-    return _kpi(session, "on-time", params, settings, cache)
-
-
-@router.get("/throughput", response_model=s.Throughput)
-def get_throughput(
-    session: SessionDep, settings: SettingsDep, params: ParamsDep, cache: CacheDep, _: DeskRead
-) -> Any:
-    return _kpi(session, "throughput", params, settings, cache)
-
-
-@router.get("/approvals", response_model=s.Approvals)
-def get_approvals(
-    session: SessionDep, settings: SettingsDep, params: ParamsDep, cache: CacheDep, _: DeskRead
-) -> Any:
-    return _kpi(session, "approvals", params, settings, cache)
-
-
-@router.get("/revision-cycles", response_model=s.RevisionCycles)
-def get_revision_cycles(
-    session: SessionDep, settings: SettingsDep, params: ParamsDep, cache: CacheDep, _: DeskRead
-) -> Any:
-    return _kpi(session, "revision-cycles", params, settings, cache)
-
-
-@router.get("/open-over-time", response_model=s.OpenOverTime)
-def get_open_over_time(
-    session: SessionDep, settings: SettingsDep, params: ParamsDep, cache: CacheDep, _: DeskRead
-) -> Any:
-    return _kpi(session, "open-over-time", params, settings, cache)
-
-
-@router.get("/utilization", response_model=s.Utilization)
-def get_utilization(
-    session: SessionDep, settings: SettingsDep, params: ParamsDep, cache: CacheDep, _: PeopleRead
-) -> Any:
-    return _kpi(session, "utilization", params, settings, cache)
-
-
-@router.get("/profitability", response_model=s.Profitability)
-def get_profitability(
-    session: SessionDep, settings: SettingsDep, params: ParamsDep, cache: CacheDep, _: FinanceRead
-) -> Any:
-    return _kpi(session, "profitability", params, settings, cache)
-
-
-@router.get("/revenue", response_model=s.Revenue)
-def get_revenue(
-    session: SessionDep, settings: SettingsDep, params: ParamsDep, cache: CacheDep, _: FinanceRead
-) -> Any:
-    return _kpi(session, "revenue", params, settings, cache)
-
-
-@router.get("/revenue-by-month", response_model=s.RevenueByMonth)
-def get_revenue_by_month(
-    session: SessionDep, settings: SettingsDep, params: ParamsDep, cache: CacheDep, _: FinanceRead
-) -> Any:
-    return _kpi(session, "revenue-by-month", params, settings, cache)
-
-
-@router.get("/overdue-invoices", response_model=s.OverdueInvoices)
-def get_overdue_invoices(
-    session: SessionDep, settings: SettingsDep, params: ParamsDep, cache: CacheDep, _: FinanceRead
-) -> Any:
-    return _kpi(session, "overdue-invoices", params, settings, cache)
+include_kpi_routes(router)

@@ -10,119 +10,39 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime
-from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from oversight.analytics import desk, finance, people
+from oversight.analytics import desk, finance
 from oversight.analytics import schemas as s
 from oversight.analytics.cache import KpiCache
+from oversight.analytics.kpis import CHART_KPIS, KPIS, SUMMARY_KPIS, Kpi, KpiSource
 from oversight.analytics.params import KpiParams
 from oversight.analytics.periods import Period
 from oversight.analytics.version import current_version
 from oversight.auth.permissions import Action, Resource, is_allowed
-from oversight.auth.scope import UNRESTRICTED_ROLES, bound_principal, get_visible_or_raise
+from oversight.auth.scope import bound_principal, get_visible_or_raise, sees_everything
 from oversight.config import Settings
 from oversight.customers.models import Customer
 from oversight.kit.clock import local_today, utcnow
 from oversight.projects.models import Project
 
-Compute = Callable[[Session, KpiParams, Settings], BaseModel]
-
-
-@dataclass(frozen=True, slots=True)
-class Kpi:
-    name: str
-    resource: Resource
-    schema: type[BaseModel]
-    compute: Compute
-
-
-def _currency(settings: Settings) -> str:
-    return settings.company.currency
-
-
-KPIS: dict[str, Kpi] = {
-    kpi.name: kpi
-    for kpi in (
-        Kpi(
-            "open-requests",
-            Resource.analytics_desk,
-            s.OpenRequests,
-            lambda db, p, _: desk.open_requests(desk.open_facts(db, p), p),
-        ),
-        Kpi(
-            "sla-at-risk",
-            Resource.analytics_desk,
-            s.SlaAtRisk,
-            lambda db, p, _: desk.sla_at_risk(desk.open_facts(db, p), p),
-        ),
-        Kpi(
-            "first-response",
-            Resource.analytics_desk,
-            s.FirstResponse,
-            lambda db, p, _: desk.first_response(db, p),
-        ),
-        Kpi(
-            "time-to-close",
-            Resource.analytics_desk,
-            s.TimeToClose,
-            lambda db, p, _: desk.time_to_close(desk.closed_facts(db, p), p),
-        ),
-        Kpi(
-            "on-time",
-            Resource.analytics_desk,
-            s.OnTime,
-            lambda db, p, _: desk.on_time(desk.closed_facts(db, p), p),
-        ),
-        Kpi(
-            "revision-cycles",
-            Resource.analytics_desk,
-            s.RevisionCycles,
-            lambda db, p, _: desk.revision_cycles(desk.closed_facts(db, p), p),
-        ),
-        Kpi("throughput", Resource.analytics_desk, s.Throughput, desk.throughput_kpi),
-        Kpi("approvals", Resource.analytics_desk, s.Approvals, desk.approvals_kpi),
-        Kpi("open-over-time", Resource.analytics_desk, s.OpenOverTime, desk.open_over_time_kpi),
-        Kpi("utilization", Resource.analytics_people, s.Utilization, people.utilization_kpi),
-        Kpi(
-            "profitability", Resource.analytics_finance, s.Profitability, finance.profitability_kpi
-        ),
-        Kpi(
-            "revenue",
-            Resource.analytics_finance,
-            s.Revenue,
-            lambda db, p, cfg: finance.revenue(db, p, _currency(cfg)),
-        ),
-        Kpi(
-            "revenue-by-month",
-            Resource.analytics_finance,
-            s.RevenueByMonth,
-            lambda db, p, cfg: finance.revenue_by_month(db, p, _currency(cfg)),
-        ),
-        Kpi(
-            "overdue-invoices",
-            Resource.analytics_finance,
-            s.OverdueInvoices,
-            lambda db, p, cfg: finance.overdue_invoices(db, p, _currency(cfg)),
-        ),
-    )
-}
-
-
-CHART_KPIS: dict[str, Kpi] = {
-    "open-requests": KPIS["open-over-time"],
-    "closed-per-day": KPIS["throughput"],
-    "revenue-by-month": KPIS["revenue-by-month"],
-    "utilization": KPIS["utilization"],
-    "margins": KPIS["profitability"],
-}
-"""Each chart's name and the KPI it draws (`oversight.analytics.charts` renders them)."""
+__all__ = [
+    "CHART_KPIS",
+    "KPIS",
+    "Kpi",
+    "allowed_sections",
+    "build_project_stats",
+    "build_summary",
+    "compute",
+    "get_kpi",
+    "get_project_stats",
+    "get_summary",
+    "make_params",
+]
 
 
 def make_params(
@@ -156,8 +76,9 @@ def make_params(
 
 def scope_key(session: Session) -> str:
     principal = bound_principal(session)
-    if principal is None or principal.role in UNRESTRICTED_ROLES:
+    if sees_everything(principal):
         return "all"
+    assert principal is not None
     return f"{principal.role.value}:{principal.user_id}:{principal.customer_id}"
 
 
@@ -167,21 +88,21 @@ def cache_key(name: str, params: KpiParams, session: Session, version: int) -> s
     return f"v{version}:{name}:{digest}"
 
 
-def compute(session: Session, name: str, params: KpiParams, settings: Settings) -> BaseModel:
+def compute(session: Session, name: str, params: KpiParams, settings: Settings) -> s.KpiSchema:
     """Compute KPI `name` now, without the cache (scoped by the session's principal)."""
-    return KPIS[name].compute(session, params, settings)
+    return KPIS[name].compute(KpiSource(session, params, settings))
 
 
 def get_kpi(
     session: Session, name: str, params: KpiParams, *, settings: Settings, cache: KpiCache
-) -> BaseModel:
+) -> s.KpiSchema:
     """KPI `name` from the cache when this data version has it, else computed and stored."""
     kpi = KPIS[name]
     key = cache_key(name, params, session, current_version(session))
     cached = cache.load(key, kpi.schema)
     if cached is not None:
         return cached
-    value = kpi.compute(session, params, settings)
+    value = kpi.compute(KpiSource(session, params, settings))
     cache.store(key, value)
     return value
 
@@ -202,31 +123,11 @@ def allowed_sections(session: Session) -> frozenset[Resource]:
 def build_summary(
     session: Session, params: KpiParams, settings: Settings, sections: frozenset[Resource]
 ) -> s.Summary:
-    """Every KPI of `sections`, sharing the passes that several KPIs read."""
-    parts: dict[str, Any] = {}
-    if Resource.analytics_desk in sections:
-        opened = desk.open_facts(session, params)
-        closed = desk.closed_facts(session, params)
-        parts |= {
-            "open_requests": desk.open_requests(opened, params),
-            "sla_at_risk": desk.sla_at_risk(opened, params),
-            "first_response": desk.first_response(session, params),
-            "time_to_close": desk.time_to_close(closed, params),
-            "on_time": desk.on_time(closed, params),
-            "revision_cycles": desk.revision_cycles(closed, params),
-            "throughput": desk.throughput(session, params),
-            "approvals": desk.approvals(session, params),
-        }
-    if Resource.analytics_people in sections:
-        parts["utilization"] = people.utilization(session, params)
-    if Resource.analytics_finance in sections:
-        currency = _currency(settings)
-        parts |= {
-            "revenue": finance.revenue(session, params, currency),
-            "overdue_invoices": finance.overdue_invoices(session, params, currency),
-            "profitability": finance.profitability(session, params),
-        }
-    return s.Summary(period=params.period_read, **parts)
+    """Every summary KPI of `sections` (`kpis.SUMMARY_KPIS`), sharing the passes over the
+    data that several KPIs read (`kpis.KpiSource`)."""
+    source = KpiSource(session, params, settings)
+    parts = {kpi.field: kpi.compute(source) for kpi in SUMMARY_KPIS if kpi.resource in sections}
+    return s.Summary.model_validate({"period": params.period_read, **parts})
 
 
 def get_summary(

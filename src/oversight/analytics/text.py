@@ -212,3 +212,52 @@ def render_engineers(load: s.Utilization, w: Wording = PLAIN) -> str:
             )
         )
     return "\n".join(lines)
+
+
+def summary_rows(summary: s.Summary) -> list[tuple[str, str]]:
+    """The summary as (label, value) rows for a table (`oversight analytics summary`): rows
+    for every KPI present (a test checks each summary KPI of the registry has some)."""
+    rows: list[tuple[str, str]] = []
+
+    def add(label: str, value: object) -> None:
+        rows.append((label, "—" if value is None else str(value)))
+
+    if summary.open_requests:
+        add("open requests", summary.open_requests.count)
+        add("mean age, days", summary.open_requests.mean_age_days)
+    if summary.sla_at_risk:
+        add("past due / due within 24 h",
+            f"{summary.sla_at_risk.past_due} / {summary.sla_at_risk.due_within_24h}")  # fmt: skip
+    if summary.first_response:
+        first = summary.first_response
+        add("first response mean / P90, h", f"{first.mean_hours} / {first.p90_hours}")
+        add("responses within SLA, %", summary.first_response.within_sla_percent)
+    if summary.time_to_close:
+        ttc = summary.time_to_close
+        add("time to close mean / median / P90, h",
+            f"{ttc.mean_hours} / {ttc.median_hours} / {ttc.p90_hours}")  # fmt: skip
+    if summary.on_time:
+        add("closed / on time", f"{summary.on_time.closed} / {summary.on_time.on_time}")
+        add("on-time rate, %", summary.on_time.on_time_percent)
+    if summary.throughput:
+        add("closed per day", summary.throughput.per_day)
+    if summary.approvals:
+        add("approval rate, %", summary.approvals.approval_percent)
+    if summary.revision_cycles:
+        add("revisions per closed request", summary.revision_cycles.mean_revisions)
+    if summary.revenue:
+        add("revenue issued", money(summary.revenue.issued, summary.revenue.currency))
+        add("revenue paid", money(summary.revenue.paid, summary.revenue.currency))
+    if summary.overdue_invoices:
+        overdue = summary.overdue_invoices
+        add("overdue invoices", f"{overdue.count}: {money(overdue.total, overdue.currency)}")
+    if summary.utilization:
+        loads = [e.utilization_percent for e in summary.utilization.engineers]
+        known = [load for load in loads if load is not None]
+        average = f"{sum(known) / len(known):.2f}" if known else "—"
+        add("engineers / mean utilization, %", f"{len(loads)} / {average}")
+    if summary.profitability:
+        projects = summary.profitability.projects
+        add("projects with activity / at a loss",
+            f"{len(projects)} / {sum(1 for p in projects if p.margin < 0)}")  # fmt: skip
+    return rows

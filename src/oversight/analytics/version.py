@@ -9,29 +9,13 @@ small company's write rate (one short lock per write transaction).
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import event, insert, select, update
 from sqlalchemy.orm import Session, UOWTransaction
 
-from oversight.customers.models import Customer
 from oversight.db.sequences import NumberSequence
-from oversight.invoices.models import Invoice
-from oversight.projects.models import Project, ProjectCost
-from oversight.service_requests.models import CompletionApproval, ServiceRequest, WorkLog
-from oversight.users.models import User
+from oversight.db.traits import is_kpi_input
 
 DATA_VERSION = "analytics-data-version"
-KPI_INPUTS: tuple[type[Any], ...] = (
-    ServiceRequest,
-    WorkLog,
-    CompletionApproval,
-    Invoice,
-    Project,
-    ProjectCost,
-    Customer,
-    User,
-)
 
 
 def current_version(session: Session) -> int:
@@ -55,11 +39,12 @@ def bump(session: Session) -> None:
 
 
 def _touches_kpi_inputs(session: Session) -> bool:
+    # KPI inputs are the models declaring `kpi_input=True` (oversight.db.traits).
     for obj in (*session.new, *session.deleted):
-        if isinstance(obj, KPI_INPUTS):
+        if is_kpi_input(type(obj)):
             return True
     return any(
-        isinstance(obj, KPI_INPUTS) and session.is_modified(obj, include_collections=False)
+        is_kpi_input(type(obj)) and session.is_modified(obj, include_collections=False)
         for obj in session.dirty
     )
 

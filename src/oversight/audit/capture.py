@@ -16,7 +16,13 @@ from sqlalchemy.orm.attributes import get_history
 
 from oversight.audit import chain
 from oversight.audit.actor import actor_fields
-from oversight.audit.policy import AUDITED_TABLES, ENCRYPTED_CHANGE, AuditPolicy, policy_for, render
+from oversight.audit.policy import (
+    ENCRYPTED_CHANGE,
+    AuditPolicy,
+    audited_tables,
+    policy_for,
+    render,
+)
 from oversight.db.encrypted import EncryptedField, plaintext_changed, sealed_columns
 from oversight.db.intent import forget_intents, take_intent
 from oversight.kit.clock import utcnow
@@ -134,7 +140,7 @@ def _refuse_bulk_bypass(state: ORMExecuteState) -> None:
     if not (state.is_update or state.is_delete):
         return
     table = getattr(state.statement, "table", None)
-    if table is not None and getattr(table, "name", None) in AUDITED_TABLES:
+    if table is not None and getattr(table, "name", None) in audited_tables():
         raise AuditBypassError(
             f"bulk {'UPDATE' if state.is_update else 'DELETE'} on {table.name} would bypass the "
             "audit trail; load the objects and change them through the session instead"

@@ -18,7 +18,10 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 
+from oversight.audit.errors import AuditChainInconsistent
+from oversight.audit.metrics import refused
 from oversight.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
 
 # Any constant 64-bit key that no other advisory lock of Oversight uses.
@@ -99,7 +102,13 @@ def append(connection: Connection, events: Iterable[dict[str, Any]]) -> ChainHea
         rows.append(row)
     if not rows:
         return head
-    connection.execute(insert(AuditEvent), rows)
+    try:
+        connection.execute(insert(AuditEvent), rows)
+    except IntegrityError as error:
+        # The position after the recorded head (or a hash) is taken: rows were added without
+        # moving the head. Appending elsewhere would fork the chain, so the write is refused.
+        refused(head.last_id + 1)
+        raise AuditChainInconsistent(head.last_id + 1) from error
     new_head = ChainHead(last_id, last_hash)
     if head.last_id == 0 and head.last_hash == GENESIS_HASH:
         exists = connection.execute(select(AuditChainHead.id)).first() is not None
@@ -136,6 +145,7 @@ class Verification:
     last_id: int
     last_hash: str
     broken: Break | None
+    checkpoints_checked: int = 0
 
     @property
     def ok(self) -> bool:
@@ -147,6 +157,7 @@ def verify_events(
     *,
     start: ChainHead = ChainHead(0, GENESIS_HASH),
     expected_head: ChainHead | None = None,
+    checkpoints: Sequence[ChainHead] = (),
 ) -> Verification:
     """Walk `events` (tuples in STORED_FIELDS order) from `start`; stop at the first broken link.
 
@@ -155,40 +166,64 @@ def verify_events(
     not pass through `expected_head`. Events after the expected head are checked link by link
     (they were appended while the walk ran); `verify_chain` then re-reads the head to tell
     those from rows the head does not account for.
+
+    `checkpoints` (position, hash) were published outside the database: the chain must hold
+    exactly that hash at each position, which a rewrite that recomputes every later hash (and
+    the head) cannot fake, and it must reach every checkpoint's position. Checkpoints before
+    `start` (in purged archives) cannot be checked and are skipped.
     """
     previous_id, previous_hash, checked = start.last_id, start.last_hash, 0
     head_id = None if expected_head is None else expected_head.last_id
     head_hash = None if expected_head is None else expected_head.last_hash
+    marks = sorted((c for c in checkpoints if c.last_id > start.last_id), key=lambda c: c.last_id)
+    passed, pending = 0, 0
+    next_mark = marks[0].last_id if marks else -1
     sha256, dumps = hashlib.sha256, orjson.dumps  # link_hash, inlined: this is the hot loop
     for event in events:
         event_id = int(event[0])
         if event_id != previous_id + 1:
             return Verification(checked, previous_id, previous_hash, Break(
                 event_id, "missing or reordered events", f"id {previous_id + 1}", f"id {event_id}"
-            ))  # fmt: skip
+            ), passed)  # fmt: skip
         if event[_PREV] != previous_hash:
             return Verification(checked, previous_id, previous_hash, Break(
                 event_id, "link to the previous event broken", previous_hash, event[_PREV]
-            ))  # fmt: skip
+            ), passed)  # fmt: skip
         recomputed = sha256(previous_hash.encode("ascii") + dumps(event[:_PREV])).hexdigest()
         if recomputed != event[_HASH]:
             return Verification(checked, previous_id, previous_hash, Break(
                 event_id, "event content changed since it was written", recomputed, event[_HASH]
-            ))  # fmt: skip
+            ), passed)  # fmt: skip
         if event_id == head_id and event[_HASH] != head_hash:
             return Verification(checked, previous_id, previous_hash, Break(
                 event_id, "the recorded chain head names another hash for this event",
                 str(head_hash), event[_HASH],
-            ))  # fmt: skip
+            ), passed)  # fmt: skip
+        while event_id == next_mark:
+            mark = marks[pending]
+            if event[_HASH] != mark.last_hash:
+                return Verification(checked, previous_id, previous_hash, Break(
+                    event_id, "the chain does not pass through a published checkpoint "
+                    "(history before it was rewritten)", mark.last_hash, event[_HASH],
+                ), passed)  # fmt: skip
+            passed, pending = passed + 1, pending + 1
+            next_mark = marks[pending].last_id if pending < len(marks) else -1
         previous_id, previous_hash = event_id, event[_HASH]
         checked += 1
+    if pending < len(marks):
+        mark = marks[pending]
+        return Verification(checked, previous_id, previous_hash, Break(
+            None, "the chain ends before a published checkpoint: events up to it are missing",
+            f"event {mark.last_id} ({mark.last_hash})",
+            f"last event {previous_id} ({previous_hash})",
+        ), passed)  # fmt: skip
     if expected_head is not None and previous_id < expected_head.last_id:
         return Verification(checked, previous_id, previous_hash, Break(
             None, "the chain ends early: events after the last one found are missing",
             f"last event {expected_head.last_id} ({expected_head.last_hash})",
             f"last event {previous_id} ({previous_hash})",
-        ))  # fmt: skip
-    return Verification(checked, previous_id, previous_hash, None)
+        ), passed)  # fmt: skip
+    return Verification(checked, previous_id, previous_hash, None, passed)
 
 
 def stored_events(

@@ -1,9 +1,10 @@
 """Streaming exports of the trail as CSV or JSON Lines: rows are read in batches and written
-as they come, so memory does not grow with the number of events."""
+as they come, so memory does not grow with the number of events. CSV cells that a
+spreadsheet would evaluate are neutralised (`oversight.kit.spreadsheet`); JSON Lines keep
+every value exactly as stored."""
 
 from __future__ import annotations
 
-import csv
 import enum
 import io
 import json
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from sqlalchemy import Connection
 
 from oversight.audit.repository import EXPORT_COLUMNS, AuditFilters, iter_batches
+from oversight.kit.spreadsheet import CsvWriter
 
 
 class ExportFormat(enum.StrEnum):
@@ -27,7 +29,7 @@ def export_lines(
 ) -> Iterator[str]:
     """The export as text chunks: a header (CSV), then one chunk per batch of events."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer) if fmt is ExportFormat.csv else None
+    writer = CsvWriter(buffer) if fmt is ExportFormat.csv else None
     if writer is not None:
         writer.writerow(EXPORT_COLUMNS)
     for rows in iter_batches(connection, filters, batch=batch):

@@ -6,6 +6,7 @@ from sqlalchemy import BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oversight.db.base import Base
+from oversight.db.traits import Exempt, ModelTraits
 
 GENESIS_HASH = "0" * 64
 
@@ -18,6 +19,11 @@ class AuditEvent(Base):
     """
 
     __tablename__ = "audit_events"
+    __traits__ = ModelTraits(
+        scope=Exempt("the trail is guarded by the audit permission, not by row scope"),
+        audit=Exempt("the trail itself"),
+        kpi_input=False,
+    )
     __table_args__ = (
         Index("ix_audit_events_entity", "entity_type", "entity_id", "id"),
         Index("ix_audit_events_actor", "actor_id", "occurred_at", "id"),
@@ -52,6 +58,11 @@ class AuditChainHead(Base):
     truncated tail is detected; `oversight audit head` prints it for safekeeping elsewhere."""
 
     __tablename__ = "audit_chain_head"
+    __traits__ = ModelTraits(
+        scope=Exempt("the trail is guarded by the audit permission, not by row scope"),
+        audit=Exempt("the trail's own bookkeeping"),
+        kpi_input=False,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     last_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
@@ -63,7 +74,37 @@ class AuditArchivePermit(Base):
     archive transaction inserts it, deletes, and removes it again."""
 
     __tablename__ = "audit_archive_permits"
+    __traits__ = ModelTraits(
+        scope=Exempt("the trail is guarded by the audit permission, not by row scope"),
+        audit=Exempt("the trail's own bookkeeping; archiving records its own event"),
+        kpi_input=False,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     first_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     last_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+
+
+class AuditVerification(Base):
+    """The outcome of one verification of the chain (`audit verify`, the nightly job, a
+    checkpoint run). Kept outside the chain on purpose: verifying must never need to write
+    into the chain it judges, least of all when that chain is broken. Monitoring reads the
+    newest row; it is a status, not evidence (the chain and the checkpoints are)."""
+
+    __traits__ = ModelTraits(
+        scope=Exempt("verification outcomes are read by monitoring and admins, not scoped"),
+        audit=Exempt("a status beside the trail, written when the trail must not be"),
+        kpi_input=False,
+    )
+
+    __tablename__ = "audit_verifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    verified_at: Mapped[datetime]
+    origin: Mapped[str] = mapped_column(String(64))
+    ok: Mapped[bool]
+    events_checked: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    last_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    last_hash: Mapped[str] = mapped_column(String(64))
+    checkpoints_checked: Mapped[int]
+    problem: Mapped[str | None] = mapped_column(Text)

@@ -1,5 +1,6 @@
-"""Which models the audit trail captures, under which entity name, and how each field is
-treated: secrets are recorded as changed without values, PII is masked, noise is skipped.
+"""How the audit trail treats a change: secrets are recorded as changed without values, PII
+is masked, noise is skipped. Which models it captures, under which entity name, each model
+declares itself (`__traits__ = ModelTraits(audit=Audited(...))`, see oversight.db.traits).
 
 Encrypted fields (oversight.db.encrypted) are recorded by the capture as `ENCRYPTED_CHANGE`
 under the field's name, whatever the policy says: the trail holds neither their ciphertext nor
@@ -8,47 +9,32 @@ their plaintext."""
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from oversight.customers.models import Customer
-from oversight.invoices.models import Invoice
-from oversight.projects.models import Project, ProjectCost
-from oversight.service_requests.models import CompletionApproval, ServiceRequest, WorkLog
-from oversight.users.models import User
+from oversight.db.traits import Audited, audit_policy_of, registries
 
+AuditPolicy = Audited
+"""How a model is audited: declared on the model (`__traits__`, see oversight.db.traits)."""
 
-@dataclass(frozen=True, slots=True)
-class AuditPolicy:
-    entity_type: str
-    secret: frozenset[str] = field(default_factory=frozenset)
-    pii: frozenset[str] = field(default_factory=frozenset)
-    skip: frozenset[str] = frozenset({"updated_at"})
-    label: str = "id"
-
-
-POLICIES: dict[type[Any], AuditPolicy] = {
-    Customer: AuditPolicy("customer"),
-    Project: AuditPolicy("project", label="code"),
-    ProjectCost: AuditPolicy("project_cost"),
-    ServiceRequest: AuditPolicy("service_request", label="number"),
-    CompletionApproval: AuditPolicy("completion_approval"),
-    WorkLog: AuditPolicy("work_log"),
-    Invoice: AuditPolicy("invoice", label="number"),
-    User: AuditPolicy(
-        "user",
-        secret=frozenset({"password_hash"}),
-    ),
-}
 ENCRYPTED_CHANGE = {"changed": True}
-AUDITED_TABLES = frozenset(model.__tablename__ for model in POLICIES)
-ENTITY_TYPES = {policy.entity_type: model for model, policy in POLICIES.items()}
 
 
 def policy_for(obj: object) -> AuditPolicy | None:
-    return POLICIES.get(type(obj))
+    """The audit policy of `obj`'s model; None when its model is not audited."""
+    return audit_policy_of(type(obj))
+
+
+def audited_tables() -> frozenset[str]:
+    """The tables of every audited model (bulk statements on them are refused)."""
+    return registries().audited_tables
+
+
+def entity_type_of(model: type[Any]) -> str:
+    """The name a model's records carry in the trail (its table name when not audited)."""
+    policy = audit_policy_of(model)
+    return policy.entity_type if policy is not None else str(model.__tablename__)
 
 
 def mask(value: Any) -> Any:

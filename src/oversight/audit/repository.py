@@ -80,13 +80,16 @@ def list_events(
     return session.scalars(statement.order_by(*NEWEST_FIRST).limit(limit)).all()
 
 
-def entity_history(session: Session, entity_type: str, entity_id: str) -> Sequence[AuditEvent]:
-    statement = (
-        select(AuditEvent)
-        .where(E.entity_type == entity_type, E.entity_id == entity_id)
-        .order_by(E.id)
-    )
-    return session.scalars(statement).all()
+def entity_history(
+    session: Session, entity_type: str, entity_id: str, *, changes_only: bool = False
+) -> Sequence[AuditEvent]:
+    """The events about one record in chain order. `changes_only`: only the changes to it,
+    whose actions are named after its entity type (`service_request.update`,
+    `service_request.reject`), not refusals, probes or logins that name the record."""
+    statement = select(AuditEvent).where(E.entity_type == entity_type, E.entity_id == entity_id)
+    if changes_only:
+        statement = statement.where(E.action.startswith(f"{entity_type}.", autoescape=True))
+    return session.scalars(statement.order_by(E.id)).all()
 
 
 EXPORT_COLUMNS = (

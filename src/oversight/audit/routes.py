@@ -6,12 +6,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
-from oversight.audit import repository
+import oversight.models  # noqa: F401 - every model mapped before the history routes are derived
+from oversight.audit import history, repository
 from oversight.audit.events import record_event
 from oversight.audit.export import ExportFormat, export_lines
-from oversight.audit.policy import POLICIES
 from oversight.audit.repository import AuditFilters
-from oversight.audit.schemas import AuditEventRead, AuditPage
+from oversight.audit.schemas import AuditEventRead, AuditPage, HistoryEntryRead
 from oversight.auth.dependencies import (
     CurrentPrincipal,
     SessionDep,
@@ -19,18 +19,13 @@ from oversight.auth.dependencies import (
     deny,
     require,
 )
-from oversight.auth.permissions import Action, Resource, is_allowed
+from oversight.auth.permissions import HISTORY_VIEWS, Action, Resource, is_allowed
 from oversight.auth.principal import Principal
-from oversight.auth.scope import get_visible_or_raise
-from oversight.customers.models import Customer
+from oversight.auth.scope import get_history_visible_or_raise
+from oversight.db.traits import Audited, registries
 from oversight.errors import NotFound
-from oversight.invoices.models import Invoice
 from oversight.kit.ids import EventId, RecordId
 from oversight.kit.schemas import Instant
-from oversight.projects.models import Project, ProjectCost
-from oversight.service_requests.models import ServiceRequest, WorkLog
-from oversight.users.models import User
-from oversight.vocabulary import Role
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 history_router = APIRouter(tags=["audit"])
@@ -109,24 +104,34 @@ class HistoryEntity(enum.StrEnum):
     users = "users"
 
 
-_HISTORY: dict[HistoryEntity, tuple[type[Any], Resource]] = {
-    HistoryEntity.customers: (Customer, Resource.customers),
-    HistoryEntity.projects: (Project, Resource.projects),
-    HistoryEntity.project_costs: (ProjectCost, Resource.project_costs),
-    HistoryEntity.requests: (ServiceRequest, Resource.requests),
-    HistoryEntity.work_logs: (WorkLog, Resource.work_logs),
-    HistoryEntity.invoices: (Invoice, Resource.invoices),
-    HistoryEntity.users: (User, Resource.users),
-}
+def history_routes() -> dict[str, tuple[type[Any], Audited, Resource]]:
+    """Path segment -> (model, its audit policy, the resource whose read right opens it),
+    for every audited model that declares `history=` (oversight.db.traits)."""
+    found = {}
+    for model, policy in registries().audited.items():
+        if policy.history is not None:
+            resource = Resource(policy.history)
+            found[resource.value.replace("_", "-")] = (model, policy, resource)
+    return found
 
 
-@history_router.get("/{entity}/{entity_id}/history")
+_HISTORY = history_routes()
+if set(_HISTORY) != {entity.value for entity in HistoryEntity}:
+    raise RuntimeError(
+        "HistoryEntity must list exactly the history routes the models declare: "
+        + ", ".join(sorted(_HISTORY))
+    )
+
+
+@history_router.get("/{entity}/{entity_id}/history", response_model_exclude_unset=True)
 def read_history(
     session: SessionDep, principal: CurrentPrincipal, entity: HistoryEntity, entity_id: RecordId
-) -> list[AuditEventRead]:
+) -> list[HistoryEntryRead]:
     """Every version of one record: who changed what, when. Administrators see any record
-    (deleted ones too); others only records in their own scope."""
-    model, resource = _HISTORY[entity]
+    (deleted ones too) and every event about it with its origin (IP, user agent, request id);
+    others only records in their own scope, only the changes, and the author as their role's
+    history view says (README, "Record history by role")."""
+    model, policy, resource = _HISTORY[entity.value]
     if not is_allowed(principal.role, resource, Action.read):
         deny(
             session,
@@ -135,12 +140,12 @@ def read_history(
             "history",
             f"role {principal.role.value!r} may not read {resource.value}",
         )
-    entity_type = POLICIES[model].entity_type
-    label = entity_type.replace("_", " ")
-    if principal.role is not Role.admin:
-        # A record outside the scope is not found like a missing one, and audited as a probe.
-        get_visible_or_raise(session, model, entity_id, label)
-    events = repository.entity_history(session, entity_type, str(entity_id))
-    if not events:
+    label = policy.entity_type.replace("_", " ")
+    # A record outside the scope is not found like a missing one, and audited as a probe.
+    get_history_visible_or_raise(session, principal, model, entity_id, label)
+    entries = history.record_history(
+        session, policy.entity_type, str(entity_id), HISTORY_VIEWS[principal.role]
+    )
+    if not entries:
         raise NotFound(f"{label} {entity_id} not found")
-    return [AuditEventRead.model_validate(event) for event in events]
+    return list(entries)

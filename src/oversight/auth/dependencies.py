@@ -120,6 +120,9 @@ def deny(
     raise PermissionDenied(message or f"role {principal.role.value!r} may not {action} {resource}")
 
 
+_REQUIREMENTS: dict[Callable[..., Principal], tuple[Resource, Action]] = {}
+
+
 def require(resource: Resource, action: Action) -> Callable[..., Principal]:
     """A dependency that admits the caller only if the permission table allows `action`."""
 
@@ -129,4 +132,10 @@ def require(resource: Resource, action: Action) -> Callable[..., Principal]:
         return principal
 
     check.__name__ = f"require_{resource.value}_{action.value}"
+    _REQUIREMENTS[check] = (resource, action)
     return check
+
+
+def required_permission(dependency: Callable[..., object]) -> tuple[Resource, Action] | None:
+    """The (resource, action) a dependency made by `require` checks; None for any other."""
+    return _REQUIREMENTS.get(dependency)  # type: ignore[arg-type]

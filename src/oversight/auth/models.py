@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from oversight.db.base import Base
 from oversight.db.encrypted import EncryptedField, EncryptedRow
+from oversight.db.traits import Exempt, ModelTraits
 from oversight.kit.clock import utcnow
 
 
@@ -31,6 +32,11 @@ class AuthSession(Base):
     """
 
     __tablename__ = "auth_sessions"
+    __traits__ = ModelTraits(
+        scope=Exempt("login state: reached only by the auth flows, never listed by the API"),
+        audit=Exempt("the auth flows record their own audit events"),
+        kpi_input=False,
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -45,6 +51,11 @@ class RefreshToken(Base):
     """One refresh token of a session, stored as its SHA-256; `used_at` set when rotated."""
 
     __tablename__ = "refresh_tokens"
+    __traits__ = ModelTraits(
+        scope=Exempt("login state: reached only by the auth flows, never listed by the API"),
+        audit=Exempt("the auth flows record their own audit events"),
+        kpi_input=False,
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     session_id: Mapped[str] = mapped_column(
@@ -65,6 +76,11 @@ class UserTotp(EncryptedRow, Base):
     """
 
     __tablename__ = "user_totp"
+    __traits__ = ModelTraits(
+        scope=Exempt("login state: reached only by the auth flows, never listed by the API"),
+        audit=Exempt("the auth flows record their own audit events"),
+        kpi_input=False,
+    )
 
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
@@ -81,6 +97,11 @@ class RecoveryCode(Base):
     """A single-use recovery code, stored as its SHA-256."""
 
     __tablename__ = "recovery_codes"
+    __traits__ = ModelTraits(
+        scope=Exempt("login state: reached only by the auth flows, never listed by the API"),
+        audit=Exempt("the auth flows record their own audit events"),
+        kpi_input=False,
+    )
     __table_args__ = (UniqueConstraint("user_id", "code_hash"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -100,6 +121,11 @@ class LoginThrottle(Base):
     """
 
     __tablename__ = "login_throttle"
+    __traits__ = ModelTraits(
+        scope=Exempt("login state: reached only by the auth flows, never listed by the API"),
+        audit=Exempt("the auth flows record their own audit events"),
+        kpi_input=False,
+    )
 
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     consecutive_failures: Mapped[int] = mapped_column(default=0)
@@ -111,6 +137,11 @@ class LoginFailure(Base):
     """One failed attempt on a throttle key; rows older than an hour are pruned."""
 
     __tablename__ = "login_failures"
+    __traits__ = ModelTraits(
+        scope=Exempt("login state: reached only by the auth flows, never listed by the API"),
+        audit=Exempt("the auth flows record their own audit events"),
+        kpi_input=False,
+    )
     __table_args__ = (Index("ix_login_failures_key_failed_at", "key", "failed_at"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from oversight.vocabulary import Role
 
@@ -114,3 +115,41 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
 
 def is_allowed(role: Role, resource: Resource, action: Action) -> bool:
     return action in PERMISSIONS.get(role, {}).get(resource, frozenset())
+
+
+# --- Record history (`GET /{resource}/{id}/history`) -------------------------------------------
+
+
+class HistoryActor(enum.StrEnum):
+    """How the author of a change is shown in a record's history."""
+
+    identity = "identity"  # actor_type, actor_role, actor_id and actor_name (the username)
+    name = "name"  # actor_type, actor_role and actor_name
+    role = "role"  # actor_type and actor_role only: "an engineer", "a project manager"
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryView:
+    """What one role sees of a record's history (once it may read the record at all).
+
+    `forensic`: every event about the record — refused access, out-of-scope probes by other
+    users, logins — each with client IP, user agent, request id, chain position and hash:
+    the audit trail's own view, only for roles that may read the trail. Without it: only the
+    changes to the record (`<entity>.create/update/delete` and workflow actions such as
+    `service_request.reject`), with when, what, why and the author as `actor` says; never
+    anyone's IP, user agent or request id.
+    """
+
+    actor: HistoryActor
+    forensic: bool = False
+
+
+HISTORY_VIEWS: Mapping[Role, HistoryView] = {
+    Role.admin: HistoryView(HistoryActor.identity, forensic=True),
+    Role.director: HistoryView(HistoryActor.identity),  # reads users anyway
+    Role.accountant: HistoryView(HistoryActor.name),
+    Role.project_manager: HistoryView(HistoryActor.name),
+    Role.viewer: HistoryView(HistoryActor.name),
+    Role.engineer: HistoryView(HistoryActor.name),
+    Role.client: HistoryView(HistoryActor.role),  # staff by function, never by name
+}

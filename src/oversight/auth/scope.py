@@ -3,17 +3,25 @@
 Every ORM SELECT issued by a session bound to a principal gets the principal's criteria for
 each scoped model (`with_loader_criteria`), so a handler cannot forget them: an out-of-scope
 record is simply not found. Sessions without a principal (CLI, jobs) are unscoped.
+
+Which models are scoped, each model declares (`__traits__ = ModelTraits(scope=SCOPED, ...)`,
+see oversight.db.traits); this module writes the criteria per role. A restricted role sees
+nothing of a scoped model it has no criteria for, and a test requires criteria for every
+scoped model and restricted role. Scope decisions made elsewhere go through the helpers
+below: `sees_everything` (analytics' cache sharing), `visible_engineers` (the people
+analytics lists) and `get_history_visible_or_raise` (the administrators' view of history).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, event, false, select
+from sqlalchemy import ColumnElement, event, false, or_, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from oversight.audit.events import record_event
-from oversight.audit.policy import POLICIES
+from oversight.audit.policy import entity_type_of
 from oversight.auth.principal import (
     PRINCIPAL_KEY,
     Principal,
@@ -21,10 +29,12 @@ from oversight.auth.principal import (
     bound_principal,
 )
 from oversight.customers.models import Customer
+from oversight.db.traits import registries
 from oversight.errors import NotFound
 from oversight.invoices.models import Invoice, InvoiceStatus
 from oversight.projects.models import Project, ProjectCost
 from oversight.service_requests.models import CompletionApproval, ServiceRequest, WorkLog
+from oversight.users.models import User
 from oversight.vocabulary import Role
 
 __all__ = [
@@ -33,8 +43,13 @@ __all__ = [
     "UNSCOPED",
     "bind_principal",
     "bound_principal",
+    "criteria_for",
+    "get_history_visible_or_raise",
     "get_visible_or_raise",
     "install_row_scope",
+    "sees_everything",
+    "visible_engineers",
+    "written_criteria",
 ]
 
 UNSCOPED = "oversight_unscoped"  # execution option: this one query ignores the row scope
@@ -42,7 +57,24 @@ T = TypeVar("T")
 UNRESTRICTED_ROLES = frozenset({Role.admin, Role.director, Role.accountant, Role.viewer})
 
 
-def _criteria(principal: Principal) -> dict[type[Any], ColumnElement[bool]]:
+def sees_everything(principal: Principal | None) -> bool:
+    """True when no row scope applies: an unscoped session (CLI, jobs) or an unrestricted
+    role. Callers that share results between such principals (the KPI cache) ask this."""
+    return principal is None or principal.role in UNRESTRICTED_ROLES
+
+
+def criteria_for(principal: Principal) -> dict[type[Any], ColumnElement[bool]]:
+    """The principal's criteria per scoped model; empty for unrestricted roles. A scoped
+    model without written criteria is hidden from restricted roles (fails closed)."""
+    if principal.role in UNRESTRICTED_ROLES:
+        return {}
+    hidden: dict[type[Any], ColumnElement[bool]] = {model: false() for model in registries().scoped}
+    return hidden | written_criteria(principal)
+
+
+def written_criteria(principal: Principal) -> dict[type[Any], ColumnElement[bool]]:
+    """The criteria written here for the principal's role (a test checks they cover every
+    scoped model for every restricted role)."""
     uid, cid = principal.user_id, principal.customer_id
     if principal.role is Role.client:
         own_requests = select(ServiceRequest.id).where(ServiceRequest.customer_id == cid)
@@ -82,21 +114,22 @@ def _criteria(principal: Principal) -> dict[type[Any], ColumnElement[bool]]:
             WorkLog: WorkLog.request_id.in_(managed_requests),
             Invoice: Invoice.project_id.in_(managed),
         }
-    if principal.role in UNRESTRICTED_ROLES:
-        return {}
-    # A role this table does not know sees nothing rather than everything.
-    return {
-        model: false()
-        for model in (
-            Customer,
-            Project,
-            ProjectCost,
-            ServiceRequest,
-            CompletionApproval,
-            WorkLog,
-            Invoice,
-        )
-    }
+    # Unrestricted roles have no criteria; a role this table does not know sees nothing
+    # rather than everything (criteria_for hides every scoped model from it).
+    return {}
+
+
+def visible_engineers(session: Session, active: Collection[int]) -> ColumnElement[bool]:
+    """Which engineers a people report of the session's principal may list (users are
+    exempt from row scope; this is their one scope decision): those in `active` (ids found
+    in the rows the principal can see) and, for principals who see everything, every active
+    engineer; a restricted principal also sees themself when they are an engineer."""
+    principal = bound_principal(session)
+    listed: ColumnElement[bool] = User.id.in_(active)
+    if sees_everything(principal):
+        return or_(listed, (User.role == Role.engineer) & User.is_active)
+    assert principal is not None
+    return or_(listed, (User.id == principal.user_id) & (User.role == Role.engineer))
 
 
 def get_visible_or_raise(session: Session, model: type[T], ident: int, label: str) -> T:
@@ -112,15 +145,25 @@ def get_visible_or_raise(session: Session, model: type[T], ident: int, label: st
             execution_options={UNSCOPED: True},
         ).first()
         if exists is not None:
-            policy = POLICIES.get(model)
             record_event(
                 session,
                 "access.out_of_scope",
-                entity_type=policy.entity_type if policy else model.__tablename__,  # type: ignore[attr-defined]
+                entity_type=entity_type_of(model),
                 entity_id=ident,
                 survive_rollback=True,
             )
     raise NotFound(f"{label} {ident} not found")
+
+
+def get_history_visible_or_raise(
+    session: Session, principal: Principal, model: type[Any], ident: int, label: str
+) -> None:
+    """Whether the principal may read the history of record `ident`: administrators may read
+    any record's (deleted ones too: the trail outlives the record); anyone else only a record
+    in their scope, NotFound (audited as a probe) otherwise."""
+    if principal.role is Role.admin:
+        return
+    get_visible_or_raise(session, model, ident, label)
 
 
 def _apply_row_scope(state: ORMExecuteState) -> None:
@@ -132,7 +175,7 @@ def _apply_row_scope(state: ORMExecuteState) -> None:
         or state.execution_options.get(UNSCOPED)
     ):
         return
-    criteria = _criteria(principal)
+    criteria = criteria_for(principal)
     if criteria:
         state.statement = state.statement.options(
             *(with_loader_criteria(model, clause) for model, clause in criteria.items())

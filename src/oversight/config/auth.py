@@ -6,8 +6,9 @@ import re
 from typing import Annotated, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import NoDecode
 
-from oversight.config.base import _Group
+from oversight.config.base import LIST_FROM_TEXT, _Group
 from oversight.security.passwords import Argon2Params
 from oversight.vocabulary import Role
 
@@ -32,10 +33,14 @@ class AuthSettings(_Group):
     jwt_audience: str = "oversight-api"
     access_token_minutes: Annotated[int, Field(gt=0, le=24 * 60)] = 15
     sensitive_access_token_minutes: Annotated[int, Field(gt=0, le=24 * 60)] = 15
-    sensitive_roles: frozenset[Role] = frozenset({Role.admin, Role.director, Role.accountant})
+    sensitive_roles: Annotated[frozenset[Role], NoDecode, LIST_FROM_TEXT] = frozenset(
+        {Role.admin, Role.director, Role.accountant}
+    )
     refresh_token_days: Annotated[float, Field(gt=0, le=90)] = 14.0
     session_max_days: Annotated[float, Field(gt=0, le=365)] = 30.0
-    two_factor_roles: frozenset[Role] = frozenset({Role.admin, Role.director, Role.accountant})
+    two_factor_roles: Annotated[frozenset[Role], NoDecode, LIST_FROM_TEXT] = frozenset(
+        {Role.admin, Role.director, Role.accountant}
+    )
     two_factor_pending_minutes: Annotated[int, Field(ge=1, le=30)] = 5
     totp_issuer: Annotated[str, Field(min_length=1, max_length=64)] = "Oversight"
     argon2_time_cost: Annotated[int, Field(ge=1, le=50)] = 3
@@ -74,11 +79,11 @@ class AuthSettings(_Group):
             )
         active = self.jwt_active_key
         if active is not None and active not in self.signing_keys:
-            raise ValueError(f"jwt_active_key {active!r} is not among the configured keys")
+            raise ValueError(f"jwt_active_key: {active!r} is not among the configured keys")
         if active is None and len(self.jwt_keys) > 1:
             raise ValueError("jwt_active_key: several jwt_keys are set; name the one that signs")
         if self.login_backoff_max_seconds < self.login_backoff_base_seconds:
-            raise ValueError("login_backoff_max_seconds must be at least the base")
+            raise ValueError("login_backoff_max_seconds: must be at least the base")
         self.argon2  # noqa: B018 - validates the cost against OWASP's minimum
         return self
 

@@ -6,9 +6,11 @@ Names with a leading underscore are private to the `oversight.config` package.
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated
+import json
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, SecretStr
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, SecretStr
+from pydantic_settings import NoDecode
 
 
 class _Group(BaseModel):
@@ -27,7 +29,27 @@ def _check_networks(value: tuple[str, ...]) -> tuple[str, ...]:
     return value
 
 
-Networks = Annotated[tuple[str, ...], AfterValidator(_check_networks)]
+def _list_from_text(value: Any) -> Any:
+    """A list setting from the environment: a JSON list (`["a", "b"]`) or plain commas (`a,b`).
+
+    Read here rather than by pydantic-settings' JSON decoding, so that `10.0.0.0/8` or
+    `1,2,3` is understood, and a broken JSON list is a validation error naming the variable.
+    """
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            raise ValueError('not a JSON list (write ["a", "b"] or a,b)') from None
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+# A list-like setting is `Annotated[tuple[str, ...], NoDecode, LIST_FROM_TEXT]`.
+LIST_FROM_TEXT = BeforeValidator(_list_from_text)
+
+Networks = Annotated[tuple[str, ...], NoDecode, LIST_FROM_TEXT, AfterValidator(_check_networks)]
 
 
 def _redis_url(value: SecretStr | None) -> SecretStr | None:

@@ -9,20 +9,25 @@ from typing import Annotated, Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
+from pydantic_settings import NoDecode
 
-from oversight.config.base import _Group
+from oversight.config.base import LIST_FROM_TEXT, _Group
 from oversight.kit.business_hours import BusinessCalendar
 from oversight.vocabulary import Priority
+
+Weekdays = Annotated[frozenset[Annotated[int, Field(ge=1, le=7)]], NoDecode, LIST_FROM_TEXT]
 
 
 class CompanySettings(_Group):
     name: str = "Oversight Demo Service Co."
     timezone: str = "Europe/Moscow"
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "RUB"
-    workdays: frozenset[Annotated[int, Field(ge=1, le=7)]] = frozenset({1, 2, 3, 4, 5})
+    workdays: Annotated[frozenset[Annotated[int, Field(ge=1, le=7)]], NoDecode, LIST_FROM_TEXT] = (
+        frozenset({1, 2, 3, 4, 5})
+    )
     work_start: time = time(9, 0)
     work_end: time = time(18, 0)
-    holidays: frozenset[date] = frozenset()
+    holidays: Annotated[frozenset[date], NoDecode, LIST_FROM_TEXT] = frozenset()
     invoice_payment_days: Annotated[int, Field(ge=0, le=365)] = 30
 
     @field_validator("timezone")
@@ -41,7 +46,7 @@ class CompanySettings(_Group):
         if not self.workdays:
             raise ValueError("workdays: at least one working day is needed")
         if self.work_end <= self.work_start:
-            raise ValueError("work_end must be later than work_start")
+            raise ValueError("work_end: must be later than work_start")
         return self
 
     @functools.cached_property
@@ -64,7 +69,7 @@ class SlaTarget(_Group):
     @model_validator(mode="after")
     def _response_first(self) -> Self:
         if self.resolution_hours < self.response_hours:
-            raise ValueError("resolution_hours must not be shorter than response_hours")
+            raise ValueError("resolution_hours: must not be shorter than response_hours")
         return self
 
     @property

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import NoDecode
 
-from oversight.config.base import Networks, _Group, _redis_url
+from oversight.config.base import LIST_FROM_TEXT, Networks, _Group, _redis_url
 
 # Admin endpoints that `admin_allow` guards: user administration (not a user's own /users/me),
 # the audit trail and anything under /api/v1/admin. `*` matches any characters, `[0-9]` a digit.
@@ -19,6 +20,9 @@ DEFAULT_ADMIN_PATHS = (
 )
 
 
+Paths = Annotated[tuple[Annotated[str, Field(pattern=r"^/")], ...], NoDecode, LIST_FROM_TEXT]
+
+
 class ApiSettings(_Group):
     """The HTTP API and its edge: docs, proxies, allowlists, body size, CORS, headers."""
 
@@ -28,10 +32,14 @@ class ApiSettings(_Group):
     max_page_size: Annotated[int, Field(ge=1, le=1000)] = 200
     trusted_proxies: Networks = ("127.0.0.1/32", "::1/128")
     admin_allow: Networks = ()
-    admin_paths: tuple[Annotated[str, Field(pattern=r"^/")], ...] = DEFAULT_ADMIN_PATHS
+    admin_paths: Annotated[
+        tuple[Annotated[str, Field(pattern=r"^/")], ...], NoDecode, LIST_FROM_TEXT
+    ] = DEFAULT_ADMIN_PATHS
     max_body_bytes: Annotated[int, Field(ge=1024, le=1024 * 1024 * 1024)] = 1024 * 1024
     hsts_seconds: Annotated[int, Field(ge=0, le=2 * 365 * 86_400)] = 365 * 86_400
-    cors_origins: tuple[Annotated[str, Field(pattern=r"^https?://[^/\s]+$")], ...] = ()
+    cors_origins: Annotated[
+        tuple[Annotated[str, Field(pattern=r"^https?://[^/\s]+$")], ...], NoDecode, LIST_FROM_TEXT
+    ] = ()
     cors_allow_credentials: bool = False
 
 

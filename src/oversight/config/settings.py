@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import enum
 import functools
+import json
+import os
+import re
+import typing
 from typing import Any, Self
 
-from pydantic import ValidationError, model_validator
+import pydantic_settings
+from pydantic import BaseModel, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -96,13 +101,22 @@ _SECRET_SETTINGS = frozenset(
 )
 
 
+_NAMED_FIELD = re.compile(r"^([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*): ")
+
+
 def describe_validation_error(error: ValidationError) -> str:
     """One line per problem, each naming the setting as its environment variable."""
     lines = []
     for problem in error.errors():
         location = [str(part) for part in problem["loc"] if not str(part).isdigit()]
-        name = "OVERSIGHT_" + "__".join(location).upper() if location else "settings"
         message = problem["msg"].removeprefix("Value error, ")
+        # A check across a group's fields names the one to change: "field: reason" (or
+        # "group.field: reason" from the top level) completes the variable's name.
+        named = _NAMED_FIELD.match(message)
+        if named:
+            location += named.group(1).split(".")
+            message = message[named.end() :]
+        name = "OVERSIGHT_" + "__".join(location).upper() if location else "settings"
         given = problem.get("input")
         secret = bool(location) and location[-1] in _SECRET_SETTINGS
         if isinstance(given, str | int | float) and problem["type"] != "missing" and not secret:
@@ -117,6 +131,44 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as error:
         raise SettingsError(describe_validation_error(error)) from None
+    except pydantic_settings.SettingsError as error:
+        raise SettingsError(_describe_undecodable(error)) from None
+
+
+def _describe_undecodable(error: pydantic_settings.SettingsError) -> str:
+    """pydantic-settings could not decode a JSON setting: name the variable(s) that hold it.
+
+    Its own message names only the group ('error parsing value for field "auth"'); the
+    variables of that group holding a mapping or a nested group are what it tried to decode.
+    """
+    match = re.search(r'field "([a-z_]+)"', str(error))
+    group = match.group(1) if match else ""
+    prefix = f"OVERSIGHT_{group.upper()}__"
+    model = Settings.model_fields[group].annotation if group in Settings.model_fields else None
+    complex_fields = {
+        name
+        for name, field in getattr(model, "model_fields", {}).items()
+        if typing.get_origin(field.annotation) is dict
+        or (isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel))
+    }
+    names = sorted(
+        name
+        for name, value in os.environ.items()
+        if name.upper().startswith(prefix)
+        and name[len(prefix) :].split("__")[0].lower() in complex_fields
+        and not _is_json(value)
+    )
+    if not names:
+        return f"invalid setting OVERSIGHT_{group.upper()}: not valid JSON"
+    return "\n".join(f"invalid setting {name.upper()}: not valid JSON" for name in names)
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
 
 
 @functools.cache

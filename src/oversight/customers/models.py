@@ -5,6 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from oversight.db.base import Base, Timestamped
 from oversight.db.encrypted import EncryptedField, EncryptedRow
+from oversight.db.traits import SCOPED, Audited, ModelTraits
 from oversight.security.fieldcrypt import normalise_email, normalise_phone
 
 
@@ -12,6 +13,9 @@ class Customer(EncryptedRow, Timestamped, Base):
     """A client company and its contact person (whose name, phone and e-mail are encrypted)."""
 
     __tablename__ = "customers"
+    __traits__ = ModelTraits(
+        scope=SCOPED, audit=Audited("customer", history="customers"), kpi_input=True
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)

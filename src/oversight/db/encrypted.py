@@ -19,8 +19,10 @@ the value must be sealed before it. `row_uid` is a random UUID drawn when the ro
 sealed, unique and never changed. `pii_key_id` records the key every ciphertext of the row is
 under (a row is always re-sealed as a whole), which is how rotation finds the rows left to do.
 
-The keyring comes from the engine the object's session is bound to (`bind_keyring`), else from
-the process settings. Objects not yet in a session keep the plaintext until the flush seals
+The keyring comes from the engine the object's session is bound to (`bind_keyring`, done by
+`oversight.wiring.open_database`); there is no process-wide fallback, so an engine opened
+without it fails loudly (`KeyringNotBound`) instead of sealing under whatever key the process
+settings happen to name. Objects not yet in a session keep the plaintext until the flush seals
 it (a before_flush hook, registered ahead of the audit capture's the first time it is needed).
 """
 
@@ -50,22 +52,40 @@ class UndecryptableField(DecryptionError):
     """A stored ciphertext does not open for its row and column (moved, altered, unknown key)."""
 
 
+class KeyringNotBound(RuntimeError):
+    """Encrypted fields were touched through an engine with no keyring bound to it."""
+
+
 def bind_keyring(engine: Engine, keyring: Keyring) -> None:
     """Use `keyring` for every session bound to `engine`."""
     _KEYRINGS[engine] = keyring
 
 
 def keyring_for(bind: Session | Connection | Engine) -> Keyring:
-    """The keyring for a session, connection or engine: the bound one, else the settings'."""
+    """The keyring bound to a session's, connection's or engine's engine (KeyringNotBound
+    when there is none: open databases with `oversight.wiring.open_database`)."""
     if isinstance(bind, Session):
         bind = bind.get_bind()
     engine = bind.engine if isinstance(bind, Connection) else bind
     keyring = _KEYRINGS.get(engine)
     if keyring is None:
+        raise KeyringNotBound(
+            f"no encryption keyring is bound to the engine for {engine.url!r}; open the "
+            "database with oversight.wiring.open_database(settings)"
+        )
+    return keyring
+
+
+def migration_keyring(bind: Connection) -> Keyring:
+    """The keyring for a schema migration: the engine's when the migration runs from
+    `oversight migrate` (or tests), else the process settings' (Alembic's own command line,
+    which opens its own engine)."""
+    try:
+        return keyring_for(bind)
+    except KeyringNotBound:
         from oversight.config import get_settings
 
-        keyring = get_settings().encryption.keyring
-    return keyring
+        return get_settings().encryption.keyring
 
 
 def field_aad(table: str, field: str, row_uid: uuid.UUID) -> bytes:
@@ -245,9 +265,9 @@ def _keyring_of(obj: object) -> Keyring:
     remembered = obj.__dict__.get(_KEYRING)
     if isinstance(remembered, Keyring):
         return remembered
-    from oversight.config import get_settings
-
-    return get_settings().encryption.keyring
+    raise KeyringNotBound(
+        f"{type(obj).__name__} holds ciphertext but was never in a session: no keyring to read it"
+    )
 
 
 def seal(obj: object, keyring: Keyring) -> None:

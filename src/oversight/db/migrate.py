@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 SCRIPT_LOCATION = "oversight:migrations"
@@ -31,6 +32,34 @@ def downgrade(engine: Engine, revision: str) -> None:
         config = alembic_config(engine)
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
+
+
+class UnknownRevision(ValueError):
+    """No migration has that revision id."""
+
+
+def revisions() -> list[str]:
+    """Every revision id, oldest first."""
+    scripts = ScriptDirectory.from_config(_script_config())
+    return [script.revision for script in reversed(list(scripts.walk_revisions()))]
+
+
+def move_to(engine: Engine, revision: str) -> None:
+    """Upgrade or downgrade to `revision`, whichever direction it lies in."""
+    known = revisions()
+    if revision not in known:
+        raise UnknownRevision(f"no migration {revision!r}; known revisions: {', '.join(known)}")
+    current = current_revision(engine)
+    if current is not None and known.index(revision) < known.index(current):
+        downgrade(engine, revision)
+    else:
+        upgrade(engine, revision)
+
+
+def _script_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    return config
 
 
 def current_revision(engine: Engine) -> str | None:

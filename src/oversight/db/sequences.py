@@ -7,10 +7,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from oversight.db.base import Base
+from oversight.db.traits import Exempt, ModelTraits
 
 
 class NumberSequence(Base):
     __tablename__ = "number_sequences"
+    __traits__ = ModelTraits(
+        scope=Exempt("counters, never read by a principal"),
+        audit=Exempt("counters; the numbers they hand out are audited on their records"),
+        kpi_input=False,
+    )
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_value: Mapped[int] = mapped_column(default=0)

@@ -9,17 +9,18 @@ import typer
 from sqlalchemy import select
 
 from oversight.config import get_settings
-from oversight.db.session import create_db_engine, session_factory
+from oversight.db.session import session_factory
 from oversight.edge.app import make_rate_limiter
 from oversight.security.ratelimit import account_identity, ip_identity
 from oversight.users.models import User
+from oversight.wiring import open_database
 
 ratelimit_app = typer.Typer(no_args_is_help=True, help="Rate limits.")
 
 
 def _user_id(username: str) -> str:
     settings = get_settings()
-    engine = create_db_engine(settings.database)
+    engine = open_database(settings)
     try:
         with session_factory(engine)() as session:
             found = session.scalar(select(User.id).where(User.username == username.lower()))

@@ -9,11 +9,11 @@ from rich.console import Console
 from rich.table import Table
 
 from oversight.config import Settings, SettingsError, get_settings
-from oversight.db.encrypted import bind_keyring
-from oversight.db.session import create_db_engine, session_factory
+from oversight.db.session import session_factory
 from oversight.encryption import rotation
 from oversight.kit.context import RequestContext, bound_context
 from oversight.security.fieldcrypt import KEY_ID_PATTERN, generate_key
+from oversight.wiring import open_database
 
 keys_app = typer.Typer(no_args_is_help=True, help="Field encryption keys: status and rotation.")
 console = Console()
@@ -45,8 +45,7 @@ def status() -> None:
     """Rows of each encrypted table per key id; exit 1 while any row is not on the active key."""
     settings = _settings()
     keyring = settings.encryption.keyring
-    engine = create_db_engine(settings.database)
-    bind_keyring(engine, keyring)
+    engine = open_database(settings)
     with engine.connect() as connection:
         counts = rotation.rows_per_key(connection)
     table = Table("table", "key id", "rows", "")
@@ -85,8 +84,7 @@ def rotate(
     """
     settings = _settings()
     keyring = settings.encryption.keyring
-    engine = create_db_engine(settings.database)
-    bind_keyring(engine, keyring)
+    engine = open_database(settings)
 
     def report(table: str, done: int, left: int) -> None:
         console.print(f"{table}: {done} rows re-sealed, {left} left")

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from oversight.db.base import Base, Timestamped
 from oversight.db.columns import enum_column
+from oversight.db.traits import SCOPED, Audited, ModelTraits
 
 
 class InvoiceStatus(enum.StrEnum):
@@ -22,6 +23,11 @@ class Invoice(Timestamped, Base):
     """A bill to a customer, optionally for one project. Overdue is derived, never stored."""
 
     __tablename__ = "invoices"
+    __traits__ = ModelTraits(
+        scope=SCOPED,
+        audit=Audited("invoice", label="number", history="invoices"),
+        kpi_input=True,
+    )
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint(

@@ -12,14 +12,15 @@ from prometheus_client import start_http_server
 from rich.console import Console
 from rich.table import Table
 
-from oversight.config import get_settings
-from oversight.db.session import create_db_engine, session_factory
-from oversight.jobs.registry import collect_jobs
+from oversight.config import Settings, get_settings
+from oversight.db.session import session_factory
+from oversight.jobs.registry import Job, collect_jobs
 from oversight.jobs.runner import run_job
 from oversight.jobs.scheduler import Scheduler
 from oversight.kit.context import RequestContext, bound_context
 from oversight.observability import metrics
 from oversight.observability.logging import configure_logging, get_logger
+from oversight.wiring import open_database
 
 jobs_app = typer.Typer(no_args_is_help=True, help="Scheduled jobs.")
 console = Console()
@@ -32,7 +33,7 @@ def run_scheduler(metrics_port: int | None = None) -> None:
     configure_logging(
         settings.observability.model_copy(update={"service_name": "oversight-scheduler"})
     )
-    engine = create_db_engine(settings.database)
+    engine = open_database(settings)
     scheduler = Scheduler(collect_jobs(settings), engine, settings)
     port = settings.observability.scheduler_metrics_port if metrics_port is None else metrics_port
     if port:
@@ -55,6 +56,15 @@ def run_scheduler(metrics_port: int | None = None) -> None:
         finally:
             scheduler.shutdown()
             engine.dispose()
+
+
+def run_now(job: Job, settings: Settings) -> bool:
+    """Run `job` once in this process on a newly opened database; True on success."""
+    engine = open_database(settings)
+    try:
+        return run_job(job, session_factory(engine))
+    finally:
+        engine.dispose()
 
 
 @jobs_app.command("list")
@@ -80,11 +90,6 @@ def run_once(
     if job is None:
         typer.echo(f"error: no job named {name!r} (see `oversight jobs list`)", err=True)
         raise typer.Exit(2)
-    engine = create_db_engine(settings.database)
-    try:
-        ok = run_job(job, session_factory(engine))
-    finally:
-        engine.dispose()
-    if not ok:
+    if not run_now(job, settings):
         raise typer.Exit(1)
     console.print(f"job {name} finished")

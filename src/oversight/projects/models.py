@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from oversight.db.base import Base, Timestamped
 from oversight.db.columns import enum_column
+from oversight.db.traits import SCOPED, Audited, ModelTraits
 
 
 class ProjectStatus(enum.StrEnum):
@@ -31,6 +32,11 @@ class Project(Timestamped, Base):
     """A service contract with one customer, run by one project manager."""
 
     __tablename__ = "projects"
+    __traits__ = ModelTraits(
+        scope=SCOPED,
+        audit=Audited("project", label="code", history="projects"),
+        kpi_input=True,
+    )
     __table_args__ = (
         CheckConstraint("budget >= 0", name="budget_not_negative"),
         CheckConstraint("end_date IS NULL OR end_date >= start_date", name="ends_after_start"),
@@ -56,6 +62,11 @@ class ProjectCost(Timestamped, Base):
     """Money spent on a project other than engineers' logged hours."""
 
     __tablename__ = "project_costs"
+    __traits__ = ModelTraits(
+        scope=SCOPED,
+        audit=Audited("project_cost", history="project_costs"),
+        kpi_input=True,
+    )
     __table_args__ = (
         CheckConstraint("amount >= 0", name="amount_not_negative"),
         Index("ix_project_costs_incurred_on", "incurred_on"),

@@ -20,7 +20,7 @@ import hashlib
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +70,8 @@ class RateLimiter:
     """Counts requests per key against moving-window limits; never raises for storage faults.
 
     `storage_url`: `redis://…`/`rediss://…`/`unix://…`, or None for in-process memory.
+    `clock`: seconds since the epoch, read by the in-process counts and for `retry_after`
+    (tests pass their own to move time by hand; Redis keeps its own time).
     """
 
     def __init__(
@@ -78,8 +80,10 @@ class RateLimiter:
         *,
         timeout_seconds: float = 0.5,
         breaker_seconds: float = 5.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.storage_url = storage_url
+        self._clock = clock
         self._timeout = timeout_seconds
         self._breaker_seconds = breaker_seconds
         self._open_until = 0.0
@@ -88,7 +92,7 @@ class RateLimiter:
         self._redis: limits.aio.strategies.MovingWindowRateLimiter | None = None
         self._redis_loop: asyncio.AbstractEventLoop | None = None
         if storage_url is None:
-            self._memory = limits.aio.strategies.MovingWindowRateLimiter(LocalStorage())
+            self._memory = limits.aio.strategies.MovingWindowRateLimiter(LocalStorage(clock))
 
     @property
     def shared(self) -> bool:
@@ -157,8 +161,8 @@ class RateLimiter:
     async def _hit_redis(self, items: Sequence[RateLimitItem], key: tuple[str, ...]) -> Verdict:
         return await self._hit_all(self._redis_strategy(), items, key)
 
-    @staticmethod
     async def _hit_all(
+        self,
         strategy: limits.aio.strategies.MovingWindowRateLimiter,
         items: Sequence[RateLimitItem],
         key: tuple[str, ...],
@@ -166,7 +170,7 @@ class RateLimiter:
         for item in items:
             if not await strategy.hit(item, *key):
                 reset_at = (await strategy.get_window_stats(item, *key)).reset_time
-                return Verdict(False, max(1, math.ceil(reset_at - time.time())))
+                return Verdict(False, max(1, math.ceil(reset_at - self._clock())))
         return ALLOWED
 
     def _redis_strategy(self) -> limits.aio.strategies.MovingWindowRateLimiter:

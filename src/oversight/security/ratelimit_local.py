@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 
 from limits.aio.storage import MovingWindowSupport, Storage
 
@@ -21,18 +22,20 @@ _SWEEP_SECONDS = 60.0
 class LocalStorage(Storage, MovingWindowSupport):
     STORAGE_SCHEME = None
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        """`clock`: seconds since the epoch (tests pass their own to move time by hand)."""
         super().__init__()
+        self._clock = clock
         self._events: dict[str, deque[float]] = {}
         self._windows: dict[str, float] = {}
-        self._next_sweep = time.time() + _SWEEP_SECONDS
+        self._next_sweep = clock() + _SWEEP_SECONDS
 
     @property
     def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
         return ValueError
 
     async def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
-        now = time.time()
+        now = self._clock()
         if now >= self._next_sweep:
             self._sweep(now)
         if amount > limit:
@@ -49,7 +52,7 @@ class LocalStorage(Storage, MovingWindowSupport):
 
     async def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
         """(the oldest acquisition inside the window, how many there are)."""
-        now = time.time()
+        now = self._clock()
         events = self._events.get(key)
         if not events:
             return now, 0

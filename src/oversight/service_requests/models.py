@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from oversight.db.base import Base, Timestamped
 from oversight.db.columns import enum_column
+from oversight.db.traits import SCOPED, Audited, ModelTraits
 from oversight.db.types import Hours
 from oversight.kit.clock import utcnow
 from oversight.vocabulary import Priority
@@ -36,6 +37,11 @@ class ServiceRequest(Timestamped, Base):
     """
 
     __tablename__ = "service_requests"
+    __traits__ = ModelTraits(
+        scope=SCOPED,
+        audit=Audited("service_request", label="number", history="requests"),
+        kpi_input=True,
+    )
     __table_args__ = (
         CheckConstraint("revision_count >= 0", name="revisions_not_negative"),
         Index("ix_service_requests_status_priority", "status", "priority"),
@@ -73,6 +79,7 @@ class CompletionApproval(Base):
     """The client's verdict on completed work: approved closes, rejected sends it back."""
 
     __tablename__ = "completion_approvals"
+    __traits__ = ModelTraits(scope=SCOPED, audit=Audited("completion_approval"), kpi_input=True)
     __table_args__ = (Index("ix_completion_approvals_decided_at", "decided_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -89,6 +96,9 @@ class WorkLog(Timestamped, Base):
     """Hours an engineer spent on a request on one day."""
 
     __tablename__ = "work_logs"
+    __traits__ = ModelTraits(
+        scope=SCOPED, audit=Audited("work_log", history="work_logs"), kpi_input=True
+    )
     __table_args__ = (
         CheckConstraint("hours > 0 AND hours <= 24", name="hours_in_day"),
         Index("ix_work_logs_engineer_id_work_date", "engineer_id", "work_date"),

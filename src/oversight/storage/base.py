@@ -8,6 +8,9 @@ Contract, for every backend:
 - `put` is atomic: the object appears under its final name only once it is complete and its
   remote checksum (or a re-read) matches what was sent; a failed or interrupted `put` leaves
   nothing under the final name. It returns what was stored, with the SHA-256 of the bytes.
+  An exception raised by the caller's stream propagates unchanged (after the backend has
+  removed or aborted what it started); `size`, when given, must match the bytes read. Putting
+  an existing name replaces the object (a reader sees the old or the new one, never a mix).
 - `get` streams an object back; it never holds the whole object in memory.
 - `list_objects` lists complete objects only, under an optional prefix, in name order.
 - Names are relative, `/`-separated, without `..`, empty parts or control characters
@@ -20,14 +23,19 @@ Contract, for every backend:
 from __future__ import annotations
 
 import re
+import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import BinaryIO
 
 CHUNK_SIZE = 1024 * 1024
+#: Unfinished writes end with this suffix; object names may not (`check_name`).
+PARTIAL_SUFFIX = ".partial"
+#: How old an unfinished write must be before `clean_partials` removes it by default.
+PARTIAL_GRACE = timedelta(hours=6)
 _BAD_NAME = re.compile(r"[\x00-\x1f\x7f\\]")
 
 
@@ -68,16 +76,66 @@ class ObjectInfo:
 
 
 def check_name(name: str) -> str:
-    """Return `name` if it is a safe relative object name, else raise `StorageError`."""
+    """Return `name` if it is a safe relative object name, else raise `StorageError`.
+
+    Safe: not empty, relative, `/`-separated parts none of which is empty, `.` or `..`, no
+    control character or backslash, at most 1,024 bytes, and not ending with `.partial`
+    (reserved for unfinished writes, which listings hide).
+    """
     parts = name.split("/")
     if (
         not name
         or name.startswith("/")
         or any(part in ("", ".", "..") for part in parts)
         or _BAD_NAME.search(name)
+        or name.endswith(PARTIAL_SUFFIX)
+        or len(name.encode("utf-8", "surrogatepass")) > 1024
     ):
         raise StorageError(f"invalid object name {name!r}")
     return name
+
+
+def partial_name(name: str) -> str:
+    """A fresh name for an unfinished write of `name`: `<name>.<random>.partial`.
+
+    Random so that two writers of the same name never share a partial object.
+    """
+    return f"{name}.{secrets.token_hex(6)}{PARTIAL_SUFFIX}"
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    """`text` as one line of at most `limit` characters (for a server's error message)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+class Source:
+    """Wraps the caller's stream in a `put` so a backend can tell the caller's failure (the
+    stream raised: re-raised unchanged) from its own (mapped to a `StorageError`)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self.failed = False
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._stream.read(size)
+        except BaseException:
+            self.failed = True
+            raise
+
+
+def read_full(stream: BinaryIO | Source, size: int) -> bytes:
+    """Read `size` bytes from `stream`, fewer only at its end (streams may return short reads)."""
+    chunks: list[bytes] = []
+    missing = size
+    while missing > 0:
+        chunk = stream.read(missing)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        missing -= len(chunk)
+    return b"".join(chunks)
 
 
 class Storage(ABC):
@@ -104,7 +162,21 @@ class Storage(ABC):
 
     @abstractmethod
     def delete(self, name: str) -> None:
-        """Remove the object; deleting a missing object is not an error."""
+        """Remove the object; deleting a missing object is not an error.
+
+        The only call that needs a credential allowed to delete (see `open_prune_storage`);
+        `put`, `get`, `list_objects` and `stat` never delete an object.
+        """
+
+    def clean_partials(self, older_than: timedelta = PARTIAL_GRACE) -> int:
+        """Remove unfinished writes (partial files, pending multipart uploads) older than
+        `older_than`, left by interrupted `put`s; returns how many were removed.
+
+        Younger ones are left alone: they may belong to a `put` still running. A credential
+        that may not remove them raises `StorageAuthError`. Every backend of this package
+        overrides it; the default (for a backend that leaves nothing behind) removes nothing.
+        """
+        return 0
 
     def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
         """Release connections held by the backend."""

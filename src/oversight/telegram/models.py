@@ -12,6 +12,7 @@ from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oversight.db.base import Base
+from oversight.db.traits import Exempt, ModelTraits
 from oversight.kit.clock import utcnow
 
 
@@ -19,6 +20,11 @@ class TelegramLink(Base):
     """One user's Telegram account: one account per user and one user per account."""
 
     __tablename__ = "telegram_links"
+    __traits__ = ModelTraits(
+        scope=Exempt("bot state: reached only by the linking service, never listed by the API"),
+        audit=Exempt("the linking service records its own events (telegram.linked, ...)"),
+        kpi_input=False,
+    )
 
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
@@ -33,6 +39,11 @@ class TelegramLinkCode(Base):
     """A one-time code an administrator made for a user, stored as its SHA-256."""
 
     __tablename__ = "telegram_link_codes"
+    __traits__ = ModelTraits(
+        scope=Exempt("bot state: reached only by the linking service, never listed by the API"),
+        audit=Exempt("a code's hash in the trail would serve no one; creation is an event"),
+        kpi_input=False,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from oversight.db.base import Base, Timestamped
 from oversight.db.columns import enum_column
 from oversight.db.encrypted import EncryptedField, EncryptedRow
+from oversight.db.traits import Audited, Exempt, ModelTraits
 from oversight.db.types import Hours
 from oversight.security.fieldcrypt import normalise_email
 from oversight.vocabulary import Role
@@ -21,6 +22,14 @@ class User(EncryptedRow, Timestamped, Base):
     """
 
     __tablename__ = "users"
+    __traits__ = ModelTraits(
+        scope=Exempt(
+            "guarded by the users permission; analytics lists engineers through "
+            "oversight.auth.scope.visible_engineers"
+        ),
+        audit=Audited("user", secret=frozenset({"password_hash"}), history="users"),
+        kpi_input=True,
+    )
     __table_args__ = (
         CheckConstraint(
             "(role = 'client' AND customer_id IS NOT NULL)"

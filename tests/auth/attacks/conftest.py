@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 from builders import TEST_ARGON2
 from oversight.config import Settings
 from oversight.db.migrate import upgrade
-from oversight.db.session import create_db_engine
 from oversight.security.fieldcrypt import generate_key
+from oversight.wiring import open_database
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def committed(backend: str, database_url_factory) -> Iterator[CommittedDatabase]
             "argon2_parallelism": TEST_ARGON2.parallelism,
         },
     )
-    engine = create_db_engine(settings.database)
+    engine = open_database(settings)
     upgrade(engine)
     yield CommittedDatabase(engine, settings)
     engine.dispose()

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from oversight.db.encrypted import FieldSpec, keyring_for, open_values, seal_values
+from oversight.db.encrypted import FieldSpec, migration_keyring, open_values, seal_values
 from oversight.security.fieldcrypt import normalise_email, normalise_phone
 
 revision: str = "0005"
@@ -56,7 +56,7 @@ def _specs(table: str) -> list[FieldSpec]:
 def upgrade() -> None:
     bind = op.get_bind()
     sqlite = bind.dialect.name == "sqlite"
-    keyring = keyring_for(bind)
+    keyring = migration_keyring(bind)
     for table, fields in FIELDS.items():
         op.add_column(
             table,
@@ -117,7 +117,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     bind = op.get_bind()
     sqlite = bind.dialect.name == "sqlite"
-    keyring = keyring_for(bind)
+    keyring = migration_keyring(bind)
     for table, fields in FIELDS.items():
         for name, length, _ in fields:
             required = (table, name) in REQUIRED

@@ -1,7 +1,7 @@
 """telegram links and link codes
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-02
 
 The bot's two tables: `telegram_links` (one Telegram account per user, and the user's bot
@@ -16,7 +16,7 @@ from alembic import op
 import oversight.db.types
 
 revision: str = "0011"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
