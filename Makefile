@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck imports unit bench clean
+.PHONY: run test lint typecheck imports unit bench messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,15 @@ bench: $(STAMP_DEV)
 	$(BIN)/python benchmarks/edge_bench.py
 	$(BIN)/python benchmarks/audit_bench.py
 	@echo 'analytics: see benchmarks/analytics_bench.py (needs a PostgreSQL with 1M demo requests in OVERSIGHT_DATABASE__URL)'
+
+## messages: refresh the bot's catalogues from the source (then translate the new entries)
+MESSAGE_SOURCES := src/oversight/telegram src/oversight/analytics/text.py src/oversight/analytics/charts.py
+messages: $(STAMP_DEV)
+	mkdir -p var
+	$(BIN)/pybabel extract -k _ -k gettext -k ngettext:1,2 -k t --no-location \
+		--omit-header -o var/oversight.pot $(MESSAGE_SOURCES)
+	$(BIN)/pybabel update -N --ignore-obsolete --width 100 -D oversight \
+		-i var/oversight.pot -d src/oversight/telegram/locale
 
 clean:
 	rm -rf $(VENV) var

@@ -20,6 +20,7 @@ from oversight.projects.routes import costs_router as project_costs_router
 from oversight.projects.routes import router as projects_router
 from oversight.service_requests.routes import router as requests_router
 from oversight.service_requests.routes import work_logs_router
+from oversight.telegram.routes import router as telegram_router
 from oversight.users.routes import router as users_router
 
 API_PREFIX = "/api/v1"
@@ -41,3 +42,4 @@ api_router.include_router(audit_router)
 api_router.include_router(audit_history_router)
 api_router.include_router(analytics_router)
 api_router.include_router(alerts_router)
+api_router.include_router(telegram_router)

@@ -36,6 +36,7 @@ from oversight.jobs.commands import jobs_app, scheduler
 from oversight.observability.logging import configure_logging
 from oversight.observability.sentry import capture_exception, init_sentry
 from oversight.observability.workers import prepare_worker_metrics
+from oversight.telegram.commands import link_code, run_bot, unlink_telegram
 from oversight.users.commands import users_app
 from oversight.wiring import open_database
 
@@ -138,6 +139,9 @@ def serve(
 
 app.command("scheduler")(scheduler)
 app.command("demo-data")(demo_data)
+app.command("bot")(run_bot)
+users_app.command("link-code")(link_code)
+users_app.command("unlink-telegram")(unlink_telegram)
 
 
 @config_app.command("show")

@@ -21,6 +21,7 @@ from oversight.edge.app import install_edge
 from oversight.edge.docs import install_docs
 from oversight.observability.app import install_observability
 from oversight.observability.error_responses import install_error_handlers
+from oversight.telegram.webhook import install_webhook_bot, webhook_bot
 from oversight.wiring import install as install_wiring
 from oversight.wiring import open_database, wire_engine
 
@@ -38,7 +39,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         build_route_table(app)
         if app.state.rate_limiter is not None:
             await app.state.rate_limiter.warm_up()
+        telegram = webhook_bot(app)
+        if telegram is not None:
+            await telegram.start()
         yield
+        if telegram is not None:
+            await telegram.stop()
         if owns_engine:
             db_engine.dispose()
 
@@ -67,6 +73,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         AlertStatsCollector(db_engine, settings),
     ]
     app.include_router(api_router)
+    install_webhook_bot(app, settings)
     return app
 
 

@@ -28,6 +28,7 @@ from oversight.db.sequences import NumberSequence
 from oversight.invoices.models import Invoice
 from oversight.projects.models import Project, ProjectCost
 from oversight.service_requests.models import CompletionApproval, ServiceRequest, WorkLog
+from oversight.telegram.models import TelegramLink, TelegramLinkCode
 
 metadata = Base.metadata
 
@@ -53,6 +54,8 @@ __all__ = [
     "RecoveryCode",
     "RefreshToken",
     "ServiceRequest",
+    "TelegramLink",
+    "TelegramLinkCode",
     "User",
     "UserTotp",
     "WorkLog",

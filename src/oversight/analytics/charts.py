@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from oversight.analytics import schemas as s
 from oversight.analytics.kpis import CHART_KPIS
+from oversight.analytics.text import PLAIN, Wording
 
 WIDTH, HEIGHT, DPI = 7.2, 8.0, 150  # 1080 x 1200 px: a phone screen in portrait
 BLUE, GREEN, ORANGE, RED, GREY = "#1f6fb2", "#2e9e5b", "#f0a030", "#d1443c", "#888888"
@@ -59,7 +60,8 @@ def _thousands(value: float, _: object) -> str:
     return f"{value:.0f}"
 
 
-def _empty(axes: Any, message: str = "no data in this period") -> None:
+def _empty(axes: Any, w: Wording) -> None:
+    message = w.gettext("no data in this period")
     axes.text(0.5, 0.5, message, ha="center", va="center", color=GREY, transform=axes.transAxes)
     axes.set_xticks([])
     axes.set_yticks([])
@@ -69,12 +71,12 @@ def _period(period: s.PeriodRead) -> str:
     return f"{period.start:%d.%m.%Y} - {period.end:%d.%m.%Y}"
 
 
-def open_requests_chart(data: BaseModel) -> bytes:
+def open_requests_chart(data: BaseModel, w: Wording = PLAIN) -> bytes:
     assert isinstance(data, s.OpenOverTime)
     figure, axes = _figure()
-    axes.set_title(f"Open requests\n{_period(data.period)}")
+    axes.set_title(w.gettext("Open requests") + f"\n{_period(data.period)}")
     if not data.days:
-        _empty(axes)
+        _empty(axes, w)
         return _png(figure)
     days = [point.day for point in data.days]
     counts = [point.open for point in data.days]
@@ -97,20 +99,25 @@ def open_requests_chart(data: BaseModel) -> bytes:
     return _png(figure)
 
 
-def closed_per_day_chart(data: BaseModel) -> bytes:
+def closed_per_day_chart(data: BaseModel, w: Wording = PLAIN) -> bytes:
     assert isinstance(data, s.Throughput)
     figure, axes = _figure()
     on_time = sum(day.on_time for day in data.days)
-    share = f"{on_time * 100 / data.closed:.0f}% on time" if data.closed else "none closed"
-    axes.set_title(f"Closed per day ({share})\n{_period(data.period)}")
+    share = (
+        w.gettext("{percent}% on time").format(percent=f"{on_time * 100 / data.closed:.0f}")
+        if data.closed
+        else w.gettext("none closed")
+    )
+    title = w.gettext("Closed per day ({share})").format(share=share)
+    axes.set_title(f"{title}\n{_period(data.period)}")
     if not data.closed:
-        _empty(axes)
+        _empty(axes, w)
         return _png(figure)
     days = [day.day for day in data.days]
     ok = [day.on_time for day in data.days]
     late = [day.closed - day.on_time for day in data.days]
-    axes.bar(days, ok, color=GREEN, label="on time")
-    axes.bar(days, late, bottom=ok, color=RED, label="late")
+    axes.bar(days, ok, color=GREEN, label=w.gettext("on time"))
+    axes.bar(days, late, bottom=ok, color=RED, label=w.gettext("late"))
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.xaxis.set_major_formatter(DateFormatter("%d.%m"))  # type: ignore[no-untyped-call]
     axes.xaxis.set_major_locator(MaxNLocator(6))
@@ -120,12 +127,13 @@ def closed_per_day_chart(data: BaseModel) -> bytes:
     return _png(figure)
 
 
-def revenue_chart(data: BaseModel) -> bytes:
+def revenue_chart(data: BaseModel, w: Wording = PLAIN) -> bytes:
     assert isinstance(data, s.RevenueByMonth)
     figure, axes = _figure()
-    axes.set_title(f"Revenue by month, {data.currency}\n{_period(data.period)}")
+    title = w.gettext("Revenue by month, {currency}").format(currency=data.currency)
+    axes.set_title(f"{title}\n{_period(data.period)}")
     if not any(month.issued or month.paid for month in data.months):
-        _empty(axes)
+        _empty(axes, w)
         return _png(figure)
     positions = range(len(data.months))
     width = 0.4
@@ -134,14 +142,14 @@ def revenue_chart(data: BaseModel) -> bytes:
         [float(m.issued) for m in data.months],
         width,
         color=BLUE,
-        label="issued",
+        label=w.gettext("issued"),
     )
     axes.bar(
         [p + width / 2 for p in positions],
         [float(m.paid) for m in data.months],
         width,
         color=GREEN,
-        label="paid",
+        label=w.gettext("paid"),
     )
     labels = [f"{m.month[5:]}/{m.month[2:4]}" for m in data.months]
     axes.set_xticks(list(positions), labels, rotation=45 if len(labels) > 6 else 0)
@@ -175,7 +183,7 @@ def _horizontal_bars(
 MAX_BARS = 12
 
 
-def utilization_chart(data: BaseModel) -> bytes:
+def utilization_chart(data: BaseModel, w: Wording = PLAIN) -> bytes:
     assert isinstance(data, s.Utilization)
     figure, axes = _figure()
     rows = sorted(
@@ -183,10 +191,14 @@ def utilization_chart(data: BaseModel) -> bytes:
         key=lambda e: -(e.utilization_percent or Decimal(0)),
     )
     shown = rows[:MAX_BARS]
-    more = f" (top {MAX_BARS} of {len(rows)})" if len(rows) > MAX_BARS else ""
-    axes.set_title(f"Engineer utilization{more}\n{_period(data.period)}")
+    more = (
+        " (" + w.gettext("top {shown} of {total}").format(shown=MAX_BARS, total=len(rows)) + ")"
+        if len(rows) > MAX_BARS
+        else ""
+    )
+    axes.set_title(w.gettext("Engineer utilization") + f"{more}\n{_period(data.period)}")
     if not shown:
-        _empty(axes)
+        _empty(axes, w)
         return _png(figure)
     values = [float(e.utilization_percent or 0) for e in shown]
     colors = [RED if v > 100 else ORANGE if v >= 85 else GREEN if v >= 50 else GREY for v in values]
@@ -195,11 +207,11 @@ def utilization_chart(data: BaseModel) -> bytes:
     )
     axes.axvline(100, color=GREY, linestyle="--", linewidth=1.5)
     axes.set_xlim(0, max(110.0, max(values) * 1.2))
-    axes.set_xlabel("hours logged / capacity, %")
+    axes.set_xlabel(w.gettext("hours logged / capacity, %"))
     return _png(figure)
 
 
-def margins_chart(data: BaseModel) -> bytes:
+def margins_chart(data: BaseModel, w: Wording = PLAIN) -> bytes:
     assert isinstance(data, s.Profitability)
     figure, axes = _figure()
     projects = sorted(data.projects, key=lambda p: p.margin)
@@ -209,10 +221,15 @@ def margins_chart(data: BaseModel) -> bytes:
         else projects[: MAX_BARS // 2] + projects[-MAX_BARS // 2 :]
     )
     half = MAX_BARS // 2
-    more = f"\n{half} worst, {half} best of {len(projects)}" if len(shown) < len(projects) else ""
-    axes.set_title(f"Project margins{more}\n{_period(data.period)}")
+    more = (
+        "\n"
+        + w.gettext("{half} worst, {half} best of {total}").format(half=half, total=len(projects))
+        if len(shown) < len(projects)
+        else ""
+    )
+    axes.set_title(w.gettext("Project margins") + f"{more}\n{_period(data.period)}")
     if not shown:
-        _empty(axes)
+        _empty(axes, w)
         return _png(figure)
     values = [float(p.margin) for p in shown]
     _horizontal_bars(
@@ -239,7 +256,7 @@ def _short(text: str, limit: int = 18) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-RENDERERS: dict[str, Callable[[BaseModel], bytes]] = {
+RENDERERS: dict[str, Callable[[BaseModel, Wording], bytes]] = {
     "open-requests": open_requests_chart,
     "closed-per-day": closed_per_day_chart,
     "revenue-by-month": revenue_chart,
@@ -249,6 +266,7 @@ RENDERERS: dict[str, Callable[[BaseModel], bytes]] = {
 assert set(RENDERERS) == set(CHART_KPIS)
 
 
-def render(name: str, data: BaseModel) -> bytes:
-    """Chart `name` (a key of `CHART_KPIS`) of its KPI's answer `data`, as PNG bytes."""
-    return RENDERERS[name](data)
+def render(name: str, data: BaseModel, w: Wording = PLAIN) -> bytes:
+    """Chart `name` (a key of `CHART_KPIS`) of its KPI's answer `data`, as PNG bytes, its
+    words in `w`'s language."""
+    return RENDERERS[name](data, w)

@@ -17,7 +17,7 @@ from oversight.analytics import service, text
 from oversight.analytics.cache import KpiCache
 from oversight.analytics.kpis import CHART_KPIS, KPIS, Kpi
 from oversight.analytics.params import KpiParams
-from oversight.audit.events import record_event
+from oversight.analytics.views import record_kpi_view
 from oversight.auth.dependencies import CurrentPrincipal, SessionDep, SettingsDep, deny, require
 from oversight.auth.permissions import Action, Resource
 from oversight.auth.principal import Principal
@@ -25,23 +25,7 @@ from oversight.config import Settings
 from oversight.errors import InvalidInput, NotFound
 from oversight.kit.ids import RecordId
 
-
-def record_kpi_view(request: Request, session: SessionDep, principal: CurrentPrincipal) -> None:
-    """Every KPI read leaves an `analytics.viewed` audit event of the caller, naming the view.
-    It is written in the request's transaction, so a refused or failed read leaves none. The
-    alert hub's adoption measure counts these (`oversight.alerts.stats`)."""
-    route = request.scope.get("route")
-    template = str(getattr(route, "path", request.url.path))
-    record_event(
-        session,
-        "analytics.viewed",
-        entity_type="kpi",
-        entity_id=template.removeprefix("/api/v1/analytics/")[:64],
-        details={"channel": "api"},
-    )
-
-
-router = APIRouter(prefix="/analytics", tags=["analytics"], dependencies=[Depends(record_kpi_view)])
+router = APIRouter(prefix="/analytics", tags=["analytics"])
 
 DeskRead = Annotated[Principal, Depends(require(Resource.analytics_desk, Action.read))]
 
@@ -95,7 +79,9 @@ def get_summary(
     session: SessionDep, settings: SettingsDep, params: ParamsDep, cache: CacheDep, _: AnyAnalytics
 ) -> s.Summary:
     """Every KPI the caller may see, in one call; the sections they may not see are null."""
-    return service.get_summary(session, params, settings=settings, cache=cache)
+    summary = service.get_summary(session, params, settings=settings, cache=cache)
+    record_kpi_view(session, "summary")
+    return summary
 
 
 @router.get("/summary.txt", response_class=PlainTextResponse)
@@ -104,6 +90,7 @@ def get_summary_text(
 ) -> str:
     """The summary as the short text the director reads on a phone."""
     summary = service.get_summary(session, params, settings=settings, cache=cache)
+    record_kpi_view(session, "summary")
     return text.render_summary(summary)
 
 
@@ -120,6 +107,7 @@ def get_project_text(
     stats = service.get_project_stats(session, project_id, params, settings=settings, cache=cache)
     if stats is None:
         raise NotFound(f"project {project_id} not found")
+    record_kpi_view(session, "project")
     return text.render_project(stats, settings.company.currency)
 
 
@@ -148,6 +136,7 @@ def get_chart(
     from oversight.analytics import charts
 
     data = service.get_kpi(session, kpi.name, params, settings=settings, cache=cache)
+    record_kpi_view(session, f"chart:{name}")
     return Response(content=charts.render(name, data), media_type="image/png")
 
 
@@ -158,7 +147,9 @@ def kpi_endpoint(kpi: Kpi) -> Callable[..., s.KpiSchema]:
     def endpoint(
         session: Session, settings: Settings, params: KpiParams, cache: KpiCache, _: Principal
     ) -> s.KpiSchema:
-        return service.get_kpi(session, kpi.name, params, settings=settings, cache=cache)
+        value = service.get_kpi(session, kpi.name, params, settings=settings, cache=cache)
+        record_kpi_view(session, kpi.name)
+        return value
 
     reader = Annotated[Principal, Depends(require(kpi.resource, Action.read))]
     # FastAPI reads the parameters from the signature; the permission is this KPI's own (a

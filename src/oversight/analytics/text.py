@@ -1,13 +1,40 @@
-"""Plain-text renderings for a phone screen (the Telegram bot, `summary.txt`)."""
+"""Plain-text renderings for a phone screen (the Telegram bot, `summary.txt`).
+
+Every phrase goes through a `Wording`: `PLAIN` (English, fixed formats) for the API and the
+CLI; the bot passes one per language (`oversight.telegram.i18n`), whose catalogue translates
+the phrases (they are the gettext message ids) and whose Babel formats numbers, money and
+dates. Placeholders are named, so a translation may reorder them.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Protocol
 
 from oversight.analytics import schemas as s
 
 SEPARATOR = " · "
+
+
+class Wording(Protocol):
+    """A language: its phrases and its ways of writing numbers, money and dates."""
+
+    def gettext(self, message: str) -> str: ...
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str: ...
+
+    def money(self, amount: Decimal, currency: str) -> str: ...
+
+    def number(self, value: Decimal) -> str:
+        """A figure with one decimal place."""
+        ...
+
+    def percent(self, value: Decimal | None) -> str:
+        """A whole percentage ("—" for none)."""
+        ...
+
+    def day_range(self, start: date, end: date) -> str: ...
 
 
 def money(amount: Decimal, currency: str) -> str:
@@ -23,59 +50,106 @@ def _percent(value: Decimal | None) -> str:
     return "—" if value is None else f"{value.quantize(Decimal(1), ROUND_HALF_UP)}%"
 
 
-def _period_label(period: s.PeriodRead, as_of_month: tuple[int, int] | None) -> str:
+class PlainWording:
+    """English with fixed formats: the API's and the CLI's text."""
+
+    def gettext(self, message: str) -> str:
+        return message
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return singular if n == 1 else plural
+
+    def money(self, amount: Decimal, currency: str) -> str:
+        return money(amount, currency)
+
+    def number(self, value: Decimal) -> str:
+        return _one_place(value)
+
+    def percent(self, value: Decimal | None) -> str:
+        return _percent(value)
+
+    def day_range(self, start: date, end: date) -> str:
+        return f"{start:%d.%m}-{end:%d.%m.%Y}"
+
+
+PLAIN = PlainWording()
+
+
+def period_label(period: s.PeriodRead, as_of_month: tuple[int, int] | None, w: Wording) -> str:
     start, end = period.start, period.end
     whole_month = start.day == 1 and (end + timedelta(days=1)).day == 1 and end.month == start.month
     if whole_month and as_of_month == (start.year, start.month):
-        return "this month"
-    return f"{start:%d.%m}-{end:%d.%m.%Y}"
+        return w.gettext("this month")
+    return w.day_range(start, end)
 
 
-def _open(kpi: s.OpenRequests) -> str:
+def render_open_requests(kpi: s.OpenRequests, w: Wording = PLAIN) -> str:
     if kpi.mean_age_days is None:
-        return f"Open requests: {kpi.count}"
-    return f"Open requests: {kpi.count} (avg age {_one_place(kpi.mean_age_days)} days)"
+        return w.gettext("Open requests: {count}").format(count=kpi.count)
+    return w.gettext("Open requests: {count} (avg age {days} days)").format(
+        count=kpi.count, days=w.number(kpi.mean_age_days)
+    )
 
 
-def render_summary(summary: s.Summary) -> str:
+def render_summary(summary: s.Summary, w: Wording = PLAIN, separator: str = SEPARATOR) -> str:
     """One line, e.g. 'Open requests: 5 (avg age 2.3 days) · On time this month: 92% ·
     Revenue: 50,000.00 RUB · Overdue invoices: 2 clients (ACME, Globex), 12,400.00 RUB'.
     Sections the caller may not see are left out."""
     parts: list[str] = []
     as_of = summary.open_requests.as_of if summary.open_requests else None
-    label = _period_label(summary.period, (as_of.year, as_of.month) if as_of else None)
+    label = period_label(summary.period, (as_of.year, as_of.month) if as_of else None, w)
     if summary.open_requests is not None:
-        parts.append(_open(summary.open_requests))
+        parts.append(render_open_requests(summary.open_requests, w))
     if summary.on_time is not None:
-        parts.append(f"On time {label}: {_percent(summary.on_time.on_time_percent)}")
-    if summary.sla_at_risk is not None and summary.sla_at_risk.past_due:
-        parts.append(f"Past due: {summary.sla_at_risk.past_due}")
-    if summary.revenue is not None:
-        parts.append(f"Revenue: {money(summary.revenue.issued, summary.revenue.currency)}")
-    if summary.overdue_invoices is not None:
-        overdue = summary.overdue_invoices
-        if overdue.count:
-            names = ", ".join(client.name for client in overdue.clients)
-            clients = f"{len(overdue.clients)} client{'s' if len(overdue.clients) != 1 else ''}"
-            parts.append(
-                f"Overdue invoices: {clients} ({names}), {money(overdue.total, overdue.currency)}"
+        parts.append(
+            w.gettext("On time {period}: {percent}").format(
+                period=label, percent=w.percent(summary.on_time.on_time_percent)
             )
-        else:
-            parts.append("Overdue invoices: none")
-    return SEPARATOR.join(parts)
+        )
+    if summary.sla_at_risk is not None and summary.sla_at_risk.past_due:
+        parts.append(w.gettext("Past due: {count}").format(count=summary.sla_at_risk.past_due))
+    if summary.revenue is not None:
+        revenue = w.money(summary.revenue.issued, summary.revenue.currency)
+        parts.append(w.gettext("Revenue: {amount}").format(amount=revenue))
+    if summary.overdue_invoices is not None:
+        parts.append(_overdue_line(summary.overdue_invoices, w))
+    return separator.join(parts)
 
 
-def render_project(stats: s.ProjectStats, currency: str = "RUB") -> str:
+def _overdue_line(overdue: s.OverdueInvoices, w: Wording) -> str:
+    if not overdue.count:
+        return w.gettext("Overdue invoices: none")
+    n = len(overdue.clients)
+    clients = w.ngettext("{count} client", "{count} clients", n).format(count=n)
+    return w.gettext("Overdue invoices: {clients} ({names}), {amount}").format(
+        clients=clients,
+        names=", ".join(client.name for client in overdue.clients),
+        amount=w.money(overdue.total, overdue.currency),
+    )
+
+
+def _at_risk(kpi: s.SlaAtRisk, w: Wording) -> str:
+    return (
+        w.gettext("Past due: {count}").format(count=kpi.past_due)
+        + SEPARATOR
+        + w.gettext("Due in 24 h: {count}").format(count=kpi.due_within_24h)
+    )
+
+
+def render_project(stats: s.ProjectStats, currency: str = "RUB", w: Wording = PLAIN) -> str:
     """A few lines about one project: requests, SLA, and (with finance access) its margin."""
     on_time = stats.on_time
     lines = [
         f"{stats.code} {stats.name} ({stats.customer})",
-        _open(stats.open_requests)
-        + f"{SEPARATOR}Past due: {stats.sla_at_risk.past_due}"
-        + f"{SEPARATOR}Due in 24 h: {stats.sla_at_risk.due_within_24h}",
-        f"Closed: {on_time.closed}{SEPARATOR}On time: {_percent(on_time.on_time_percent)}"
+        render_open_requests(stats.open_requests, w) + SEPARATOR + _at_risk(stats.sla_at_risk, w),
+        w.gettext("Closed: {count}").format(count=on_time.closed)
+        + SEPARATOR
+        + w.gettext("On time: {percent}").format(percent=w.percent(on_time.on_time_percent))
         + (
-            f"{SEPARATOR}Avg time to close: {_one_place(stats.time_to_close.mean_hours)} h"
+            SEPARATOR
+            + w.gettext("Avg time to close: {hours} h").format(
+                hours=w.number(stats.time_to_close.mean_hours)
+            )
             if stats.time_to_close.mean_hours is not None
             else ""
         ),
@@ -83,9 +157,59 @@ def render_project(stats: s.ProjectStats, currency: str = "RUB") -> str:
     if stats.margin is not None:
         m = stats.margin
         lines.append(
-            f"Invoiced: {money(m.invoiced, currency)}{SEPARATOR}"
-            f"Costs: {money(m.costs + m.labour, currency)}{SEPARATOR}"
-            f"Margin: {money(m.margin, currency)} ({_percent(m.margin_percent)})"
+            w.gettext("Invoiced: {amount}").format(amount=w.money(m.invoiced, currency))
+            + SEPARATOR
+            + w.gettext("Costs: {amount}").format(amount=w.money(m.costs + m.labour, currency))
+            + SEPARATOR
+            + w.gettext("Margin: {amount} ({percent})").format(
+                amount=w.money(m.margin, currency), percent=w.percent(m.margin_percent)
+            )
+        )
+    return "\n".join(lines)
+
+
+def render_open(open_requests: s.OpenRequests, at_risk: s.SlaAtRisk, w: Wording = PLAIN) -> str:
+    """Open requests with the SLA risk first: past due and due within a day, then the count."""
+    return "\n".join([_at_risk(at_risk, w), render_open_requests(open_requests, w)])
+
+
+def render_overdue(overdue: s.OverdueInvoices, w: Wording = PLAIN) -> str:
+    """The overdue total, then one line per client, largest first as the KPI orders them."""
+    if not overdue.count:
+        return w.gettext("Overdue invoices: none")
+    n = overdue.count
+    lines = [
+        w.ngettext(
+            "{count} overdue invoice, {amount}", "{count} overdue invoices, {amount}", n
+        ).format(count=n, amount=w.money(overdue.total, overdue.currency))
+    ]
+    lines += [
+        f"• {client.name}: {client.count}, {w.money(client.total, overdue.currency)}"
+        for client in overdue.clients
+    ]
+    return "\n".join(lines)
+
+
+def render_engineers(load: s.Utilization, w: Wording = PLAIN) -> str:
+    """One line per engineer: requests assigned and closed, hours logged, utilization."""
+    header = w.gettext("Engineers, {period}:").format(
+        period=w.day_range(load.period.start, load.period.end)
+    )
+    if not load.engineers:
+        return header + "\n" + w.gettext("no engineers")
+    lines = [header]
+    for engineer in load.engineers:
+        lines.append(
+            "• "
+            + w.gettext(
+                "{name}: assigned {assigned}, closed {closed}, {hours} h, load {percent}"
+            ).format(
+                name=engineer.name,
+                assigned=engineer.assigned,
+                closed=engineer.closed,
+                hours=w.number(engineer.hours_logged),
+                percent=w.percent(engineer.utilization_percent),
+            )
         )
     return "\n".join(lines)
 

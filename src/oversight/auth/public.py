@@ -41,6 +41,11 @@ PUBLIC_ROUTES: tuple[PublicRoute, ...] = (
         "machine to machine: Alertmanager's own bearer token (alerts.intake_token), compared "
         "in constant time; closed (401) while no token is configured",
     ),
+    PublicRoute(
+        "/api/v1/telegram/webhook",
+        frozenset({"POST"}),
+        "Telegram's secret-token header is the credential (compared in constant time)",
+    ),
     PublicRoute("/health", _GET, "liveness probe: says only that the process is up"),
     PublicRoute("/ready", _GET, "readiness probe for the load balancer"),
     PublicRoute("/metrics", _GET, "own protection: metrics token and IP allowlist (observability)"),

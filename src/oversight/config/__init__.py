@@ -12,7 +12,7 @@ one capability each:
 - `database`, `auth`, `company` (calendar and SLA targets), `edge` (API and rate limits),
   `encryption`, `observability` (logs, metrics, Sentry), `analytics`,
   `operations` (scheduler and audit archive), `backup`, `storage`, `alerts` (the alert
-  hub): one module per group or few related groups
+  hub), `telegram` (the bot): one module per group or few related groups
 - `cli`: what every `oversight` command does with its settings and user errors
   (`settings_or_exit`, `fail`; import it as `oversight.config.cli`)
 """
@@ -44,6 +44,7 @@ from oversight.config.settings import (
     load_settings,
     masked_settings,
 )
+from oversight.config.telegram import BotLanguage, BotMode, TelegramSettings
 
 __all__ = [
     "DEFAULT_ADMIN_PATHS",
@@ -56,6 +57,8 @@ __all__ = [
     "AuditSettings",
     "AuthSettings",
     "BackupSettings",
+    "BotLanguage",
+    "BotMode",
     "CompanySettings",
     "Contact",
     "DatabaseSettings",
@@ -75,6 +78,7 @@ __all__ = [
     "SlaSettings",
     "SlaTarget",
     "Target",
+    "TelegramSettings",
     "describe_validation_error",
     "get_settings",
     "load_settings",

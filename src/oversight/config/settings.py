@@ -25,6 +25,7 @@ from oversight.config.edge import ApiSettings, RateLimitSettings
 from oversight.config.encryption import EncryptionSettings
 from oversight.config.observability import ObservabilitySettings, SentrySettings
 from oversight.config.operations import AuditSettings, JobsSettings
+from oversight.config.telegram import TelegramSettings
 
 
 class Environment(enum.StrEnum):
@@ -60,6 +61,7 @@ class Settings(BaseSettings):
     ratelimit: RateLimitSettings = RateLimitSettings.model_validate({})
     backup: BackupSettings = BackupSettings()
     alerts: AlertsSettings = AlertsSettings()
+    telegram: TelegramSettings = TelegramSettings()
 
     @property
     def docs_enabled(self) -> bool:
@@ -115,7 +117,7 @@ class SettingsError(Exception):
 
 _SECRET_SETTINGS = frozenset(
     {"jwt_secret", "keys", "metrics_token", "dsn", "redis_url", "intake_token", "bot_token"}
-    | {"password", "token"}
+    | {"password", "token", "webhook_secret"}
 )
 
 
@@ -207,6 +209,8 @@ def masked_settings(settings: Settings) -> dict[str, Any]:
         ("encryption", "keys"),
         ("analytics", "redis_url"),
         ("ratelimit", "redis_url"),
+        ("telegram", "bot_token"),
+        ("telegram", "webhook_secret"),
     ):
         if data[group][key] is not None:
             data[group][key] = "********"

@@ -22,7 +22,9 @@ from oversight.context import current_context
 from oversight.observability.redaction import MASK, redact, redact_text
 
 _enabled = False
-_SAFE_TAGS = frozenset({"request_id", "route", "origin", "job", "environment", "release"})
+_SAFE_TAGS = frozenset(
+    {"request_id", "route", "origin", "job", "environment", "release", "update_id", "command"}
+)
 
 
 def _scrub_frames(exception: dict[str, Any]) -> None:

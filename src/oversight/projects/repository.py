@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from oversight.auth.scope import get_visible_or_raise
+from oversight.auth.scope import UNSCOPED, get_visible_or_raise
 from oversight.kit.pagination import PageParams, fetch_page, order_by_clauses
 from oversight.projects.models import CostCategory, Project, ProjectCost, ProjectStatus
 
@@ -35,6 +35,16 @@ COST_SORTABLE = {
 def get_project_or_raise(session: Session, project_id: int) -> Project:
     """The project if it exists and is in the caller's scope; NotFound (the same) otherwise."""
     return get_visible_or_raise(session, Project, project_id, "project")
+
+
+def find_project_id_by_code(session: Session, code: str) -> int | None:
+    """The id of the project with this code (case-insensitive), whether or not the caller may
+    see it: pass it on to `get_project_or_raise`, which answers a hidden project exactly like a
+    missing one (and records the probe)."""
+    return session.scalar(
+        select(Project.id).where(func.upper(Project.code) == code.strip().upper()),
+        execution_options={UNSCOPED: True},
+    )
 
 
 def is_visible(session: Session, project_id: int) -> bool:

@@ -53,6 +53,15 @@ def _check_dates(start_date: date, end_date: date | None) -> None:
         )
 
 
+def project_id_for_reference(session: Session, reference: str) -> int | None:
+    """A project named by its id (digits) or its code; None when nothing has that code. The
+    id is not checked against the caller's scope: the caller's lookup by id does that."""
+    text = reference.strip()
+    if text.isdigit():
+        return int(text)
+    return repository.find_project_id_by_code(session, text)
+
+
 def next_project_code(session: Session) -> str:
     return f"PRJ-{next_value(session, 'project'):04d}"
 
