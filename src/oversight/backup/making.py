@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -91,6 +92,10 @@ def run_backup(
             upload_staged(settings, storage, staging, bid) for bid in stage.pending(staging)
         ]
         cleaned += clean_remote_leftovers(storage, set_name, keep=set(uploaded))
+        # Unfinished uploads (a run killed mid-upload) are removed now rather than after the
+        # backends' usual grace: this run holds the staging lock, so none of them is ours in
+        # flight; another server's upload into the same folder would fail and be retried.
+        storage.clean_partials(older_than=timedelta(0))
         backup_id = new_id(utcnow())
         manifest = _encrypt_to_staging(settings, engine, staging, set_name, backup_id, recipients)
         crash_point("after_encrypt")
