@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = db_engine
     app.state.session_factory = session_factory(db_engine)
+    app.state.read_session_factory = session_factory(db_engine, write=False)
     app.state.analytics_cache = make_cache(settings.analytics)
     install_row_scope()
     install_version_tracking()

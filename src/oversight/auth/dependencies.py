@@ -94,7 +94,7 @@ TwoFactorCallerDep = Annotated[TwoFactorCaller, Depends(get_limited_two_factor_c
 
 def get_streaming_session(request: Request) -> Iterator[Session]:
     """A read-only session that stays open until a streamed response has been sent."""
-    session: Session = request.app.state.session_factory()
+    session: Session = request.app.state.read_session_factory()
     try:
         yield session
     finally:
