@@ -11,8 +11,6 @@ from oversight.config.base import _Group
 from oversight.security.passwords import Argon2Params
 from oversight.vocabulary import Role
 
-DEV_JWT_SECRET = "oversight-development-secret-change-me"  # noqa: S105 - refused outside development
-
 LEGACY_KEY_ID = "default"  # the key id of `jwt_secret`, the single key of older configurations
 _KEY_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -84,11 +82,13 @@ class AuthSettings(_Group):
 
     @property
     def signing_keys(self) -> dict[str, str]:
-        """Every key that verifies, by id; the development key when none is configured."""
+        """Every key that verifies, by id. Settings fills in a generated key when none is
+        configured outside production (oversight.config.local); with none at all, nothing
+        verifies and nothing can be signed."""
         keys = {kid: secret.get_secret_value() for kid, secret in self.jwt_keys.items()}
         if self.jwt_secret is not None:
             keys[LEGACY_KEY_ID] = self.jwt_secret.get_secret_value()
-        return keys or {LEGACY_KEY_ID: DEV_JWT_SECRET}
+        return keys
 
     @property
     def active_key_id(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import functools
+from pathlib import Path
 from typing import Any, Self
 
 from pydantic import ValidationError, model_validator
@@ -11,11 +12,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from oversight.config.analytics import AnalyticsSettings
-from oversight.config.auth import DEV_JWT_SECRET, AuthSettings
+from oversight.config.auth import AuthSettings
 from oversight.config.company import CompanySettings, SlaSettings
 from oversight.config.database import DatabaseSettings
 from oversight.config.edge import ApiSettings, RateLimitSettings
 from oversight.config.encryption import EncryptionSettings
+from oversight.config.local import DEFAULT_STATE_DIR, with_local_secrets
 from oversight.config.observability import ObservabilitySettings, SentrySettings
 from oversight.config.operations import AuditSettings, JobsSettings
 
@@ -37,6 +39,8 @@ class Settings(BaseSettings):
     )
 
     env: Environment = Environment.development
+    state_dir: Path = DEFAULT_STATE_DIR
+    """Where a development run keeps what it generates (its signing and field keys)."""
     database: DatabaseSettings = DatabaseSettings()
     auth: AuthSettings = AuthSettings()
     company: CompanySettings = CompanySettings()
@@ -64,22 +68,23 @@ class Settings(BaseSettings):
         url = self.ratelimit.redis_url or self.analytics.redis_url
         return url.get_secret_value() if url is not None else None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _local_secrets(cls, data: Any) -> Any:
+        """Outside production, keys nobody configured are generated into `state_dir`."""
+        return with_local_secrets(data) if isinstance(data, dict) else data
+
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Self:
-        if self.env is Environment.production and (
-            DEV_JWT_SECRET in self.auth.signing_keys.values()
-            or not (self.auth.jwt_keys or self.auth.jwt_secret)
-        ):
+        if self.env is Environment.production and not (self.auth.jwt_keys or self.auth.jwt_secret):
             raise ValueError(
-                "auth.jwt_secret: the development default is refused in production; "
+                "auth.jwt_secret: production needs its own signing key; "
                 "set OVERSIGHT_AUTH__JWT_SECRET (or OVERSIGHT_AUTH__JWT_KEYS)"
             )
-        if self.env is Environment.production and (
-            not self.encryption.configured or self.encryption.uses_development_key()
-        ):
+        if self.env is Environment.production and not self.encryption.configured:
             raise ValueError(
-                "encryption: production needs its own field encryption key, not the development "
-                "one; set OVERSIGHT_ENCRYPTION__KEYS or OVERSIGHT_ENCRYPTION__KEY_FILE "
+                "encryption: production needs its own field encryption key; "
+                "set OVERSIGHT_ENCRYPTION__KEYS or OVERSIGHT_ENCRYPTION__KEY_FILE "
                 "(`oversight keys generate` makes one)"
             )
         return self
