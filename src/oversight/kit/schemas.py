@@ -3,13 +3,10 @@ that no database column can hold (a NUL character) is refused as invalid input."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import (
-    AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     PlainSerializer,
@@ -18,6 +15,7 @@ from pydantic import (
 )
 
 from oversight.errors import InvalidInput
+from oversight.kit import dates
 from oversight.kit.money import to_money
 
 
@@ -60,12 +58,8 @@ Amount = Annotated[
 """A Decimal that leaves the API as a string with exactly two places ("1500.00")."""
 
 
-def _as_utc(value: datetime) -> datetime:
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first representable instant
-        raise ValueError("timestamp is out of range") from None
+Instant = dates.Instant
+"""A timestamp from the caller (oversight.kit.dates.Instant)."""
 
-
-Instant = Annotated[AwareDatetime, AfterValidator(_as_utc)]
-"""A timestamp from the caller: with a UTC offset (a naive one is ambiguous), in UTC."""
+Day = dates.Day
+"""A calendar date from the caller (oversight.kit.dates.Day)."""
