@@ -81,6 +81,18 @@ class Settings(BaseSettings):
                 "auth.jwt_secret: production needs its own signing key; "
                 "set OVERSIGHT_AUTH__JWT_SECRET (or OVERSIGHT_AUTH__JWT_KEYS)"
             )
+        observability = self.observability
+        if (
+            self.env is Environment.production
+            and observability.metrics_enabled
+            and observability.metrics_token is None
+            and not observability.metrics_allow
+        ):
+            raise ValueError(
+                "observability: production serves /metrics only behind a token or an IP "
+                "allowlist; set OVERSIGHT_OBSERVABILITY__METRICS_TOKEN or "
+                "OVERSIGHT_OBSERVABILITY__METRICS_ALLOW (or turn metrics off)"
+            )
         if self.env is Environment.production and not self.encryption.configured:
             raise ValueError(
                 "encryption: production needs its own field encryption key; "
