@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
 from oversight.auth import service as auth_service
 from oversight.auth import sessions as session_service
@@ -28,7 +28,16 @@ from oversight.auth.sessions import IssuedSession
 from oversight.security import totp
 from oversight.users import repository as user_repository
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def no_store(response: Response) -> None:
+    """What the auth endpoints answer holds credentials (tokens, recovery codes, a TOTP
+    secret): no cache may keep it (RFC 6749, section 5.1)."""
+    response.headers.update(NO_STORE)
+
+
+router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(no_store)])
 
 QR_PATH = "/api/v1/auth/2fa/enrolment/qr.png"
 
@@ -128,7 +137,7 @@ def enrolment_qr(
     return Response(
         totp.qr_png(enrolment.otpauth_uri),
         media_type="image/png",
-        headers={"Cache-Control": "no-store"},
+        headers=NO_STORE,  # a Response returned as is does not get the router's headers
     )
 
 
