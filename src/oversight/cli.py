@@ -29,6 +29,7 @@ from oversight.analytics.commands import analytics_app
 from oversight.audit.capture import install_audit_capture
 from oversight.audit.commands import audit_app
 from oversight.audit.events import record_event
+from oversight.auth import enrolment as enrolment_service
 from oversight.auth import two_factor as two_factor_service
 from oversight.auth.sessions import revoke_user_sessions
 from oversight.config import Settings, SettingsError, describe_validation_error, get_settings
@@ -178,7 +179,7 @@ def demo_data(
     engine = engine_or_exit(settings)
     if if_empty and not database_is_empty(engine):
         console.print("demo data: the database already has data; nothing loaded")
-        _print_logins(settings, usable_demo_accounts(engine), DEMO_PASSWORD)
+        _print_logins(settings, engine, usable_demo_accounts(engine), DEMO_PASSWORD)
         return
     try:
         spec = DemoSpec(
@@ -218,17 +219,40 @@ def demo_data(
         table.add_row(name, f"{count:,}")
     console.print(table)
     if summary.password is not None:
-        _print_logins(settings, list(summary.accounts), summary.password)
+        _print_logins(settings, engine, list(summary.accounts), summary.password)
 
 
-def _print_logins(settings: Settings, accounts: Sequence[DemoAccount], password: str) -> None:
+def _enrolment_tokens(
+    settings: Settings, engine: Engine, accounts: Sequence[DemoAccount]
+) -> dict[str, str]:
+    """A fresh enrolment token for each demo account that must, and has yet to, enrol."""
+    tokens: dict[str, str] = {}
+    with unit_of_work(session_factory(engine)) as session:
+        for account in accounts:
+            if account.role not in settings.auth.two_factor_roles:
+                continue
+            user = user_repository.find_by_username(session, account.username)
+            if user is None or two_factor_service.is_enrolled(session, user.id):
+                continue
+            issued = enrolment_service.issue(
+                session=session, settings=settings, user=user, issued_by=None
+            )
+            tokens[account.username] = issued.token
+    return tokens
+
+
+def _print_logins(
+    settings: Settings, engine: Engine, accounts: Sequence[DemoAccount], password: str
+) -> None:
     if not accounts:
         return
+    tokens = _enrolment_tokens(settings, engine, accounts)
     table = Table(title=f"demo logins (password: {password})")
     table.add_column("username")
     table.add_column("role")
+    table.add_column("2FA enrolment token (POST /api/v1/auth/2fa/enrolment)")
     for account in accounts:
-        table.add_row(account.username, account.role.value)
+        table.add_row(account.username, account.role.value, tokens.get(account.username, ""))
     console.print(table)
     base = f"http://{settings.api.host}:{settings.api.port}"
     console.print(
@@ -364,6 +388,24 @@ def reset_two_factor(username: str) -> None:
             fail(f"no user named {name!r}")
         two_factor_service.reset(session=session, user=user)
     console.print(f"{name}: two-factor authentication reset, sessions ended")
+
+
+@users_app.command("enrolment-token")
+def issue_enrolment_token(username: str) -> None:
+    """Issue a single-use, expiring token with which the user may enrol a second factor (an
+    account that never enrolled, or was reset, and is no longer new needs one)."""
+    settings, name = _with_user(username)
+    with unit_of_work(session_factory(engine_or_exit(settings))) as session:
+        user = user_repository.find_by_username(session, name)
+        if user is None:
+            fail(f"no user named {name!r}")
+        issued = enrolment_service.issue(
+            session=session, settings=settings, user=user, issued_by=None
+        )
+    console.print(
+        f"{name}: enrolment token {issued.token} "
+        f"(single use, expires {issued.expires_at:%Y-%m-%d %H:%M} UTC)"
+    )
 
 
 @users_app.command("end-sessions")

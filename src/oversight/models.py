@@ -3,6 +3,7 @@
 from oversight.audit.models import AuditArchivePermit, AuditChainHead, AuditEvent
 from oversight.auth.models import (
     AuthSession,
+    EnrolmentToken,
     LoginFailure,
     LoginThrottle,
     RecoveryCode,
@@ -26,6 +27,7 @@ __all__ = [
     "AuthSession",
     "CompletionApproval",
     "Customer",
+    "EnrolmentToken",
     "Invoice",
     "LoginFailure",
     "LoginThrottle",

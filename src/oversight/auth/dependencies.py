@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated, NoReturn
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,14 @@ from oversight.db.session import unit_of_work
 from oversight.edge.ratelimiting import enforce_user_limit
 from oversight.errors import NotAuthenticated, PermissionDenied
 from oversight.observability.context import note_user
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def no_store(response: Response) -> None:
+    """For answers that hold credentials (tokens, recovery codes, a TOTP secret, an
+    enrolment token): no cache may keep them (RFC 6749, section 5.1)."""
+    response.headers.update(NO_STORE)
 
 
 def get_settings_dep(request: Request) -> Settings:

@@ -118,3 +118,18 @@ class LoginFailure(Base):
         String(80), ForeignKey("login_throttle.key", ondelete="CASCADE")
     )
     failed_at: Mapped[datetime]
+
+
+class EnrolmentToken(Base):
+    """An administrator's permission for one account to enrol a second factor: single use,
+    expiring, stored as its SHA-256 (issue 12: enrolment is not first come, first served)."""
+
+    __tablename__ = "enrolment_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

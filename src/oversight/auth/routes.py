@@ -2,18 +2,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Response, status
 
+from oversight.auth import enrolment as enrolment_service
 from oversight.auth import service as auth_service
 from oversight.auth import sessions as session_service
 from oversight.auth import two_factor as two_factor_service
 from oversight.auth.dependencies import (
+    NO_STORE,
     CurrentPrincipal,
     SessionDep,
     SettingsDep,
     TwoFactorCallerDep,
+    no_store,
 )
 from oversight.auth.schemas import (
     CodeBody,
     EnrolmentConfirmed,
+    EnrolmentStart,
     EnrolmentStarted,
     LoginRequest,
     PasswordChange,
@@ -27,15 +31,6 @@ from oversight.auth.schemas import (
 from oversight.auth.sessions import IssuedSession
 from oversight.security import totp
 from oversight.users import repository as user_repository
-
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
-def no_store(response: Response) -> None:
-    """What the auth endpoints answer holds credentials (tokens, recovery codes, a TOTP
-    secret): no cache may keep it (RFC 6749, section 5.1)."""
-    response.headers.update(NO_STORE)
-
 
 router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(no_store)])
 
@@ -107,10 +102,19 @@ def change_password(
 
 @router.post("/2fa/enrolment", status_code=status.HTTP_201_CREATED)
 def start_enrolment(
-    session: SessionDep, settings: SettingsDep, caller: TwoFactorCallerDep
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: TwoFactorCallerDep,
+    body: EnrolmentStart | None = None,
 ) -> EnrolmentStarted:
     """Begin TOTP enrolment: a new secret as an `otpauth://` URI and a QR code. It is not in
-    force until a code from it is confirmed."""
+    force until a code from it is confirmed. A caller who has not passed a second factor
+    needs an administrator's `enrolment_token` unless the account is new."""
+    if caller.pending:
+        enrolment_service.admit(
+            session=session, settings=settings, user=caller.user,
+            token=body.enrolment_token if body is not None else None,
+        )  # fmt: skip
     enrolment = two_factor_service.start_enrolment(
         session=session, settings=settings, user=caller.user
     )

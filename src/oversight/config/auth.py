@@ -35,6 +35,11 @@ class AuthSettings(_Group):
     session_max_days: Annotated[float, Field(gt=0, le=365)] = 30.0
     two_factor_roles: frozenset[Role] = frozenset({Role.admin, Role.director, Role.accountant})
     two_factor_pending_minutes: Annotated[int, Field(ge=1, le=30)] = 5
+    enrolment_token_hours: Annotated[int, Field(ge=1, le=30 * 24)] = 72
+    """How long an administrator's enrolment token stays usable."""
+    first_enrolment_hours: Annotated[float, Field(ge=0, le=30 * 24)] = 24.0
+    """After an account is created, how long it may enrol a second factor without an
+    enrolment token (0: always with a token)."""
     totp_issuer: Annotated[str, Field(min_length=1, max_length=64)] = "Oversight"
     argon2_time_cost: Annotated[int, Field(ge=1, le=50)] = 3
     argon2_memory_kib: Annotated[int, Field(ge=7168, le=4 * 1024 * 1024)] = 65_536
