@@ -6,6 +6,7 @@ something went wrong and which request id to quote, never a trace, SQL or a secr
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections.abc import Iterator
@@ -127,6 +128,26 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     429: _documented("Too many requests; see Retry-After"),
 }
 """The error responses every API route may give, declared once in the OpenAPI document."""
+
+
+def errors_documented_as_sent(document: dict[str, Any]) -> dict[str, Any]:
+    """`document` (an OpenAPI document) with every error response's body declared as JSON.
+
+    FastAPI files the shared error responses under the route's own media type, so a text,
+    PNG or CSV route claimed to send `text/plain` errors; the handler here always sends JSON.
+    """
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content")
+                if not str(status).startswith(("4", "5")) or not content:
+                    continue
+                schemas = [body.get("schema") for body in content.values()]
+                if ErrorResponse.__name__ in json.dumps(schemas):
+                    response["content"] = {"application/json": {"schema": schemas[0]}}
+    return document
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:

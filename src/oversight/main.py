@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -20,7 +21,7 @@ from oversight.config import Settings, get_settings
 from oversight.db.encrypted import bind_keyring
 from oversight.db.session import create_db_engine, session_factory
 from oversight.edge.app import install_edge
-from oversight.errors import install_error_handlers
+from oversight.errors import errors_documented_as_sent, install_error_handlers
 from oversight.observability.app import install_observability
 
 
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         openapi_url="/openapi.json" if docs else None,
     )
     app.state.settings = settings
+    _document_errors_as_sent(app)
     app.state.engine = db_engine
     app.state.session_factory = session_factory(db_engine)
     app.state.read_session_factory = session_factory(db_engine, write=False)
@@ -65,6 +67,17 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.metric_collectors.append(AuditChainCollector(db_engine))
     app.include_router(api_router)
     return app
+
+
+def _document_errors_as_sent(app: FastAPI) -> None:
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = errors_documented_as_sent(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 _NO_ROUTE: Scope = {
