@@ -1,0 +1,35 @@
+"""405 answers name every method of the path in `Allow` (issue 12, finding 13; RFC 9110,
+15.5.6): Starlette named only the first route whose path matched (`OPTIONS /customers` said
+`allow: GET` although POST exists). Walked over every path of the document."""
+
+from __future__ import annotations
+
+from operations import operations
+
+UNUSED = ("PUT", "DELETE", "PATCH", "POST", "GET")
+
+
+def test_every_405_lists_every_method_of_the_path(app, client):
+    documented: dict[str, set[str]] = {}
+    for method, path, _ in operations(app.openapi()):
+        documented.setdefault(path, set()).add(method)
+    checked = 0
+    for path, methods in documented.items():
+        url = path.replace("{entity}", "requests").replace("{name}", "open-requests")
+        url = url.format_map({key: 1 for key in ("user_id", "customer_id", "project_id",
+                              "cost_id", "request_id", "work_log_id", "invoice_id",
+                              "entity_id")})  # fmt: skip
+        unused = next(method for method in UNUSED if method not in methods)
+        response = client.request(unused, url)
+        assert response.status_code == 405, (unused, url, response.status_code)
+        allowed = {method.strip() for method in response.headers["allow"].split(",")}
+        assert methods <= allowed, (unused, url, allowed, methods)
+        assert unused not in allowed
+        checked += 1
+    assert checked > 40
+
+
+def test_options_on_the_customers_collection_names_get_and_post(client):
+    response = client.options("/api/v1/customers")
+    assert response.status_code == 405
+    assert {"GET", "POST"} <= {m.strip() for m in response.headers["allow"].split(",")}
