@@ -16,7 +16,9 @@ def test_every_405_lists_every_method_of_the_path(app, client):
     checked = 0
     for path, methods in documented.items():
         url = path.replace("{entity}", "requests").replace("{name}", "open-requests")
-        url = url.format_map(dict.fromkeys(("user_id", "customer_id", "project_id", "cost_id", "request_id", "work_log_id", "invoice_id", "entity_id"), 1))  # fmt: skip
+        ids = ("user_id", "customer_id", "project_id", "cost_id", "request_id", "work_log_id",
+               "invoice_id", "entity_id")  # fmt: skip
+        url = url.format_map(dict.fromkeys(ids, 1))
         unused = next(method for method in UNUSED if method not in methods)
         response = client.request(unused, url)
         assert response.status_code == 405, (unused, url, response.status_code)
