@@ -33,6 +33,7 @@ class InvoiceCreate(InputSchema):
 class InvoiceUpdate(InputSchema):
     """What may change on a draft invoice."""
 
+    NOT_NULL = ("amount", "description")
     amount: Amount | None = None
     description: Description | None = None
     due_on: Day | None = None

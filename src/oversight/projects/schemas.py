@@ -35,6 +35,7 @@ class ProjectCreate(InputSchema):
 class ProjectUpdate(InputSchema):
     """What may change on a project. The customer is fixed once the project exists."""
 
+    NOT_NULL = ("name", "budget", "status", "start_date")
     name: Name | None = None
     description: Description | None = None
     manager_id: RecordId | None = None
@@ -68,6 +69,8 @@ class ProjectCostCreate(InputSchema):
 
 
 class ProjectCostUpdate(InputSchema):
+    NOT_NULL = ("project_id", "incurred_on", "category", "description", "amount")
+
     project_id: RecordId | None = None
     incurred_on: Day | None = None
     category: CostCategory | None = None

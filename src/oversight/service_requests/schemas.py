@@ -29,6 +29,8 @@ class RequestCreate(InputSchema):
 
 
 class RequestUpdate(InputSchema):
+    NOT_NULL = ("title", "priority")
+
     title: Title | None = None
     description: Description | None = None
     priority: Priority | None = None
@@ -108,6 +110,8 @@ class WorkLogCreate(InputSchema):
 
 
 class WorkLogUpdate(InputSchema):
+    NOT_NULL = ("work_date", "hours")
+
     work_date: Day | None = None
     hours: WorkHours | None = None
     description: Description | None = None
