@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
+from builders import make_user
 from operations import operations
+from oversight.vocabulary import Role
 
 UNUSED = ("PUT", "DELETE", "PATCH", "POST", "GET")
 
@@ -33,3 +35,14 @@ def test_options_on_the_customers_collection_names_get_and_post(client):
     response = client.options("/api/v1/customers")
     assert response.status_code == 405
     assert {"GET", "POST"} <= {m.strip() for m in response.headers["allow"].split(",")}
+
+
+def test_a_literal_path_is_not_shadowed_by_a_parametrised_one(client, session, auth):
+    """`PATCH /requests/assign` reached `PATCH /requests/{request_id}` and answered 422
+    "unable to parse request_id"; the path is the batch-assign route's, which serves POST."""
+    headers = auth(make_user(session, Role.project_manager))
+    for method in ("PATCH", "GET", "DELETE"):
+        response = client.request(method, "/api/v1/requests/assign", json={}, headers=headers)
+        assert response.status_code == 405, (method, response.text)
+        assert response.headers["allow"] == "POST"
+    assert client.get("/api/v1/requests/abc", headers=headers).status_code == 422
