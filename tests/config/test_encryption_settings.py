@@ -23,6 +23,7 @@ def clean_environment(monkeypatch, tmp_path):
 def production(monkeypatch):
     monkeypatch.setenv("OVERSIGHT_ENV", "production")
     monkeypatch.setenv("OVERSIGHT_AUTH__JWT_SECRET", "x" * 48)
+    monkeypatch.setenv("OVERSIGHT_OBSERVABILITY__METRICS_ALLOW", '["127.0.0.1/32"]')
 
 
 def test_development_runs_on_a_key_generated_into_the_state_directory(tmp_path):
