@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,14 +19,17 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).parent / "support"))
+# What a development run generates (its JWT signing key, oversight.config.local) goes to a
+# directory of the test run's own, never into the checkout's var/; subprocesses inherit it.
+os.environ.setdefault("OVERSIGHT_STATE_DIR", tempfile.mkdtemp(prefix="oversight-state-"))
 
 import servers
 from builders import TEST_ARGON2
 from oversight.analytics.cache import make_cache
-from oversight.auth import access_tokens as auth_tokens
 from oversight.auth.dependencies import get_session, get_streaming_session
 from oversight.auth.models import User
 from oversight.auth.scope import PRINCIPAL_KEY
+from oversight.auth.sessions import start_session
 from oversight.config import ObservabilitySettings, Settings
 from oversight.db.migrate import upgrade
 from oversight.db.session import transaction_scope
@@ -266,12 +271,13 @@ def json_logs(
 
 
 @pytest.fixture
-def auth(settings: Settings):  # type: ignore[no-untyped-def]
-    """`auth(user)` -> headers carrying a valid access token for that user, minted directly
-    as if the user had passed the second factor too (tests of the 2FA flow log in for real)."""
+def auth(settings: Settings, session: Session):  # type: ignore[no-untyped-def]
+    """`auth(user)` -> headers carrying a valid access token for that user, of a session
+    started directly as if the user had passed the second factor too (tests of the 2FA flow
+    log in for real)."""
 
     def headers(user: User) -> dict[str, str]:
-        token, _ = auth_tokens.issue_access_token(settings=settings, user=user, two_factor=True)
-        return {"Authorization": f"Bearer {token}"}
+        issued = start_session(session=session, settings=settings, user=user, second_factor="totp")
+        return {"Authorization": f"Bearer {issued.access_token}"}
 
     return headers

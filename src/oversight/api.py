@@ -11,6 +11,7 @@ from oversight.alerts.routes import router as alerts_router
 from oversight.analytics.routes import router as analytics_router
 from oversight.audit.routes import history_router as audit_history_router
 from oversight.audit.routes import router as audit_router
+from oversight.auth.dependencies import get_limited_principal
 from oversight.auth.routes import router as auth_router
 from oversight.customers.routes import router as customers_router
 from oversight.errors import ERROR_RESPONSES
@@ -30,16 +31,26 @@ api_router = APIRouter(
     responses=ERROR_RESPONSES,
     dependencies=[Depends(reject_nul_in_query), Depends(require_json_body)],
 )
-api_router.include_router(auth_router)
-api_router.include_router(users_router)
-api_router.include_router(customers_router)
-api_router.include_router(projects_router)
-api_router.include_router(project_costs_router)
-api_router.include_router(requests_router)
-api_router.include_router(work_logs_router)
-api_router.include_router(invoices_router)
-api_router.include_router(audit_router)
-api_router.include_router(audit_history_router)
-api_router.include_router(analytics_router)
+api_router.include_router(auth_router)  # public and 2FA routes: each route says what it needs
+
+# Every other router answers signed-in callers only, and checks the token before any of its
+# dependencies reads a parameter (a period's arithmetic, a page): an anonymous caller gets 401
+# whatever the query says. The endpoints' own principal dependencies reuse this one's result.
+_SIGNED_IN = [Depends(get_limited_principal)]
+for router in (
+    users_router,
+    customers_router,
+    projects_router,
+    project_costs_router,
+    requests_router,
+    work_logs_router,
+    invoices_router,
+    audit_router,
+    audit_history_router,
+    analytics_router,
+):
+    api_router.include_router(router, dependencies=_SIGNED_IN)
+# The alert intake (Alertmanager's bearer token) and the bot's webhook (Telegram's secret
+# header) are machine-to-machine: each route checks its own credential.
 api_router.include_router(alerts_router)
 api_router.include_router(telegram_router)

@@ -8,6 +8,7 @@ Oversight.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -120,6 +121,26 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     503: _documented("The database or the rate limiter is unavailable; see Retry-After"),
 }
 """The error responses every API route may give, declared once in the OpenAPI document."""
+
+
+def errors_documented_as_sent(document: dict[str, Any]) -> dict[str, Any]:
+    """`document` (an OpenAPI document) with every error response's body declared as JSON.
+
+    FastAPI files the shared error responses under the route's own media type, so a text,
+    PNG or CSV route claimed to send `text/plain` errors; the handlers always send JSON.
+    """
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content")
+                if not str(status).startswith(("4", "5")) or not content:
+                    continue
+                schemas = [body.get("schema") for body in content.values()]
+                if ErrorResponse.__name__ in json.dumps(schemas):
+                    response["content"] = {"application/json": {"schema": schemas[0]}}
+    return document
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:

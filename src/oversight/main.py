@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -19,6 +20,7 @@ from oversight.config import Settings, get_settings
 from oversight.db.session import session_factory
 from oversight.edge.app import install_edge
 from oversight.edge.docs import install_docs
+from oversight.errors import errors_documented_as_sent
 from oversight.observability.app import install_observability
 from oversight.observability.error_responses import install_error_handlers
 from oversight.telegram.webhook import install_webhook_bot, webhook_bot
@@ -61,8 +63,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     if docs:
         install_docs(app, "/openapi.json")
     app.state.settings = settings
+    _document_errors_as_sent(app)
     app.state.engine = db_engine
     app.state.session_factory = session_factory(db_engine)
+    app.state.read_session_factory = session_factory(db_engine, write=False)
     app.state.analytics_cache = make_cache(settings.analytics)
     install_error_handlers(app)
     install_observability(app, settings)
@@ -75,6 +79,17 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(api_router)
     install_webhook_bot(app, settings)
     return app
+
+
+def _document_errors_as_sent(app: FastAPI) -> None:
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = errors_documented_as_sent(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 _NO_ROUTE: Scope = {

@@ -15,6 +15,7 @@ from oversight.audit.models import (
 )
 from oversight.auth.models import (
     AuthSession,
+    EnrolmentToken,
     LoginFailure,
     LoginThrottle,
     RecoveryCode,
@@ -45,6 +46,7 @@ __all__ = [
     "CompletionApproval",
     "Customer",
     "DeliveryAttempt",
+    "EnrolmentToken",
     "Invoice",
     "LoginFailure",
     "LoginThrottle",

@@ -20,7 +20,7 @@ def own_app(backend, database_url_factory):
     settings = Settings(_env_file=None, env="test", database={"url": database_url_factory(backend)})
     engine = open_database(settings)
     upgrade(engine)
-    with TestClient(create_app(settings, engine=engine)) as client:
+    with TestClient(create_app(settings, engine=engine), client=("127.0.0.1", 50000)) as client:
         yield client, engine
     engine.dispose()
 

@@ -49,8 +49,10 @@ def test_disabled_user_cannot_log_in(client, session):
 def test_sensitive_roles_get_shorter_tokens(client, session, settings):
     admin = make_user(session, Role.admin)
     engineer = make_user(session, Role.engineer)
-    _, admin_life = auth_tokens.issue_access_token(settings=settings, user=admin)
-    _, engineer_life = auth_tokens.issue_access_token(settings=settings, user=engineer)
+    _, admin_life = auth_tokens.issue_access_token(settings=settings, user=admin, session_id="s1")
+    _, engineer_life = auth_tokens.issue_access_token(
+        settings=settings, user=engineer, session_id="s2"
+    )
     assert admin_life == timedelta(minutes=settings.auth.sensitive_access_token_minutes)
     assert engineer_life == timedelta(minutes=settings.auth.access_token_minutes)
 

@@ -157,6 +157,7 @@ ENDPOINTS = [
     Endpoint(R.users, A.update, "PATCH", "/users/{user}"),
     Endpoint(R.users, A.update, "DELETE", "/users/{user}/two-factor"),
     Endpoint(R.users, A.update, "POST", "/users/{user}/telegram-link-code"),
+    Endpoint(R.users, A.update, "POST", "/users/{user}/two-factor/enrolment-token"),
 ]
 # The caller's own account: open to every signed-in role, whatever the permission table says.
 SELF_SERVICE = [

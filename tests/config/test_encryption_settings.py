@@ -8,12 +8,8 @@ import os
 import pytest
 
 from oversight.config import SettingsError, load_settings, masked_settings
-from oversight.security.fieldcrypt import (
-    DEVELOPMENT_KEY,
-    DEVELOPMENT_KEY_ID,
-    associated_data,
-    generate_key,
-)
+from oversight.config.local import LOCAL_KEY_ID
+from oversight.security.fieldcrypt import associated_data, generate_key
 
 
 @pytest.fixture(autouse=True)
@@ -28,11 +24,15 @@ def production(monkeypatch):
     monkeypatch.setenv("OVERSIGHT_ENV", "production")
     monkeypatch.setenv("OVERSIGHT_ALLOW_SQLITE_IN_PRODUCTION", "true")
     monkeypatch.setenv("OVERSIGHT_AUTH__JWT_SECRET", "x" * 48)
+    monkeypatch.setenv("OVERSIGHT_OBSERVABILITY__METRICS_ALLOW", '["127.0.0.1/32"]')
 
 
-def test_development_runs_on_the_marked_development_key():
+def test_development_runs_on_a_key_generated_into_the_state_directory(tmp_path):
     keyring = load_settings().encryption.keyring
-    assert keyring.key_ids == (DEVELOPMENT_KEY_ID,)
+    assert keyring.key_ids == (LOCAL_KEY_ID,)
+    stored = (tmp_path / "var" / "secrets" / "field-encryption.key").read_text().strip()
+    assert keyring.key_bytes(LOCAL_KEY_ID) == base64.b64decode(stored)
+    assert load_settings().encryption.keyring.key_bytes(LOCAL_KEY_ID) == base64.b64decode(stored)
 
 
 def test_keys_from_the_environment_with_the_active_one_named(monkeypatch):
@@ -98,13 +98,11 @@ def test_production_refuses_to_start_without_a_key(monkeypatch):
         load_settings()
 
 
-def test_production_refuses_the_development_key(monkeypatch):
+def test_production_never_generates_a_key(monkeypatch, tmp_path):
     production(monkeypatch)
-    monkeypatch.setenv(
-        "OVERSIGHT_ENCRYPTION__KEYS", f"mine:{base64.b64encode(DEVELOPMENT_KEY).decode()}"
-    )
-    with pytest.raises(SettingsError, match="not the development one"):
+    with pytest.raises(SettingsError, match="production needs its own field encryption key"):
         load_settings()
+    assert not (tmp_path / "var").exists()
 
 
 def test_production_runs_with_its_own_key(monkeypatch):

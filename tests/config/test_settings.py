@@ -72,6 +72,7 @@ def test_production_runs_with_its_own_secret(monkeypatch):
     monkeypatch.setenv("OVERSIGHT_ALLOW_SQLITE_IN_PRODUCTION", "true")
     monkeypatch.setenv("OVERSIGHT_AUTH__JWT_SECRET", "x" * 48)
     monkeypatch.setenv("OVERSIGHT_ENCRYPTION__KEYS", f"prod:{generate_key()}")
+    monkeypatch.setenv("OVERSIGHT_OBSERVABILITY__METRICS_ALLOW", '["127.0.0.1/32"]')
     assert load_settings().env == "production"
 
 

@@ -137,7 +137,9 @@ def test_crash_is_500_with_the_request_id_and_a_redacted_log_line(app, json_logs
     assert access["route"] == "/boom"
 
 
-def test_metrics_endpoint_serves_prometheus_text(client):
+def test_metrics_endpoint_serves_prometheus_text(app):
+    # With no token and no allowlist configured, /metrics answers loopback only.
+    client = TestClient(app, client=("127.0.0.1", 50000))
     client.get("/health")
     response = client.get("/metrics")
     assert response.status_code == 200
@@ -189,6 +191,15 @@ def test_business_gauges_use_the_domain_definitions(session, settings):
     )
     assert samples[("oversight_open_requests_past_sla", ())] == 2  # due 2026-03-05
     assert samples[("oversight_overdue_invoices", (("currency", "RUB"),))] == 1
+    assert ("oversight_overdue_invoices_amount", (("currency", "RUB"),)) not in samples
+    money = settings.model_copy(
+        update={"observability": ObservabilitySettings(business_money_metrics=True)}
+    )
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for metric in BusinessCollector(session.connection(), money).collect()
+        for sample in metric.samples
+    }
     assert samples[("oversight_overdue_invoices_amount", (("currency", "RUB"),))] == 25000.0
 
 

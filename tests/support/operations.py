@@ -41,6 +41,7 @@ def valid_bodies(company: Company, n: int) -> dict[tuple[str, str], dict[str, An
             "current_password": "not the password",
             "new_password": "another long passphrase 7",
         },
+        ("POST", "/auth/2fa/enrolment"): {},
         ("POST", "/auth/2fa/enrolment/confirm"): {"code": "123456"},
         ("POST", "/auth/2fa/verify"): {"code": "123456"},
         ("PATCH", "/users/me"): {"full_name": "Me Again"},

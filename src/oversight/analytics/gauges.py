@@ -115,4 +115,8 @@ class BusinessCollector:
         for code, (count, amount) in sorted(amounts.items()):
             count_family.add_metric((code,), count)
             amount_family.add_metric((code,), float(amount))
-        return [open_family, past_family, closed_family, count_family, amount_family]
+        families: list[Metric] = [open_family, past_family, closed_family, count_family]
+        if self._settings.observability.business_money_metrics:
+            # Money is a finance figure: off unless enabled (whoever scrapes reads it).
+            families.append(amount_family)
+        return families

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -23,6 +22,7 @@ from oversight.auth.permissions import Action, Resource
 from oversight.auth.principal import Principal
 from oversight.config import Settings
 from oversight.errors import InvalidInput, NotFound
+from oversight.kit.dates import Day
 from oversight.kit.ids import RecordId
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
@@ -41,9 +41,9 @@ CacheDep = Annotated[KpiCache, Depends(get_cache)]
 def kpi_params(
     settings: SettingsDep,
     start: Annotated[
-        date | None, Query(description="first local day (default: month start)")
+        Day | None, Query(description="first local day (default: month start)")
     ] = None,
-    end: Annotated[date | None, Query(description="last local day, included")] = None,
+    end: Annotated[Day | None, Query(description="last local day, included")] = None,
     project_id: RecordId | None = None,
     customer_id: RecordId | None = None,
     engineer_id: RecordId | None = None,

@@ -35,21 +35,18 @@ def issue_access_token(
     *,
     settings: Settings,
     user: User,
-    session_id: str | None = None,
+    session_id: str,
     two_factor: bool = False,
 ) -> tuple[str, timedelta]:
-    """An access token for `user`; `two_factor` says a second factor was verified.
-
-    With a `session_id` the token ends when that session is revoked; tests mint tokens
-    without one.
-    """
+    """An access token for `user` in the login session `session_id` (the token ends when that
+    session is revoked; a token without one is refused); `two_factor` says a second factor
+    was verified."""
     lifetime = access_token_lifetime(settings, user)
     claims: dict[str, Any] = {
         "role": user.role.value,
         "amr": list(WITH_SECOND_FACTOR if two_factor else PASSWORD_ONLY),
+        "sid": session_id,
     }
-    if session_id is not None:
-        claims["sid"] = session_id
     token = signer(settings).issue(subject=str(user.id), lifetime=lifetime, now=utcnow(), **claims)
     return token, lifetime
 

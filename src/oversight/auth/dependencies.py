@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated, NoReturn
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,14 @@ from oversight.context import note_user
 from oversight.db.session import unit_of_work
 from oversight.edge.limit_enforcement import enforce_user_limit
 from oversight.errors import NotAuthenticated, PermissionDenied
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def no_store(response: Response) -> None:
+    """For answers that hold credentials (tokens, recovery codes, a TOTP secret, an
+    enrolment token): no cache may keep them (RFC 6749, section 5.1)."""
+    response.headers.update(NO_STORE)
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -94,7 +102,7 @@ TwoFactorCallerDep = Annotated[TwoFactorCaller, Depends(get_limited_two_factor_c
 
 def get_streaming_session(request: Request) -> Iterator[Session]:
     """A read-only session that stays open until a streamed response has been sent."""
-    session: Session = request.app.state.session_factory()
+    session: Session = request.app.state.read_session_factory()
     try:
         yield session
     finally:

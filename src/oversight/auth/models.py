@@ -205,3 +205,23 @@ class LoginFailure(Base):
         String(80), ForeignKey("login_throttle.key", ondelete="CASCADE")
     )
     failed_at: Mapped[datetime]
+
+
+class EnrolmentToken(Base):
+    """An administrator's permission for one account to enrol a second factor: single use,
+    expiring, stored as its SHA-256 (issue 12: enrolment is not first come, first served)."""
+
+    __tablename__ = "enrolment_tokens"
+    __traits__ = ModelTraits(
+        scope=Exempt("login state: reached only by the auth flows, never listed by the API"),
+        audit=Exempt("issuing and using a token are explicit audit events"),
+        kpi_input=False,
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -1,20 +1,24 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
+from oversight.auth import enrolment as enrolment_service
 from oversight.auth import repository as account_repository
 from oversight.auth import service as auth_service
 from oversight.auth import sessions as session_service
 from oversight.auth import two_factor as two_factor_service
 from oversight.auth.dependencies import (
+    NO_STORE,
     CurrentPrincipal,
     SessionDep,
     SettingsDep,
     TwoFactorCallerDep,
+    no_store,
 )
 from oversight.auth.schemas import (
     CodeBody,
     EnrolmentConfirmed,
+    EnrolmentStart,
     EnrolmentStarted,
     LoginRequest,
     PasswordChange,
@@ -28,7 +32,7 @@ from oversight.auth.schemas import (
 from oversight.auth.sessions import IssuedSession
 from oversight.security import totp
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(no_store)])
 
 QR_PATH = "/api/v1/auth/2fa/enrolment/qr.png"
 
@@ -98,10 +102,19 @@ def change_password(
 
 @router.post("/2fa/enrolment", status_code=status.HTTP_201_CREATED)
 def start_enrolment(
-    session: SessionDep, settings: SettingsDep, caller: TwoFactorCallerDep
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: TwoFactorCallerDep,
+    body: EnrolmentStart | None = None,
 ) -> EnrolmentStarted:
     """Begin TOTP enrolment: a new secret as an `otpauth://` URI and a QR code. It is not in
-    force until a code from it is confirmed."""
+    force until a code from it is confirmed. A caller who has not passed a second factor
+    needs an administrator's `enrolment_token` unless the account is new."""
+    if caller.pending:
+        enrolment_service.admit(
+            session=session, settings=settings, user=caller.user,
+            token=body.enrolment_token if body is not None else None,
+        )  # fmt: skip
     enrolment = two_factor_service.start_enrolment(
         session=session, settings=settings, user=caller.user
     )
@@ -128,7 +141,7 @@ def enrolment_qr(
     return Response(
         totp.qr_png(enrolment.otpauth_uri),
         media_type="image/png",
-        headers={"Cache-Control": "no-store"},
+        headers=NO_STORE,  # a Response returned as is does not get the router's headers
     )
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import StringConstraints
@@ -49,6 +50,19 @@ class PasswordChange(InputSchema):
 
 class PasswordChanged(OutputSchema):
     other_sessions_ended: int
+
+
+class EnrolmentStart(InputSchema):
+    """An account that never enrolled and is no longer new needs an administrator's token."""
+
+    enrolment_token: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
+
+
+class EnrolmentTokenIssued(OutputSchema):
+    """Hand the token to the account's owner; it works once, until `expires_at`."""
+
+    enrolment_token: str
+    expires_at: datetime
 
 
 class EnrolmentStarted(OutputSchema):

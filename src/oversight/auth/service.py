@@ -203,7 +203,7 @@ def principal_from_token(*, session: Session, settings: Settings, token: str) ->
         username=user.username,
         role=user.role,
         customer_id=user.customer_id,
-        session_id=str(claims["sid"]) if "sid" in claims else None,
+        session_id=str(claims["sid"]),
     )
 
 
@@ -227,7 +227,12 @@ def _token_user(session: Session, settings: Settings, token: str) -> tuple[User,
     user = session.get(User, int(str(claims["sub"])))
     if user is None or not user.is_active:
         raise NotAuthenticated(INVALID_TOKEN)
+    # Every access token belongs to a revocable session: one without a session id (however
+    # validly signed) could not be ended by a logout or an administrator, so it opens nothing.
     sid = claims.get("sid")
+    if claims["typ"] == ACCESS and sid is None:
+        record_event(session, "auth.token_rejected", reason="no session id", survive_rollback=True)
+        raise NotAuthenticated(INVALID_TOKEN)
     if sid is not None and not (isinstance(sid, str) and is_live(session, sid, user.id)):
         raise NotAuthenticated(INVALID_TOKEN)
     return user, claims

@@ -6,6 +6,7 @@ Groups nest with a double underscore:
 Import from here (`from oversight.config import Settings, get_settings`); the modules hold
 one capability each:
 
+- `local`: the development run's generated secrets, kept in the local state directory
 - `settings`: the top-level `Settings` that assembles the groups, the production checks,
   loading (`load_settings`, `get_settings`), error messages and `masked_settings`
 - `base`: the `_Group` base and types several groups share (`Networks`, Redis URLs)
@@ -19,7 +20,7 @@ one capability each:
 
 from oversight.config.alerts import AlertsSettings, Contact, OnCallSettings, Target
 from oversight.config.analytics import AnalyticsSettings
-from oversight.config.auth import DEV_JWT_SECRET, LEGACY_KEY_ID, AuthSettings
+from oversight.config.auth import LEGACY_KEY_ID, AuthSettings
 from oversight.config.backup import BackupSettings
 from oversight.config.base import Networks
 from oversight.config.company import CompanySettings, SlaSettings, SlaTarget
@@ -49,7 +50,6 @@ from oversight.config.telegram import BotLanguage, BotMode, TelegramSettings
 __all__ = [
     "DEFAULT_ADMIN_PATHS",
     "DEFAULT_RATE_RULES",
-    "DEV_JWT_SECRET",
     "LEGACY_KEY_ID",
     "AlertsSettings",
     "AnalyticsSettings",

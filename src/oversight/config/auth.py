@@ -12,8 +12,6 @@ from oversight.config.base import LIST_FROM_TEXT, _Group
 from oversight.security.passwords import Argon2Params
 from oversight.vocabulary import Role
 
-DEV_JWT_SECRET = "oversight-development-secret-change-me"  # noqa: S105 - refused outside development
-
 LEGACY_KEY_ID = "default"  # the key id of `jwt_secret`, the single key of older configurations
 _KEY_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -42,6 +40,11 @@ class AuthSettings(_Group):
         {Role.admin, Role.director, Role.accountant}
     )
     two_factor_pending_minutes: Annotated[int, Field(ge=1, le=30)] = 5
+    enrolment_token_hours: Annotated[int, Field(ge=1, le=30 * 24)] = 72
+    """How long an administrator's enrolment token stays usable."""
+    first_enrolment_hours: Annotated[float, Field(ge=0, le=30 * 24)] = 24.0
+    """After an account is created, how long it may enrol a second factor without an
+    enrolment token (0: always with a token)."""
     totp_issuer: Annotated[str, Field(min_length=1, max_length=64)] = "Oversight"
     argon2_time_cost: Annotated[int, Field(ge=1, le=50)] = 3
     argon2_memory_kib: Annotated[int, Field(ge=7168, le=4 * 1024 * 1024)] = 65_536
@@ -89,11 +92,13 @@ class AuthSettings(_Group):
 
     @property
     def signing_keys(self) -> dict[str, str]:
-        """Every key that verifies, by id; the development key when none is configured."""
+        """Every key that verifies, by id. Settings fills in a generated key when none is
+        configured outside production (oversight.config.local); with none at all, nothing
+        verifies and nothing can be signed."""
         keys = {kid: secret.get_secret_value() for kid, secret in self.jwt_keys.items()}
         if self.jwt_secret is not None:
             keys[LEGACY_KEY_ID] = self.jwt_secret.get_secret_value()
-        return keys or {LEGACY_KEY_ID: DEV_JWT_SECRET}
+        return keys
 
     @property
     def active_key_id(self) -> str:

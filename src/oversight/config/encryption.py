@@ -10,8 +10,6 @@ from pydantic import SecretStr, ValidationInfo, field_validator, model_validator
 
 from oversight.config.base import _Group
 from oversight.security.fieldcrypt import (
-    DEVELOPMENT_KEY,
-    DEVELOPMENT_KEY_ID,
     Keyring,
     KeyringError,
     parse_keys,
@@ -24,7 +22,8 @@ class EncryptionSettings(_Group):
 
     `keys` is "kid:base64key,kid:base64key"; `key_file` holds the same entries one a line.
     With several keys, `active_key_id` names the one that encrypts; all of them decrypt.
-    With none, development and test runs use a well-known development key; production refuses.
+    With none, development and test runs get a key generated into the local state directory
+    (oversight.config.local); production refuses to start.
     """
 
     keys: SecretStr | None = None
@@ -88,12 +87,12 @@ class EncryptionSettings(_Group):
 
     @property
     def configured(self) -> bool:
-        """True when keys were given (not the development default)."""
+        """True when keys were given (or generated for a development run)."""
         return self.keys is not None or self.key_file is not None
 
     @functools.cached_property
     def keyring(self) -> Keyring:
-        """The configured keys, or the development key when none are configured."""
+        """The configured keys; KeyringError when there are none."""
         if self.keys is not None:
             return Keyring.parse(
                 self.keys.get_secret_value(),
@@ -102,8 +101,7 @@ class EncryptionSettings(_Group):
             )
         if self.key_file is not None:
             return Keyring.from_file(self.key_file, active=self.active_key_id)
-        return Keyring({DEVELOPMENT_KEY_ID: DEVELOPMENT_KEY})
-
-    def uses_development_key(self) -> bool:
-        keyring = self.keyring
-        return any(keyring.key_bytes(kid) == DEVELOPMENT_KEY for kid in keyring.key_ids)
+        raise KeyringError(
+            "no field encryption key: set OVERSIGHT_ENCRYPTION__KEYS or "
+            "OVERSIGHT_ENCRYPTION__KEY_FILE (`oversight keys generate` makes one)"
+        )

@@ -17,6 +17,9 @@ class LogFormat(enum.StrEnum):
     console = "console"
 
 
+LOOPBACK = ("127.0.0.0/8", "::1/128")
+
+
 class ObservabilitySettings(_Group):
     """Logs, metrics and the scheduler's metrics endpoint."""
 
@@ -30,10 +33,20 @@ class ObservabilitySettings(_Group):
     metrics_enabled: bool = True
     metrics_token: SecretStr | None = None
     metrics_allow: Networks = ()
+    business_money_metrics: bool = False
+    """Publish money figures (overdue invoice amounts) on /metrics; off unless enabled."""
     business_metrics_ttl_seconds: Annotated[float, Field(ge=0, le=3600)] = 30.0
     multiprocess_dir: str = "var/prometheus-multiproc"
     scheduler_metrics_host: str = "127.0.0.1"
     scheduler_metrics_port: Annotated[int, Field(ge=0, le=65535)] = 9108
+
+    @property
+    def metrics_networks(self) -> tuple[str, ...]:
+        """Who may scrape /metrics: the allowlist as set; with neither an allowlist nor a
+        token, loopback only (a local Prometheus works without set-up, nobody else does)."""
+        if self.metrics_allow or self.metrics_token is not None:
+            return self.metrics_allow
+        return LOOPBACK
 
     @field_validator("metrics_token")
     @classmethod

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import typing
+from pathlib import Path
 from typing import Any, Self
 
 import pydantic_settings
@@ -17,12 +18,13 @@ from sqlalchemy.engine import make_url
 
 from oversight.config.alerts import AlertsSettings
 from oversight.config.analytics import AnalyticsSettings
-from oversight.config.auth import DEV_JWT_SECRET, AuthSettings
+from oversight.config.auth import AuthSettings
 from oversight.config.backup import BackupSettings
 from oversight.config.company import CompanySettings, SlaSettings
 from oversight.config.database import DatabaseSettings
 from oversight.config.edge import ApiSettings, RateLimitSettings
 from oversight.config.encryption import EncryptionSettings
+from oversight.config.local import DEFAULT_STATE_DIR, with_local_secrets
 from oversight.config.observability import ObservabilitySettings, SentrySettings
 from oversight.config.operations import AuditSettings, JobsSettings
 from oversight.config.telegram import TelegramSettings
@@ -47,6 +49,8 @@ class Settings(BaseSettings):
     env: Environment = Environment.development
     # Production runs on PostgreSQL; SQLite there is a decision, taken with this flag.
     allow_sqlite_in_production: bool = False
+    state_dir: Path = DEFAULT_STATE_DIR
+    """Where a development run keeps what it generates (its signing and field keys)."""
     database: DatabaseSettings = DatabaseSettings()
     auth: AuthSettings = AuthSettings()
     company: CompanySettings = CompanySettings()
@@ -77,22 +81,35 @@ class Settings(BaseSettings):
         url = self.ratelimit.redis_url or self.analytics.redis_url
         return url.get_secret_value() if url is not None else None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _local_secrets(cls, data: Any) -> Any:
+        """Outside production, keys nobody configured are generated into `state_dir`."""
+        return with_local_secrets(data) if isinstance(data, dict) else data
+
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Self:
-        if self.env is Environment.production and (
-            DEV_JWT_SECRET in self.auth.signing_keys.values()
-            or not (self.auth.jwt_keys or self.auth.jwt_secret)
-        ):
+        if self.env is Environment.production and not (self.auth.jwt_keys or self.auth.jwt_secret):
             raise ValueError(
-                "auth.jwt_secret: the development default is refused in production; "
+                "auth.jwt_secret: production needs its own signing key; "
                 "set OVERSIGHT_AUTH__JWT_SECRET (or OVERSIGHT_AUTH__JWT_KEYS)"
             )
-        if self.env is Environment.production and (
-            not self.encryption.configured or self.encryption.uses_development_key()
+        observability = self.observability
+        if (
+            self.env is Environment.production
+            and observability.metrics_enabled
+            and observability.metrics_token is None
+            and not observability.metrics_allow
         ):
             raise ValueError(
-                "encryption: production needs its own field encryption key, not the development "
-                "one; set OVERSIGHT_ENCRYPTION__KEYS or OVERSIGHT_ENCRYPTION__KEY_FILE "
+                "observability: production serves /metrics only behind a token or an IP "
+                "allowlist; set OVERSIGHT_OBSERVABILITY__METRICS_TOKEN or "
+                "OVERSIGHT_OBSERVABILITY__METRICS_ALLOW (or turn metrics off)"
+            )
+        if self.env is Environment.production and not self.encryption.configured:
+            raise ValueError(
+                "encryption: production needs its own field encryption key; "
+                "set OVERSIGHT_ENCRYPTION__KEYS or OVERSIGHT_ENCRYPTION__KEY_FILE "
                 "(`oversight keys generate` makes one)"
             )
         return self

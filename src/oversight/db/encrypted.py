@@ -67,7 +67,11 @@ def keyring_for(bind: Session | Connection | Engine) -> Keyring:
     if isinstance(bind, Session):
         bind = bind.get_bind()
     engine = bind.engine if isinstance(bind, Connection) else bind
+    # Sessions are bound to an option view of the engine (db.session.session_factory), which
+    # SQLAlchemy keeps as a proxy of the engine the keyring was bound to.
     keyring = _KEYRINGS.get(engine)
+    if keyring is None:
+        keyring = _KEYRINGS.get(getattr(engine, "_proxied", engine))
     if keyring is None:
         raise KeyringNotBound(
             f"no encryption keyring is bound to the engine for {engine.url!r}; open the "

@@ -27,8 +27,18 @@ def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
+# The execution option that says how a SQLite transaction begins (see session_factory).
+SQLITE_BEGIN = "oversight_sqlite_begin"
+
+
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # A deferred transaction that has read cannot become a writer once another connection has
+    # committed since its read: SQLite answers SQLITE_BUSY at once and the busy timeout never
+    # waits. Write transactions therefore take the write lock up front (BEGIN IMMEDIATE), where
+    # the busy timeout queues them; plain connections (health, metrics, migrations) and read-only
+    # sessions stay deferred so that readers never wait for a writer (WAL).
+    immediate = connection.get_execution_options().get(SQLITE_BEGIN) == "IMMEDIATE"
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def create_db_engine(settings: DatabaseSettings) -> Engine:
@@ -48,8 +58,13 @@ def create_db_engine(settings: DatabaseSettings) -> Engine:
     return create_engine(url, pool_size=settings.pool_size, pool_pre_ping=True, **kwargs)
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+def session_factory(engine: Engine, *, write: bool = True) -> sessionmaker[Session]:
+    """Sessions on `engine`. A unit of work may write, so on SQLite its transactions begin
+    IMMEDIATE (they queue behind the current writer for up to the busy timeout instead of
+    failing with "database is locked"); `write=False` gives deferred, read-only transactions
+    for work that only reads (a streamed export). Other engines ignore the option."""
+    bind = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE" if write else "DEFERRED"})
+    return sessionmaker(bind=bind, expire_on_commit=False, autoflush=True)
 
 
 _SURVIVORS = "oversight.survivors"

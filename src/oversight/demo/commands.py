@@ -17,10 +17,14 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from sqlalchemy import Engine
 
+from oversight.auth import enrolment as enrolment_service
+from oversight.auth import two_factor as two_factor_service
+from oversight.auth.repository import find_by_username
 from oversight.config import Settings
 from oversight.config.cli import fail, settings_or_exit
-from oversight.db.session import open_database
+from oversight.db.session import open_database, session_factory, unit_of_work
 from oversight.demo.generator import (
     DEMO_PASSWORD,
     DemoAccount,
@@ -56,7 +60,7 @@ def demo_data(
     engine = open_database(settings)
     if if_empty and not database_is_empty(engine):
         console.print("demo data: the database already has data; nothing loaded")
-        _print_logins(settings, usable_demo_accounts(engine), DEMO_PASSWORD)
+        _print_logins(settings, engine, usable_demo_accounts(engine), DEMO_PASSWORD)
         return
     try:
         spec = DemoSpec(
@@ -96,17 +100,40 @@ def demo_data(
         table.add_row(name, f"{count:,}")
     console.print(table)
     if summary.password is not None:
-        _print_logins(settings, list(summary.accounts), summary.password)
+        _print_logins(settings, engine, list(summary.accounts), summary.password)
 
 
-def _print_logins(settings: Settings, accounts: Sequence[DemoAccount], password: str) -> None:
+def _enrolment_tokens(
+    settings: Settings, engine: Engine, accounts: Sequence[DemoAccount]
+) -> dict[str, str]:
+    """A fresh enrolment token for each demo account that must, and has yet to, enrol."""
+    tokens: dict[str, str] = {}
+    with unit_of_work(session_factory(engine)) as session:
+        for account in accounts:
+            if account.role not in settings.auth.two_factor_roles:
+                continue
+            user = find_by_username(session, account.username)
+            if user is None or two_factor_service.is_enrolled(session, user.id):
+                continue
+            issued = enrolment_service.issue(
+                session=session, settings=settings, user=user, issued_by=None
+            )
+            tokens[account.username] = issued.token
+    return tokens
+
+
+def _print_logins(
+    settings: Settings, engine: Engine, accounts: Sequence[DemoAccount], password: str
+) -> None:
     if not accounts:
         return
+    tokens = _enrolment_tokens(settings, engine, accounts)
     table = Table(title=f"demo logins (password: {password})")
     table.add_column("username")
     table.add_column("role")
+    table.add_column("2FA enrolment token (POST /api/v1/auth/2fa/enrolment)")
     for account in accounts:
-        table.add_row(account.username, account.role.value)
+        table.add_row(account.username, account.role.value, tokens.get(account.username, ""))
     console.print(table)
     base = f"http://{settings.api.host}:{settings.api.port}"
     console.print(

@@ -76,7 +76,7 @@ def install_edge(app: FastAPI, settings: Settings) -> None:
             GuardMiddleware,
             admin_paths=PathSet(api.admin_paths),
             admin_allow=IpAllowlist(api.admin_allow),
-            metrics_allow=IpAllowlist(settings.observability.metrics_allow),
+            metrics_allow=IpAllowlist(settings.observability.metrics_networks),
             max_body_bytes=api.max_body_bytes,
             limiter=limiter,
             table=app.state.rate_table,

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
@@ -20,6 +19,7 @@ from oversight.invoices.schemas import (
     InvoiceRead,
     InvoiceUpdate,
 )
+from oversight.kit.dates import Day
 from oversight.kit.ids import RecordId
 from oversight.kit.pagination import Page, PageQuery
 
@@ -45,8 +45,8 @@ def list_invoices(
     overdue: Annotated[
         bool | None, Query(description="issued and past due (company time zone)")
     ] = None,
-    issued_from: Annotated[date | None, Query(description="issued on or after")] = None,
-    issued_to: Annotated[date | None, Query(description="issued on or before")] = None,
+    issued_from: Annotated[Day | None, Query(description="issued on or after")] = None,
+    issued_to: Annotated[Day | None, Query(description="issued on or before")] = None,
 ) -> Page[InvoiceRead]:
     if issued_from is not None and issued_to is not None and issued_to < issued_from:
         raise InvalidInput(

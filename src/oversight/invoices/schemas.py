@@ -9,7 +9,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 from oversight.invoices.models import InvoiceStatus
 from oversight.kit.ids import RecordId
 from oversight.kit.money import to_money
-from oversight.kit.schemas import InputSchema, OutputSchema
+from oversight.kit.schemas import Day, InputSchema, OutputSchema
 
 Amount = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2), AfterValidator(to_money)]
 Currency = Annotated[
@@ -27,24 +27,25 @@ class InvoiceCreate(InputSchema):
     amount: Amount
     currency: Currency | None = Field(default=None, description="defaults to the company's")
     description: Description = ""
-    due_on: date | None = None
+    due_on: Day | None = None
 
 
 class InvoiceUpdate(InputSchema):
     """What may change on a draft invoice."""
 
+    NOT_NULL = ("amount", "description")
     amount: Amount | None = None
     description: Description | None = None
-    due_on: date | None = None
+    due_on: Day | None = None
     project_id: RecordId | None = None
 
 
 class InvoiceIssue(InputSchema):
-    issued_on: date | None = Field(default=None, description="defaults to today")
+    issued_on: Day | None = Field(default=None, description="defaults to today")
 
 
 class InvoicePayment(InputSchema):
-    paid_on: date | None = Field(default=None, description="defaults to today")
+    paid_on: Day | None = Field(default=None, description="defaults to today")
 
 
 class InvoiceCancellation(InputSchema):

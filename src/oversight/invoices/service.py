@@ -94,7 +94,7 @@ def create_invoice(*, session: Session, settings: Settings, data: InvoiceCreate)
 def update_invoice(*, session: Session, invoice: Invoice, data: InvoiceUpdate) -> Invoice:
     """Apply the fields the caller sent; only a draft may change."""
     workflow.ensure_editable(invoice)
-    changes = data.provided(not_null=("amount", "description"))
+    changes = data.provided()
     project_id = changes.get("project_id")
     if project_id is not None and project_id != invoice.project_id:
         project = _visible_project(session, project_id)

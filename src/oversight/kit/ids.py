@@ -25,5 +25,8 @@ def _not_a_boolean(value: Any) -> Any:
     return value
 
 
-RecordId = Annotated[int, BeforeValidator(_not_a_boolean), Ge(1), Le(MAX_RECORD_ID)]
+# The bounds come before the validator so that they stay on the integer schema: published as
+# JSON Schema's `minimum`/`maximum` (after a before-validator pydantic can only attach them as
+# its own, non-standard `ge`/`le`, which clients generated from the document ignore).
+RecordId = Annotated[int, Ge(1), Le(MAX_RECORD_ID), BeforeValidator(_not_a_boolean)]
 EventId = Annotated[int, Ge(1), Le(MAX_EVENT_ID)]

@@ -3,28 +3,71 @@ that no database column can hold (a NUL character) is refused as invalid input."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import functools
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
-    AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     PlainSerializer,
     StringConstraints,
+    ValidationInfo,
     field_validator,
 )
 
 from oversight.errors import InvalidInput
+from oversight.kit import dates
 from oversight.kit.money import to_money
+
+DECIMAL_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
+"""What a decimal sent as a string looks like ("1500.00"); published on every decimal field."""
+
+
+def _document_as_enforced(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """The body's JSON schema as the server enforces it: fields that may be left out but not
+    cleared (`NOT_NULL`) are not nullable, and a decimal's string form has a pattern."""
+    not_null: tuple[str, ...] = getattr(model, "NOT_NULL", ())
+    for name, prop in schema.get("properties", {}).items():
+        options = prop.get("anyOf")
+        if options is None:
+            continue
+        if name in not_null:
+            options = [option for option in options if option.get("type") != "null"]
+            if prop.get("default", 0) is None:
+                del prop["default"]
+        if any(option.get("type") == "number" for option in options):
+            for option in options:
+                if option.get("type") == "string" and "pattern" not in option:
+                    option["pattern"] = DECIMAL_PATTERN
+        if len(options) == 1:
+            del prop["anyOf"]
+            prop.update(options[0])
+        else:
+            prop["anyOf"] = options
 
 
 class InputSchema(BaseModel):
-    """A request body. A field the caller may not set is an error (422), not ignored."""
+    """A request body. A field the caller may not set is an error (422), not ignored.
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    Leading and trailing whitespace is stripped, but a length limit counts what was sent (a
+    limit of 2,048 refuses a space and 2,048 characters). `NOT_NULL` names the fields an
+    update may leave out but not clear; the document says they are not nullable.
+    """
+
+    NOT_NULL: ClassVar[tuple[str, ...]] = ()
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=_document_as_enforced
+    )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _length_as_sent(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str) and info.field_name is not None:
+            limit = _max_lengths(cls).get(info.field_name)
+            if limit is not None and len(value) > limit:
+                raise ValueError(f"at most {limit} characters (surrounding spaces included)")
+        return value
 
     @field_validator("*", mode="after")
     @classmethod
@@ -34,16 +77,27 @@ class InputSchema(BaseModel):
             raise ValueError("must not contain NUL (U+0000) characters")
         return value
 
-    def provided(self, *, not_null: tuple[str, ...] = ()) -> dict[str, Any]:
+    def provided(self) -> dict[str, Any]:
         """The fields the caller actually sent, for partial updates.
 
-        Fields named in `not_null` may be left out but not cleared: an explicit null is a 422.
+        Fields named in `NOT_NULL` may be left out but not cleared: an explicit null is a 422.
         """
         changes = self.model_dump(include=self.model_fields_set)
-        for field in not_null:
+        for field in self.NOT_NULL:
             if field in changes and changes[field] is None:
                 raise InvalidInput(f"{field} cannot be empty", details={"field": field})
         return changes
+
+
+@functools.cache
+def _max_lengths(model: type[BaseModel]) -> dict[str, int]:
+    """Each string field's `maxLength`, as the model's JSON schema publishes it."""
+    limits = {}
+    for name, prop in model.model_json_schema().get("properties", {}).items():
+        for option in prop.get("anyOf", [prop]):
+            if "maxLength" in option:
+                limits[name] = int(option["maxLength"])
+    return limits
 
 
 class OutputSchema(BaseModel):
@@ -60,12 +114,8 @@ Amount = Annotated[
 """A Decimal that leaves the API as a string with exactly two places ("1500.00")."""
 
 
-def _as_utc(value: datetime) -> datetime:
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first representable instant
-        raise ValueError("timestamp is out of range") from None
+Instant = dates.Instant
+"""A timestamp from the caller (oversight.kit.dates.Instant)."""
 
-
-Instant = Annotated[AwareDatetime, AfterValidator(_as_utc)]
-"""A timestamp from the caller: with a UTC offset (a naive one is ambiguous), in UTC."""
+Day = dates.Day
+"""A calendar date from the caller (oversight.kit.dates.Day)."""

@@ -1,6 +1,7 @@
-"""`GET /metrics`: the Prometheus exposition, behind an optional token.
+"""`GET /metrics`: the Prometheus exposition, behind a token, an IP allowlist, or both; with
+neither configured, to loopback only.
 
-Its IP allowlist (`observability.metrics_allow`) is enforced by the edge guard before routing,
+Its IP allowlist (`observability.metrics_networks`) is enforced by the edge guard before routing,
 on the client address resolved behind trusted proxies, like every other allowlist; the
 endpoint checks it again on the same address, so it holds even in an app without the guard.
 """
@@ -21,9 +22,9 @@ router = APIRouter(tags=["observability"])
 
 
 def _authorize(request: Request, settings: ObservabilitySettings) -> None:
-    if settings.metrics_allow:
+    if settings.metrics_networks:
         client = request.client.host if request.client else None
-        if not IpAllowlist(settings.metrics_allow).allows(client):
+        if not IpAllowlist(settings.metrics_networks).allows(client):
             raise PermissionDenied("not served to this network address")
     if settings.metrics_token is not None:
         given = request.headers.get("authorization", "")

@@ -7,13 +7,16 @@ or a secret; the error itself goes to the log (through redaction) and to Sentry.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from oversight.context import current_context
 from oversight.db.session import database_unavailable
@@ -50,6 +53,16 @@ async def _app_error(request: Request, exc: Exception) -> JSONResponse:
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     details = _validation_details(exc)
+    if any(d["field"].startswith("path.") for d in details):
+        # `PATCH /requests/assign` reached `PATCH /requests/{request_id}` with "assign" as
+        # the id; the path belongs to the route that names it, which does not serve PATCH.
+        allowed = allowed_methods(request, literal_only=True)
+        if allowed and request.method not in allowed:
+            return JSONResponse(
+                error_body("method_not_allowed", "Method Not Allowed"),
+                405,
+                headers={"Allow": ", ".join(allowed)},
+            )
     summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
     return JSONResponse(error_body("invalid_input", f"invalid input: {summary}", details), 422)
 
@@ -72,9 +85,43 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-    return JSONResponse(
-        error_body(code, message), exc.status_code, headers=getattr(exc, "headers", None)
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return JSONResponse(error_body(code, message), exc.status_code, headers=headers or None)
+
+
+def _method_table(request: Request) -> list[tuple[re.Pattern[str], frozenset[str], bool]]:
+    """(path regex, methods, whether the path has no parameters) for every route, built once."""
+    table: list[tuple[re.Pattern[str], frozenset[str], bool]] | None = getattr(
+        request.app.state, "method_table", None
     )
+    if table is None:
+        table = [
+            (
+                compile_path(context.path)[0],
+                frozenset(context.methods or ()),
+                "{" not in context.path,
+            )
+            for context in iter_route_contexts(request.app.routes)
+            if context.path is not None
+        ]
+        request.app.state.method_table = table
+    return table
+
+
+def allowed_methods(request: Request, *, literal_only: bool = False) -> list[str]:
+    """Every method the app serves at the request's path (RFC 9110, 15.5.6); Starlette's 405
+    named only the first route whose path matched. A path that a route names literally
+    (`/requests/assign`) is that route's, not a parametrised one's (`/requests/{request_id}`)."""
+    path = request.scope.get("path", "")
+    matching = [(served, literal) for regex, served, literal in _method_table(request)
+                if regex.match(path)]  # fmt: skip
+    if any(literal for _, literal in matching):
+        matching = [(served, literal) for served, literal in matching if literal]
+    elif literal_only:
+        return []
+    return sorted({method for served, _ in matching for method in served})
 
 
 async def _integrity_error(request: Request, exc: Exception) -> JSONResponse:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
@@ -9,6 +8,7 @@ from oversight.auth.dependencies import SessionDep, require
 from oversight.auth.permissions import Action, Resource
 from oversight.auth.principal import Principal
 from oversight.errors import InvalidInput
+from oversight.kit.dates import Day
 from oversight.kit.ids import RecordId
 from oversight.kit.pagination import Page, PageQuery, page_of
 from oversight.projects import repository
@@ -83,10 +83,10 @@ def list_project_costs(
     project_id: Annotated[RecordId | None, Query()] = None,
     category: Annotated[CostCategory | None, Query()] = None,
     incurred_from: Annotated[
-        date | None, Query(alias="from", description="incurred on or after")
+        Day | None, Query(alias="from", description="incurred on or after")
     ] = None,
     incurred_to: Annotated[
-        date | None, Query(alias="to", description="incurred on or before")
+        Day | None, Query(alias="to", description="incurred on or before")
     ] = None,
 ) -> Page[ProjectCostRead]:
     if incurred_from is not None and incurred_to is not None and incurred_to < incurred_from:

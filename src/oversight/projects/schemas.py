@@ -8,7 +8,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 
 from oversight.kit.ids import RecordId
 from oversight.kit.money import to_money
-from oversight.kit.schemas import InputSchema, Name, OutputSchema
+from oversight.kit.schemas import Day, InputSchema, Name, OutputSchema
 from oversight.projects.models import CostCategory, ProjectStatus
 
 Budget = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2), AfterValidator(to_money)]
@@ -28,20 +28,21 @@ class ProjectCreate(InputSchema):
     manager_id: RecordId | None = None
     budget: Budget
     status: ProjectStatus = ProjectStatus.planned
-    start_date: date
-    end_date: date | None = None
+    start_date: Day
+    end_date: Day | None = None
 
 
 class ProjectUpdate(InputSchema):
     """What may change on a project. The customer is fixed once the project exists."""
 
+    NOT_NULL = ("name", "budget", "status", "start_date")
     name: Name | None = None
     description: Description | None = None
     manager_id: RecordId | None = None
     budget: Budget | None = None
     status: ProjectStatus | None = None
-    start_date: date | None = None
-    end_date: date | None = None
+    start_date: Day | None = None
+    end_date: Day | None = None
 
 
 class ProjectRead(OutputSchema):
@@ -61,15 +62,17 @@ class ProjectRead(OutputSchema):
 
 class ProjectCostCreate(InputSchema):
     project_id: RecordId
-    incurred_on: date
+    incurred_on: Day
     category: CostCategory
     description: CostDescription
     amount: CostAmount
 
 
 class ProjectCostUpdate(InputSchema):
+    NOT_NULL = ("project_id", "incurred_on", "category", "description", "amount")
+
     project_id: RecordId | None = None
-    incurred_on: date | None = None
+    incurred_on: Day | None = None
     category: CostCategory | None = None
     description: CostDescription | None = None
     amount: CostAmount | None = None

@@ -25,8 +25,6 @@ from oversight.vocabulary import Role
 
 MANAGER_ROLES = frozenset({Role.project_manager, Role.admin})
 CLOSED_STATUSES = frozenset({ProjectStatus.completed, ProjectStatus.cancelled})
-_REQUIRED_PROJECT_FIELDS = ("name", "budget", "status", "start_date")
-_REQUIRED_COST_FIELDS = ("project_id", "incurred_on", "category", "description", "amount")
 
 
 def _check_manager(session: Session, manager_id: int) -> None:
@@ -83,7 +81,7 @@ def update_project(*, session: Session, project: Project, data: ProjectUpdate) -
     """Apply the fields the caller sent. Status changes are free-form. A caller cannot hand
     the project to a manager outside their own scope (a project manager giving their project
     away would lose it): reassignment across managers is for unrestricted roles."""
-    changes = data.provided(not_null=_REQUIRED_PROJECT_FIELDS)
+    changes = data.provided()
     if changes.get("manager_id") is not None:
         _check_manager(session, changes["manager_id"])
     _check_dates(
@@ -121,7 +119,7 @@ def create_cost(*, session: Session, data: ProjectCostCreate) -> ProjectCost:
 def update_cost(*, session: Session, cost: ProjectCost, data: ProjectCostUpdate) -> ProjectCost:
     """Apply the fields the caller sent. Moving a cost to another project books a new cost
     there, so the target project must be open; a cost may be corrected where it stands."""
-    changes = data.provided(not_null=_REQUIRED_COST_FIELDS)
+    changes = data.provided()
     if "project_id" in changes and changes["project_id"] != cost.project_id:
         _project_open_for_costs(session, changes["project_id"])
     for field, value in changes.items():

@@ -56,10 +56,6 @@ TAG_BYTES = 16
 BLIND_INDEX_BYTES = 8
 KEY_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 
-DEVELOPMENT_KEY_ID = "development"
-DEVELOPMENT_KEY = hashlib.sha256(b"oversight development field key - NOT SECRET").digest()
-"""A well-known key so a development checkout runs without set-up. Refused in production."""
-
 
 class FieldCryptError(Exception):
     """Base of every error raised here."""

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
@@ -11,7 +10,7 @@ from oversight.auth.principal import Principal
 from oversight.kit.clock import utcnow
 from oversight.kit.ids import RecordId
 from oversight.kit.pagination import Page, PageQuery, page_of
-from oversight.kit.schemas import Instant
+from oversight.kit.schemas import Day, Instant
 from oversight.service_requests import repository, work_logs
 from oversight.service_requests import service as request_service
 from oversight.service_requests.models import RequestStatus
@@ -235,8 +234,8 @@ def list_work_logs(
     params: PageQuery,
     request_id: RecordId | None = None,
     engineer_id: RecordId | None = None,
-    date_from: Annotated[date | None, Query(alias="from")] = None,
-    date_to: Annotated[date | None, Query(alias="to")] = None,
+    date_from: Annotated[Day | None, Query(alias="from")] = None,
+    date_to: Annotated[Day | None, Query(alias="to")] = None,
 ) -> Page[WorkLogRead]:
     rows, total = repository.list_work_logs(
         session,

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints, field_validator
 
 from oversight.kit.ids import RecordId
-from oversight.kit.schemas import Amount, InputSchema, OutputSchema
+from oversight.kit.schemas import Amount, Day, InputSchema, OutputSchema
 from oversight.service_requests.models import ApprovalDecision, RequestStatus
 from oversight.service_requests.workflow import RequestAction
 from oversight.vocabulary import Priority
@@ -29,6 +29,8 @@ class RequestCreate(InputSchema):
 
 
 class RequestUpdate(InputSchema):
+    NOT_NULL = ("title", "priority")
+
     title: Title | None = None
     description: Description | None = None
     priority: Priority | None = None
@@ -99,7 +101,7 @@ class ApprovalRead(OutputSchema):
 
 class WorkLogCreate(InputSchema):
     request_id: RecordId
-    work_date: date
+    work_date: Day
     hours: WorkHours
     description: Description = ""
     engineer_id: RecordId | None = Field(
@@ -108,7 +110,9 @@ class WorkLogCreate(InputSchema):
 
 
 class WorkLogUpdate(InputSchema):
-    work_date: date | None = None
+    NOT_NULL = ("work_date", "hours")
+
+    work_date: Day | None = None
     hours: WorkHours | None = None
     description: Description | None = None
 

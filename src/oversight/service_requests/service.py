@@ -136,7 +136,7 @@ def update_request(
 ) -> ServiceRequest:
     """Edit title, description, project or priority. A new priority re-derives the due dates,
     which is only allowed before work has started (afterwards the SLA is a commitment)."""
-    changes = data.provided(not_null=("title", "priority"))
+    changes = data.provided()
     if request.status not in OPEN_STATUSES:
         raise Conflict(f"request {request.number} is {request.status.value} and cannot be edited")
     if changes.get("project_id") is not None:

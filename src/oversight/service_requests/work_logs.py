@@ -83,7 +83,7 @@ def update_work_log(
     *, session: Session, settings: Settings, log: WorkLog, data: WorkLogUpdate
 ) -> WorkLog:
     """Correct a log; which logs a caller may touch is the row scope's business."""
-    changes = data.provided(not_null=("work_date", "hours"))
+    changes = data.provided()
     if "work_date" in changes:
         request = get_request_or_raise(session, log.request_id)
         _check_date(settings, request, changes["work_date"])

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from oversight.auth import enrolment as enrolment_service
 from oversight.auth import repository as account_repository
 from oversight.auth import two_factor as two_factor_service
 from oversight.auth.models import User
@@ -156,6 +157,22 @@ def reset_two_factor(username: str) -> None:
         user = _user_or_fail(session, name)
         two_factor_service.reset(session=session, user=user)
     console.print(f"{name}: two-factor authentication reset, sessions ended")
+
+
+@users_app.command("enrolment-token")
+def issue_enrolment_token(username: str) -> None:
+    """Issue a single-use, expiring token with which the user may enrol a second factor (an
+    account that never enrolled, or was reset, and is no longer new needs one)."""
+    settings = settings_or_exit()
+    with unit_of_work(session_factory(open_database(settings))) as session:
+        user = _user_or_fail(session, username)
+        issued = enrolment_service.issue(
+            session=session, settings=settings, user=user, issued_by=None
+        )
+    console.print(
+        f"{user.username}: enrolment token {issued.token} "
+        f"(single use, expires {issued.expires_at:%Y-%m-%d %H:%M} UTC)"
+    )
 
 
 @users_app.command("end-sessions")

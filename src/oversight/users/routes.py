@@ -4,11 +4,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
+from oversight.auth import enrolment as enrolment_service
 from oversight.auth import repository as account_repository
 from oversight.auth import two_factor as two_factor_service
-from oversight.auth.dependencies import CurrentPrincipal, SessionDep, SettingsDep, require
+from oversight.auth.dependencies import (
+    CurrentPrincipal,
+    SessionDep,
+    SettingsDep,
+    no_store,
+    require,
+)
 from oversight.auth.permissions import Action, Resource
 from oversight.auth.principal import Principal
+from oversight.auth.schemas import EnrolmentTokenIssued
 from oversight.kit.ids import RecordId
 from oversight.kit.pagination import Page, PageQuery, page_of
 from oversight.users import repository
@@ -79,3 +87,20 @@ def reset_two_factor(session: SessionDep, _: UserEditor, user_id: RecordId) -> N
     phone); they enrol again at their next login."""
     user = account_repository.get_user_or_raise(session, user_id)
     two_factor_service.reset(session=session, user=user)
+
+
+@router.post(
+    "/{user_id}/two-factor/enrolment-token",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(no_store)],
+)
+def issue_enrolment_token(
+    session: SessionDep, settings: SettingsDep, principal: UserEditor, user_id: RecordId
+) -> EnrolmentTokenIssued:
+    """A single-use, expiring token with which the user may enrol a second factor (an account
+    that never enrolled, or was reset, and is no longer new needs one). Shown once."""
+    user = account_repository.get_user_or_raise(session, user_id)
+    issued = enrolment_service.issue(
+        session=session, settings=settings, user=user, issued_by=principal.user_id
+    )
+    return EnrolmentTokenIssued(enrolment_token=issued.token, expires_at=issued.expires_at)

@@ -35,6 +35,7 @@ class UserCreate(InputSchema):
 class UserUpdate(InputSchema):
     """What an administrator may change on another user."""
 
+    NOT_NULL = ("full_name", "role", "is_active")
     full_name: Name | None = None
     email: EmailStr | None = None
     phone: Phone | None = None
@@ -48,6 +49,7 @@ class UserUpdate(InputSchema):
 class ProfileUpdate(InputSchema):
     """What a user may change about themselves: never their role, customer or status."""
 
+    NOT_NULL = ("full_name",)
     full_name: Name | None = None
     email: EmailStr | None = None
     phone: Phone | None = None

@@ -64,7 +64,7 @@ def create_user(*, session: Session, settings: Settings, data: UserCreate) -> Us
 
 
 def update_user(*, session: Session, user: User, data: UserUpdate) -> User:
-    changes: dict[str, Any] = data.provided(not_null=("full_name", "role", "is_active"))
+    changes: dict[str, Any] = data.provided()
     role = changes.get("role", user.role)
     customer_id = changes.get("customer_id", user.customer_id)
     if role is not Role.client and "role" in changes and "customer_id" not in changes:
@@ -84,7 +84,7 @@ def update_user(*, session: Session, user: User, data: UserUpdate) -> User:
 
 
 def update_profile(*, session: Session, user: User, data: ProfileUpdate) -> User:
-    changes = data.provided(not_null=("full_name",))
+    changes = data.provided()
     for field, value in changes.items():
         setattr(user, field, value)
     session.flush()

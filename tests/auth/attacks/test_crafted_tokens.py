@@ -13,6 +13,7 @@ import pytest
 
 from builders import make_user
 from logins import bearer, events, login
+from oversight.auth.sessions import start_session
 from oversight.kit.clock import utcnow
 from oversight.vocabulary import Role
 
@@ -34,6 +35,7 @@ def forge(session, settings):  # type: ignore[no-untyped-def]
     """forge(changes=..., drop=..., key=..., algorithm=..., headers=...) -> a token for a
     fresh admin whose claims, header and key differ from a genuine token only as told."""
     user = make_user(session, Role.admin)
+    live = start_session(session=session, settings=settings, user=user, second_factor="totp")
     real_kid = settings.auth.active_key_id
     real_key = settings.auth.signing_keys[real_kid]
 
@@ -42,7 +44,7 @@ def forge(session, settings):  # type: ignore[no-untyped-def]
         claims = {
             "sub": str(user.id), "iss": "oversight", "aud": "oversight-api", "iat": now,
             "nbf": now, "exp": now + timedelta(minutes=5), "jti": secrets.token_hex(8),
-            "typ": "access", "role": "admin", "amr": ["pwd", "otp"],
+            "typ": "access", "role": "admin", "amr": ["pwd", "otp"], "sid": live.session_id,
         }  # fmt: skip
         claims.update(changes or {})
         for name in drop:
@@ -67,6 +69,24 @@ def rejected(client, session, token, reason_part):  # type: ignore[no-untyped-de
 
 def test_the_genuine_article_works(client, forge):
     assert client.get(ME, headers=bearer(forge())).status_code == 200
+
+
+def test_a_validly_signed_token_without_a_session_id_is_refused(client, session, forge):
+    # Issue 12, finding 6: every access token belongs to a revocable session.
+    rejected(client, session, forge(drop=("sid",)), "no session id")
+
+
+# The development secret Oversight's source once held: public, so never a key again.
+FORMER_PUBLIC_SECRET = "oversight-development-secret-change-me"
+
+
+@pytest.mark.parametrize("kid", ["default", "local"])
+def test_a_token_signed_with_the_former_public_development_secret_is_refused(
+    client, session, forge, kid
+):
+    token = forge(key=FORMER_PUBLIC_SECRET, headers={"kid": kid})
+    response = client.get(ME, headers=bearer(token))
+    assert response.status_code == 401, response.text
 
 
 def test_alg_none_is_rejected(client, session, forge):
@@ -157,8 +177,8 @@ def test_rotation_with_both_keys_keeps_old_tokens_and_signs_with_the_new(
     client_with, session, forge
 ):
     client = client_with(
-        jwt_secret=forge.key,  # the single key of before, id "default"
-        jwt_keys={"2027-01": secrets.token_urlsafe(32)},
+        # the key of before, and the new one that signs from now on
+        jwt_keys={forge.kid: forge.key, "2027-01": secrets.token_urlsafe(32)},
         jwt_active_key="2027-01",
     )
     assert client.get(ME, headers=bearer(forge())).status_code == 200

@@ -1,7 +1,7 @@
 """alert hub
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-02
 
 The alert hub's tables: alerts (one row per firing episode, unique by fingerprint and
@@ -17,7 +17,7 @@ from alembic import op
 import oversight.db.types
 
 revision: str = "0010"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
