@@ -97,6 +97,10 @@ def test_every_long_running_service_has_a_healthcheck_and_a_restart_policy(compo
         if name == "migrate":
             assert service["restart"] == "no"
             continue
+        if name == "bot":  # a polling bot serves no port to probe: restarted on a crash
+            assert service["healthcheck"] == {"disable": True}
+            assert service["restart"] == "unless-stopped"
+            continue
         assert service.get("restart") == "unless-stopped", name
         # The app's healthcheck is the image's HEALTHCHECK (Dockerfile); every other one is here.
         if name != "app":
@@ -104,7 +108,7 @@ def test_every_long_running_service_has_a_healthcheck_and_a_restart_policy(compo
 
 
 def test_the_app_waits_for_migrations(compose):
-    for name in ("app", "scheduler"):
+    for name in ("app", "scheduler", "bot"):
         depends = services(compose)[name]["depends_on"]
         assert depends["migrate"] == {"condition": "service_completed_successfully"}  # type: ignore[index]
         assert services(compose)[name]["image"] == "oversight:local"

@@ -168,7 +168,8 @@ def test_installed_app_migrates_and_serves_two_workers_until_ready(
 def test_installed_units_pass_systemd_analyze_verify(installed):
     units = sorted(installed.unit_dir.glob("*.service"))
     assert {unit.name for unit in units} == {
-        "oversight-api.service", "oversight-scheduler.service", "prometheus-longterm.service",
+        "oversight-api.service", "oversight-bot.service", "oversight-scheduler.service",
+        "prometheus-longterm.service",
     }  # fmt: skip
     for unit in units:
         text = unit.read_text()

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, field_validator
+from pydantic_settings import NoDecode
 
-from oversight.config.base import _Group
+from oversight.config.base import LIST_FROM_TEXT, _Group
 from oversight.config.storage import StorageTarget
 
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -29,14 +30,14 @@ class BackupSettings(_Group):
     # Cron line (company time zone) of the restore drill; weekly by default.
     drill_schedule: str = "0 4 * * 0"
     # age X25519 recipients (public keys); every backup is readable by any one of them.
-    recipients: tuple[str, ...] = ()
+    recipients: Annotated[tuple[str, ...], NoDecode, LIST_FROM_TEXT] = ()
     target: StorageTarget = StorageTarget(url="var/backups")
     # A separate credential for deleting old backups; the upload one then needs no delete.
     prune_target: StorageTarget | None = None
     # Where the encrypted archive is written before upload (kept until it is uploaded).
     staging_dir: Path = Path("var/backup-staging")
     files_dir: Path = Path("var/files")
-    extra_paths: tuple[Path, ...] = ()
+    extra_paths: Annotated[tuple[Path, ...], NoDecode, LIST_FROM_TEXT] = ()
     # The backup set: objects live under `<set_name>/`; retention runs per set.
     set_name: str | None = None
     keep_daily: Annotated[int, Field(ge=0, le=10_000)] = 7
