@@ -90,6 +90,7 @@ def test_masked_settings_hide_the_secret_and_the_database_password():
 
 def test_production_refuses_sqlite_unless_allowed_on_purpose(monkeypatch):
     monkeypatch.setenv("OVERSIGHT_ENV", "production")
+    monkeypatch.setenv("OVERSIGHT_OBSERVABILITY__METRICS_ALLOW", "127.0.0.1/32")
     monkeypatch.setenv("OVERSIGHT_AUTH__JWT_SECRET", "x" * 48)
     monkeypatch.setenv("OVERSIGHT_ENCRYPTION__KEYS", f"prod:{generate_key()}")
     with pytest.raises(SettingsError) as refused:

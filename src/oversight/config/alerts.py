@@ -11,8 +11,9 @@ from datetime import date, datetime, time
 from typing import Annotated, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import NoDecode
 
-from oversight.config.base import _Group
+from oversight.config.base import LIST_FROM_TEXT, _Group
 from oversight.vocabulary import Role
 
 HttpUrl = Annotated[str, Field(pattern=r"^https?://[^\s]+$")]
@@ -132,10 +133,12 @@ class AlertsSettings(_Group):
     digest_cron: str = "0 9 * * *"
     noise_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 5
     flap_window_hours: Annotated[float, Field(gt=0, le=24 * 7)] = 1.0
-    adoption_roles: frozenset[Role] = frozenset(
+    adoption_roles: Annotated[frozenset[Role], NoDecode, LIST_FROM_TEXT] = frozenset(
         {Role.director, Role.admin, Role.accountant, Role.project_manager}
     )
-    adoption_actions: frozenset[str] = frozenset({"analytics.viewed"})
+    adoption_actions: Annotated[frozenset[str], NoDecode, LIST_FROM_TEXT] = frozenset(
+        {"analytics.viewed"}
+    )
     stats_ttl_seconds: Annotated[float, Field(ge=0, le=3600)] = 60.0
 
     @field_validator("intake_token")
@@ -148,5 +151,5 @@ class AlertsSettings(_Group):
     @model_validator(mode="after")
     def _routes_complete(self) -> Self:
         if self.unknown_severity not in self.routes:
-            raise ValueError(f"unknown_severity {self.unknown_severity!r} has no route")
+            raise ValueError(f"unknown_severity: {self.unknown_severity!r} has no route")
         return self

@@ -12,6 +12,7 @@ from typing import NoReturn
 
 import typer
 
+from oversight.config.local import take_announcements
 from oversight.config.settings import Settings, SettingsError, get_settings
 
 SETTINGS_ERROR_EXIT = 2
@@ -36,6 +37,9 @@ def exit_for_settings_error(error: SettingsError) -> NoReturn:
 def settings_or_exit() -> Settings:
     """The process's settings; a bad setting ends the command (exit 2) with one line."""
     try:
-        return get_settings()
+        settings = get_settings()
     except SettingsError as error:
         exit_for_settings_error(error)
+    for line in take_announcements():
+        typer.echo(line, err=True)
+    return settings

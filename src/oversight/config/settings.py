@@ -24,7 +24,13 @@ from oversight.config.company import CompanySettings, SlaSettings
 from oversight.config.database import DatabaseSettings
 from oversight.config.edge import ApiSettings, RateLimitSettings
 from oversight.config.encryption import EncryptionSettings
-from oversight.config.local import DEFAULT_STATE_DIR, with_local_secrets
+from oversight.config.local import (
+    DEFAULT_STATE_DIR,
+    FIELD_KEY_FILE,
+    JWT_FILE,
+    LOCAL_KEY_ID,
+    with_local_secrets,
+)
 from oversight.config.observability import ObservabilitySettings, SentrySettings
 from oversight.config.operations import AuditSettings, JobsSettings
 from oversight.config.telegram import TelegramSettings
@@ -243,4 +249,43 @@ def masked_settings(settings: Settings) -> dict[str, Any]:
     url = make_url(settings.database.url)
     if url.password:
         data["database"]["url"] = url.render_as_string(hide_password=True)
-    return data
+    return {"effective": _effective(settings), **data}
+
+
+def _effective(settings: Settings) -> dict[str, str]:
+    """What the settings amount to where a value alone would say null or nothing: where the
+    keys come from, whether the docs are served, where limits and the KPI cache are kept."""
+    secrets_dir = settings.state_dir / "secrets"
+    generated = (
+        LOCAL_KEY_ID in settings.auth.jwt_keys and settings.env is not Environment.production
+    )
+    observability = settings.observability
+    if observability.metrics_token is not None:
+        metrics = "token required" + (
+            ", or an allowed address" if observability.metrics_allow else ""
+        )
+    elif observability.metrics_allow:
+        metrics = "allowed addresses only: " + ", ".join(observability.metrics_allow)
+    else:
+        metrics = "loopback only"
+    return {
+        "jwt_signing": (
+            f"development key generated in {secrets_dir / JWT_FILE}"
+            if generated
+            else f"configured keys: {', '.join(settings.auth.signing_keys)}"
+        ),
+        "field_encryption": (
+            f"development key generated in {secrets_dir / FIELD_KEY_FILE}"
+            if settings.encryption.active_key_id in (None, LOCAL_KEY_ID)
+            and settings.encryption.keyring.key_ids == (LOCAL_KEY_ID,)
+            else f"configured keys: {', '.join(settings.encryption.keyring.key_ids)}"
+        ),
+        "docs": "enabled at /docs" if settings.docs_enabled else "disabled",
+        "rate_limits": (
+            "counted in Redis" if settings.rate_limit_redis_url else "counted in this process"
+        )
+        if settings.ratelimit.enabled
+        else "off",
+        "kpi_cache": "Redis" if settings.analytics.redis_url else "in this process",
+        "metrics": metrics,
+    }
