@@ -10,6 +10,7 @@ from oversight.audit.routes import router as audit_router
 from oversight.auth.routes import router as auth_router
 from oversight.customers.routes import router as customers_router
 from oversight.errors import ERROR_RESPONSES
+from oversight.files.routes import router as files_router
 from oversight.invoices.routes import router as invoices_router
 from oversight.kit.guards import reject_nul_in_query, require_json_body
 from oversight.projects.routes import costs_router as project_costs_router
@@ -36,3 +37,10 @@ api_router.include_router(invoices_router)
 api_router.include_router(audit_router)
 api_router.include_router(audit_history_router)
 api_router.include_router(analytics_router)
+
+# Attachments take multipart bodies (uploads) and serve signed downloads: every guard of the
+# API but the JSON-body one.
+files_api_router = APIRouter(
+    prefix=API_PREFIX, responses=ERROR_RESPONSES, dependencies=[Depends(reject_nul_in_query)]
+)
+files_api_router.include_router(files_router)

@@ -11,12 +11,13 @@ from starlette.types import Scope
 
 from oversight import __version__
 from oversight.analytics.cache import make_cache
-from oversight.api import api_router
+from oversight.api import api_router, files_api_router
 from oversight.audit.metrics import AuditChainCollector
 from oversight.config import Settings, get_settings
 from oversight.db.session import session_factory
 from oversight.edge.app import install_edge
 from oversight.errors import install_error_handlers
+from oversight.files.metrics import FilesCollector
 from oversight.observability.app import install_observability
 from oversight.wiring import open_database, wire_engine
 
@@ -55,7 +56,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_observability(app, settings)
     install_edge(app, settings)
     app.state.metric_collectors.append(AuditChainCollector(db_engine))
+    app.state.metric_collectors.append(FilesCollector(db_engine, settings))
     app.include_router(api_router)
+    app.include_router(files_api_router)
     return app
 
 

@@ -17,6 +17,7 @@ from oversight.auth.models import (
 from oversight.customers.models import Customer
 from oversight.db.base import Base
 from oversight.db.sequences import NumberSequence
+from oversight.files.models import Attachment, Blob
 from oversight.invoices.models import Invoice
 from oversight.projects.models import Project, ProjectCost
 from oversight.service_requests.models import CompletionApproval, ServiceRequest, WorkLog
@@ -25,11 +26,13 @@ from oversight.users.models import User
 metadata = Base.metadata
 
 __all__ = [
+    "Attachment",
     "AuditArchivePermit",
     "AuditChainHead",
     "AuditEvent",
     "AuditVerification",
     "AuthSession",
+    "Blob",
     "CompletionApproval",
     "Customer",
     "Invoice",

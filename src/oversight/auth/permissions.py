@@ -25,6 +25,8 @@ class Resource(enum.StrEnum):
     analytics_finance = "analytics_finance"
     analytics_people = "analytics_people"
     audit = "audit"
+    # files attached to service requests (photos, signed acts)
+    attachments = "attachments"
 
 
 class Action(enum.StrEnum):
@@ -45,6 +47,8 @@ class Action(enum.StrEnum):
     mark_paid = "mark_paid"
     # audit trail
     export = "export"
+    # attachments (soft delete)
+    delete = "delete"
 
 
 R, C, U = Action.read, Action.create, Action.update
@@ -55,6 +59,7 @@ _ALL_REQUEST_ACTIONS = frozenset(
 _ALL_INVOICE_ACTIONS = frozenset({R, C, U, Action.issue, Action.mark_paid, Action.cancel})
 _READ = frozenset({R})
 _WRITE = frozenset({R, C, U})
+_ATTACH = frozenset({R, C, Action.delete})
 
 PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
     Role.admin: {
@@ -66,6 +71,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.invoices: _ALL_INVOICE_ACTIONS,
         Resource.users: _WRITE,
         Resource.audit: frozenset({R, Action.export}),
+        Resource.attachments: _ATTACH,
         Resource.analytics_desk: _READ,
         Resource.analytics_finance: _READ,
         Resource.analytics_people: _READ,
@@ -81,6 +87,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.requests: _READ,
         Resource.work_logs: _READ,
         Resource.invoices: _ALL_INVOICE_ACTIONS,
+        Resource.attachments: _READ,
         Resource.analytics_finance: _READ,
     },
     Role.project_manager: {
@@ -90,6 +97,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.requests: _ALL_REQUEST_ACTIONS - {Action.approve, Action.reject},
         Resource.work_logs: _READ,
         Resource.invoices: frozenset({R, C, U}),
+        Resource.attachments: _ATTACH,
         Resource.analytics_desk: _READ,
         Resource.analytics_finance: _READ,
         Resource.analytics_people: _READ,
@@ -99,6 +107,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.projects: _READ,
         Resource.requests: frozenset({R, Action.start, Action.complete}),
         Resource.work_logs: _WRITE,
+        Resource.attachments: _ATTACH,
         Resource.analytics_people: _READ,
     },
     Role.client: {
@@ -108,6 +117,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
             {R, C, Action.approve, Action.reject, Action.reopen, Action.cancel}
         ),
         Resource.invoices: _READ,
+        Resource.attachments: _ATTACH,
         Resource.analytics_desk: _READ,
     },
 }

@@ -21,6 +21,7 @@ from oversight.config.company import CompanySettings, SlaSettings
 from oversight.config.database import DatabaseSettings
 from oversight.config.edge import ApiSettings, RateLimitSettings
 from oversight.config.encryption import EncryptionSettings
+from oversight.config.files import FilesSettings
 from oversight.config.observability import ObservabilitySettings, SentrySettings
 from oversight.config.operations import AuditSettings, JobsSettings
 
@@ -54,6 +55,7 @@ class Settings(BaseSettings):
     audit: AuditSettings = AuditSettings()
     encryption: EncryptionSettings = EncryptionSettings()
     ratelimit: RateLimitSettings = RateLimitSettings.model_validate({})
+    files: FilesSettings = FilesSettings()
 
     @property
     def docs_enabled(self) -> bool:
