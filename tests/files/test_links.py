@@ -6,12 +6,12 @@ from __future__ import annotations
 import time
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import files_samples as samples
 import pytest
-from files_samples import upload
 from sqlalchemy import select
 
+import files_samples as samples
 from companies import make_company
+from files_samples import upload
 from oversight.audit.models import AuditEvent
 from oversight.auth.scope import PRINCIPAL_KEY
 from oversight.files import previews, signing
@@ -52,13 +52,15 @@ def test_a_signed_link_downloads_without_a_token_and_is_audited(
     assert 'filename="a.pdf"' in response.headers["content-disposition"]
     request_id = response.headers["x-request-id"]
     line = next(line for line in json_logs() if line.get("action") == "attachment_download")
-    assert line["request_id"] == request_id and line["user_id"] == world.engineer.id
+    assert line["request_id"] == request_id
+    assert line["user_id"] == world.engineer.id
     session.info.pop(PRINCIPAL_KEY, None)
     event = session.scalars(
         select(AuditEvent).where(AuditEvent.action == "attachment.download")
     ).one()
     assert event.request_id == request_id
-    assert event.actor_id == world.engineer.id and event.entity_id == str(attached["id"])
+    assert event.actor_id == world.engineer.id
+    assert event.entity_id == str(attached["id"])
 
 
 def test_an_expired_link_is_403_saying_expired(files_client, session, auth, files_settings):
@@ -87,13 +89,15 @@ def test_an_altered_link_is_403_saying_altered(files_client, session, auth, chan
 def test_a_link_for_one_file_does_not_open_another(files_client, session, auth):
     world, attached = _attached(files_client, session, auth)
     links = _links(files_client, auth, world.contact, attached["id"])
-    other = links["download_url"].replace(f"/files/{attached['id']}/", f"/files/{attached['id'] + 1}/")
+    other = links["download_url"].replace(
+        f"/files/{attached['id']}/", f"/files/{attached['id'] + 1}/"
+    )
     response = files_client.get(other)
     assert response.status_code == 403
 
 
 def test_a_link_without_its_signature_is_403_malformed(files_client, session, auth):
-    world, attached = _attached(files_client, session, auth)
+    _world, attached = _attached(files_client, session, auth)
     response = files_client.get(f"/api/v1/files/{attached['id']}/content")
     assert response.status_code == 403
     assert "malformed" in response.json()["error"]["message"]

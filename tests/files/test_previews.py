@@ -3,12 +3,12 @@ recorded in `oversight_preview_seconds`, unpreviewable files marked with the rea
 
 from __future__ import annotations
 
-import files_samples as samples
-from files_samples import upload
 from PIL import Image
 from sqlalchemy import select
 
+import files_samples as samples
 from companies import make_company
+from files_samples import upload
 from oversight.auth.scope import PRINCIPAL_KEY
 from oversight.files import previews
 from oversight.files.models import Blob, PreviewState
@@ -50,7 +50,8 @@ def test_a_photo_preview_is_upright_and_small(files_client, session, auth, files
     assert preview.format == "JPEG"
     assert preview.size == (256, 512)  # portrait: orientation applied, longest side 512
     top = preview.getpixel((128, 10))
-    assert top[2] > 150 and top[0] < 100  # the blue (left) half is now at the top
+    assert top[2] > 150
+    assert top[0] < 100
     assert _observations("ready") == before + 1
 
 
@@ -59,7 +60,8 @@ def test_a_png_with_transparency_gets_a_white_background(files_client, session, 
     blob = _render(files_client, session, auth, files_settings, samples.png(900, 300),
                    "plan.png", "image/png")  # fmt: skip
     preview = _preview(files_settings, blob)
-    assert preview.size == (512, 171) and preview.mode == "RGB"
+    assert preview.size == (512, 171)
+    assert preview.mode == "RGB"
 
 
 def test_a_pdf_preview_is_its_first_page(files_client, session, auth, files_settings):
@@ -67,14 +69,18 @@ def test_a_pdf_preview_is_its_first_page(files_client, session, auth, files_sett
                    "act.pdf", "application/pdf")  # fmt: skip
     assert blob.preview_state is PreviewState.ready
     preview = _preview(files_settings, blob)
-    assert max(preview.size) <= 512 and preview.size[1] > preview.size[0]  # a portrait page
+    assert max(preview.size) <= 512
+    assert preview.size[1] > preview.size[0]
 
 
 def test_an_unreadable_file_is_marked_with_the_reason(files_client, session, auth,
                                                      files_settings):  # fmt: skip
-    failures = REGISTRY.get_sample_value(
-        "oversight_preview_failures_total", {"content_type": "application/pdf"}
-    ) or 0.0
+    failures = (
+        REGISTRY.get_sample_value(
+            "oversight_preview_failures_total", {"content_type": "application/pdf"}
+        )
+        or 0.0
+    )
     blob = _render(files_client, session, auth, files_settings, samples.pdf(1),
                    "act.pdf", "application/pdf")  # fmt: skip
     (files_settings.files.hot_dir / blob.sha256[:2] / blob.sha256).write_bytes(b"%PDF-1.4 broken")
@@ -82,9 +88,12 @@ def test_an_unreadable_file_is_marked_with_the_reason(files_client, session, aut
     previews.render_blob(files_settings, blob)
     assert blob.preview_state is PreviewState.unavailable
     assert blob.preview_reason == "the PDF cannot be opened"
-    assert REGISTRY.get_sample_value(
-        "oversight_preview_failures_total", {"content_type": "application/pdf"}
-    ) == failures + 1
+    assert (
+        REGISTRY.get_sample_value(
+            "oversight_preview_failures_total", {"content_type": "application/pdf"}
+        )
+        == failures + 1
+    )
 
 
 def test_the_job_renders_every_pending_preview(files_client, session, auth, files_settings):
@@ -94,4 +103,5 @@ def test_the_job_renders_every_pending_preview(files_client, session, auth, file
     session.info.pop(PRINCIPAL_KEY, None)
     previews.render_pending(session, files_settings)
     states = session.scalars(select(Blob.preview_state)).all()
-    assert states and all(state is not PreviewState.pending for state in states)
+    assert states
+    assert all(state is not PreviewState.pending for state in states)

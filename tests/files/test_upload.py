@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import io
 
-import files_samples as samples
-from files_samples import LIMIT, PER_REQUEST, upload
 from PIL import Image
 from sqlalchemy import func, select
 
+import files_samples as samples
 from builders import make_user
 from companies import make_company
+from files_samples import LIMIT, PER_REQUEST, upload
 from oversight.audit.models import AuditEvent
 from oversight.auth.scope import PRINCIPAL_KEY
 from oversight.files.models import Attachment, Blob
@@ -34,7 +34,8 @@ def test_client_attaches_a_photo_to_own_request(files_client, session, auth, fil
     body = response.json()
     assert body["content_type"] == "image/jpeg"
     assert body["filename"] == "photo.jpg"
-    assert body["tier"] == "hot" and body["preview_state"] == "pending"
+    assert body["tier"] == "hot"
+    assert body["preview_state"] == "pending"
     assert _stored(files_settings, body["sha256"])[:3] == b"\xff\xd8\xff"
     assert _spool_empty(files_settings)
 
@@ -90,7 +91,9 @@ def test_a_polyglot_image_is_stored_without_its_payload(files_client, session, a
     response = upload(files_client, world.request.id, hostile, auth(world.contact))
     assert response.status_code == 201, response.text
     stored = _stored(files_settings, response.json()["sha256"])
-    assert b"PK\x03\x04" not in stored and b"%PDF" not in stored and b"evil.js" not in stored
+    assert b"PK\x03\x04" not in stored
+    assert b"%PDF" not in stored
+    assert b"evil.js" not in stored
     Image.open(io.BytesIO(stored)).load()
 
 
@@ -135,7 +138,8 @@ def test_exif_location_and_camera_are_stripped_orientation_kept(files_client, se
     assert Image.open(io.BytesIO(original)).getexif().get(samples.GPS_TAG) is not None
     response = upload(files_client, world.request.id, original, auth(world.engineer))
     exif = Image.open(io.BytesIO(_stored(files_settings, response.json()["sha256"]))).getexif()
-    assert samples.GPS_TAG not in exif and samples.MAKE_TAG not in exif
+    assert samples.GPS_TAG not in exif
+    assert samples.MAKE_TAG not in exif
     assert samples.MODEL_TAG not in exif
     assert exif.get(samples.ORIENTATION_TAG) == 6
 
@@ -156,7 +160,9 @@ def test_the_same_content_is_stored_once(files_client, session, auth):
 def test_the_count_per_request_is_limited(files_client, session, auth):
     world = make_company(session)
     for n in range(PER_REQUEST):
-        response = upload(files_client, world.request.id, samples.png(8 + n, 8), auth(world.manager))
+        response = upload(
+            files_client, world.request.id, samples.png(8 + n, 8), auth(world.manager)
+        )
         assert response.status_code == 201, response.text
     refused = upload(files_client, world.request.id, samples.png(3, 3), auth(world.manager))
     assert refused.status_code == 409
@@ -198,20 +204,26 @@ def test_list_and_soft_delete_are_audited(files_client, session, auth):
         f"/api/v1/requests/{world.request.id}/attachments", headers=auth(world.contact)
     )
     assert again.json() == []
-    assert files_client.get(f"/api/v1/attachments/{ident}", headers=auth(world.engineer)).status_code == 404
+    assert (
+        files_client.get(f"/api/v1/attachments/{ident}", headers=auth(world.engineer)).status_code
+        == 404
+    )
     session.info.pop(PRINCIPAL_KEY, None)
     actions = session.scalars(
         select(AuditEvent.action).where(
             AuditEvent.entity_type == "attachment", AuditEvent.entity_id == str(ident)
         )
     ).all()
-    assert "attachment.create" in actions and "attachment.update" in actions
+    assert "attachment.create" in actions
+    assert "attachment.update" in actions
 
 
 def test_viewer_may_list_but_not_upload(files_client, session, auth):
     world = make_company(session)
     viewer = make_user(session, Role.viewer)
-    listed = files_client.get(f"/api/v1/requests/{world.request.id}/attachments", headers=auth(viewer))
+    listed = files_client.get(
+        f"/api/v1/requests/{world.request.id}/attachments", headers=auth(viewer)
+    )
     assert listed.status_code == 200
     refused = upload(files_client, world.request.id, samples.jpeg(), auth(viewer))
     assert refused.status_code == 403
@@ -226,4 +238,5 @@ def test_safe_filename_drops_directories_controls_and_reserved_characters():
     assert safe_filename(None, PDF) == "attachment.pdf"
     assert safe_filename("../..", PDF) == "attachment.pdf"
     long = safe_filename("я" * 300 + ".pdf", PDF)
-    assert long.endswith(".pdf") and len(long.encode()) <= 200
+    assert long.endswith(".pdf")
+    assert len(long.encode()) <= 200

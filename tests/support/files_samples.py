@@ -70,7 +70,9 @@ def zip_payload() -> bytes:
 def active_pdf() -> bytes:
     """A PDF that runs JavaScript when opened."""
     body = pdf(1)
-    return body.replace(b"/Type /Catalog", b"/Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >>", 1)
+    return body.replace(
+        b"/Type /Catalog", b"/Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >>", 1
+    )
 
 
 def padded_png(total: int) -> bytes:

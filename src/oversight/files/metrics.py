@@ -4,15 +4,15 @@ mover's work, and the mover backlog read from the database at scrape time."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from oversight.config import Settings
-from oversight.files.models import Blob, Tier
+from oversight.files.models import Blob, PreviewState, Tier
 from oversight.kit.clock import utcnow
 from oversight.observability.metrics import REGISTRY
 
@@ -65,6 +65,20 @@ UPLOAD_BYTES = Counter(
 )
 
 
+def backlogs(
+    connection: Connection, settings: Settings, now: datetime | None = None
+) -> tuple[int, int]:
+    """(hot files due to move, 0 without a cold tier; previews pending)."""
+    due = (now or utcnow()) - timedelta(days=settings.files.hot_days)
+    backlog = connection.scalar(
+        select(func.count()).where(Blob.tier == Tier.hot, Blob.created_at <= due)
+    )
+    previews = connection.scalar(
+        select(func.count()).where(Blob.preview_state == PreviewState.pending)
+    )
+    return (int(backlog or 0) if settings.files.cold is not None else 0), int(previews or 0)
+
+
 class FilesCollector:
     """`oversight_mover_backlog_files`: hot files old enough to move (0 without a cold tier);
     `oversight_preview_backlog_files`: attachments waiting for their preview."""
@@ -74,22 +88,15 @@ class FilesCollector:
         self._settings = settings
 
     def collect(self) -> Iterator[Metric]:
-        files = self._settings.files
-        due = utcnow() - timedelta(days=files.hot_days)
         try:
             with self._engine.connect() as connection:
-                backlog = connection.scalar(
-                    select(func.count()).where(Blob.tier == Tier.hot, Blob.created_at <= due)
-                )
-                previews = connection.scalar(
-                    select(func.count()).where(Blob.preview_state == "pending")
-                )
+                backlog, previews = backlogs(connection, self._settings)
         except SQLAlchemyError:
             return
         mover = GaugeMetricFamily(
             "oversight_mover_backlog_files", "Hot files due to move to the cold tier."
         )
-        mover.add_metric([], float(backlog or 0) if files.cold is not None else 0.0)
+        mover.add_metric([], float(backlog))
         pending = GaugeMetricFamily(
             "oversight_preview_backlog_files", "Attachments waiting for their preview."
         )
