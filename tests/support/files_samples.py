@@ -3,6 +3,7 @@ PNGs, PDFs, and the hostile ones (a renamed executable, polyglots, an active PDF
 
 from __future__ import annotations
 
+import hashlib
 import io
 import random
 from typing import Any
@@ -90,3 +91,20 @@ def upload(client: Any, request_id: int, body: bytes, headers: dict[str, str],
         files={"file": (name, body, mime)},
         headers=headers,
     )
+
+
+def make_attachment(session: Any, **fields: Any) -> Any:
+    """An attachment row (and its blob row) without a file on disk: for permission and scope
+    tests that never read the content."""
+    from oversight.files.models import Attachment, Blob
+
+    sha = hashlib.sha256(random.randbytes(32)).hexdigest()
+    blob = Blob(sha256=sha, size=10, content_type="image/png")
+    session.add(blob)
+    session.flush()
+    values: dict[str, Any] = {"blob_id": blob.id, "filename": "photo.png",
+                              "content_type": "image/png", "size": 10, "sha256": sha}  # fmt: skip
+    attachment = Attachment(**(values | fields))
+    session.add(attachment)
+    session.flush()
+    return attachment

@@ -55,4 +55,5 @@ def sample_url(path: str) -> str:
         .replace("invoice_id", "1")
         .replace("user_id", "1")
         .replace("entity_id", "1")
+        .replace("attachment_id", "1")
     )
