@@ -103,3 +103,18 @@ class FilesCollector:
         pending.add_metric([], float(previews or 0))
         yield mover
         yield pending
+
+
+def _export_from_start() -> None:
+    """Every labelled series exists at 0 from start-up, so dashboards and alerts see a zero
+    rather than no data before the first preview or download."""
+    for outcome in ("ready", "unavailable"):
+        PREVIEW_SECONDS.labels(outcome)
+    for mime in ("image/jpeg", "image/png", "application/pdf"):
+        PREVIEW_FAILURES.labels(mime)
+    for what in ("download", "preview"):
+        for tier in Tier:
+            DOWNLOADS.labels(what, tier.value)
+
+
+_export_from_start()
