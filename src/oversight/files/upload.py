@@ -73,7 +73,7 @@ class _Parts:
         self.size += end - start
         if self.size > self.limit:
             raise FileTooLarge(f"file too large (limit {self.limit} bytes)")
-        self.target.write(data[start:end])
+        self.target.write(memoryview(data)[start:end])  # no copy of the chunk
 
     def on_part_end(self) -> None:
         self._writing = False
