@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 import hashlib
 import io
 import os
@@ -21,6 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import deque
 from pathlib import Path
 
 from PIL import Image
@@ -28,15 +28,14 @@ from starlette.requests import Request
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "support"))
 
-import files_samples  # noqa: E402
-
-from oversight.config.storage import StorageTarget  # noqa: E402
-from oversight.files import previews  # noqa: E402
-from oversight.files.models import Blob  # noqa: E402
-from oversight.files.mover import move_blob  # noqa: E402
-from oversight.files.store import HotStore, object_name  # noqa: E402
-from oversight.files.upload import receive_file  # noqa: E402
-from oversight.storage import open_storage  # noqa: E402
+import files_samples
+from oversight.config.storage import StorageTarget
+from oversight.files import previews
+from oversight.files.models import Blob
+from oversight.files.mover import move_blob
+from oversight.files.store import HotStore, object_name
+from oversight.files.upload import receive_file
+from oversight.storage import open_storage
 
 MB = 1024 * 1024
 CHUNK = 64 * 1024
