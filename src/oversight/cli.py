@@ -49,6 +49,7 @@ from oversight.edge.app import WORKERS_ENV, SharedStorageRequired, check_rate_li
 from oversight.edge.commands import ratelimit_app
 from oversight.encryption.commands import keys_app
 from oversight.errors import AppError, database_unavailable
+from oversight.files.commands import files_app
 from oversight.jobs.commands import jobs_app, run_scheduler
 from oversight.kit.context import RequestContext, bound_context
 from oversight.kit.pagination import PageParams
@@ -75,6 +76,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(keys_app, name="keys")
 app.add_typer(ratelimit_app, name="ratelimit")
+app.add_typer(files_app, name="files")
 
 console = Console()
 err = Console(stderr=True)
