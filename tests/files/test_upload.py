@@ -240,3 +240,47 @@ def test_safe_filename_drops_directories_controls_and_reserved_characters():
     long = safe_filename("я" * 300 + ".pdf", PDF)
     assert long.endswith(".pdf")
     assert len(long.encode()) <= 200
+
+
+def test_the_upload_stops_reading_one_byte_past_the_limit(tmp_path):
+    """The receiver counts the file's bytes as the server hands them over and stops at the
+    first chunk past the limit: the rest of the body is never read, the spool file is gone.
+    (The test client buffers whole bodies, so this drives the receiver as the server does.)"""
+    import asyncio
+
+    import pytest
+    from starlette.requests import Request
+
+    from oversight.files.errors import FileTooLarge
+    from oversight.files.upload import receive_file
+
+    boundary = "streamedboundary42"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.jpg"'
+        "\r\nContent-Type: image/jpeg\r\n\r\n"
+    ).encode()
+    chunk, limit = 65536, 1_000_000
+    messages = [head] + [b"\xff" * chunk] * 64 + [f"\r\n--{boundary}--\r\n".encode()]
+    read = 0
+
+    async def receive():  # type: ignore[no-untyped-def]
+        nonlocal read
+        read += 1
+        return {
+            "type": "http.request",
+            "body": messages[read - 1],
+            "more_body": read < len(messages),
+        }
+
+    content_type = f"multipart/form-data; boundary={boundary}".encode()
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/",
+        "headers": [(b"content-type", content_type)],
+    }
+    spool = tmp_path / "spool"
+    with pytest.raises(FileTooLarge):
+        asyncio.run(receive_file(Request(scope, receive), spool, limit))
+    assert read == 1 + limit // chunk + 1  # the head, the chunks within the limit, one more
+    assert not spool.exists()
