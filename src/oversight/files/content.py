@@ -107,12 +107,14 @@ def check_pdf(path: Path) -> None:
     """BadUpload unless pypdfium2 opens the PDF and it holds no active content."""
     import pypdfium2
 
+    tail = b""  # the end of the previous chunk, so a name split across chunks is still seen
     with path.open("rb") as stream:
         while chunk := stream.read(1024 * 1024):
-            if _PDF_ACTIVE.search(chunk):
+            if _PDF_ACTIVE.search(tail + chunk):
                 raise UnsupportedFile(
                     "PDF with active content (JavaScript, launch, embedded files)"
                 )
+            tail = chunk[-32:]
     try:
         document = pypdfium2.PdfDocument(str(path))
     except pypdfium2.PdfiumError:
