@@ -284,3 +284,20 @@ def test_the_upload_stops_reading_one_byte_past_the_limit(tmp_path):
         asyncio.run(receive_file(Request(scope, receive), spool, limit))
     assert read == 1 + limit // chunk + 1  # the head, the chunks within the limit, one more
     assert not spool.exists()
+
+
+def test_an_heic_photo_is_stored_as_a_clean_jpeg(files_client, session, auth, files_settings):
+    world = make_company(session)
+    response = upload(files_client, world.request.id, samples.heic(), auth(world.contact),
+                      "IMG_0001.HEIC", "application/octet-stream")  # fmt: skip
+    assert response.status_code == 201, response.text
+    assert response.json()["content_type"] == "image/jpeg"
+    assert response.json()["filename"].endswith(".jpg")
+    stored = Image.open(io.BytesIO(_stored(files_settings, response.json()["sha256"])))
+    assert stored.format == "JPEG"
+    # libheif decodes upright (orientation 6: a quarter turn): no orientation is left to apply
+    assert stored.size == (32, 64)
+    exif = stored.getexif()
+    assert samples.GPS_TAG not in exif
+    assert samples.MAKE_TAG not in exif
+    assert exif.get(samples.ORIENTATION_TAG) in (None, 1)

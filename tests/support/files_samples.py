@@ -35,6 +35,21 @@ def jpeg(width: int = 64, height: int = 32, *, orientation: int | None = None) -
     return out.getvalue()
 
 
+def heic(orientation: int = 6) -> bytes:
+    """An HEIC photo (as iPhones take them) with camera, GPS and orientation EXIF."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    image = Image.new("RGB", (64, 32), (200, 30, 30))
+    exif = Image.Exif()
+    exif[MAKE_TAG] = "PhoneMaker"
+    exif[GPS_TAG] = {1: "N", 2: (55.0, 45.0, 21.0), 3: "E", 4: (37.0, 37.0, 4.0)}
+    exif[ORIENTATION_TAG] = orientation
+    out = io.BytesIO()
+    image.save(out, format="HEIF", exif=exif.tobytes())
+    return out.getvalue()
+
+
 def png(width: int = 40, height: int = 40, *, alpha: bool = True, noise: bool = False) -> bytes:
     mode = "RGBA" if alpha else "RGB"
     image = Image.new(mode, (width, height), (10, 200, 10, 128) if alpha else (10, 200, 10))

@@ -84,8 +84,9 @@ def _open_image(path: Path) -> Image.Image:
 def clean_image(source: Path, target: Path, kind: FileType) -> None:
     """Write `source` to `target` without metadata or trailing bytes (see the module doc).
 
-    BadUpload if the image does not decode. HEIC is stored as JPEG-quality-95 (HEIC writers
-    are not part of Pillow), so its stored type becomes JPEG.
+    BadUpload if the image does not decode. HEIC is stored as JPEG-quality-95 (one format for
+    every viewer), so its stored type becomes JPEG; libheif decodes it upright already (its
+    orientation tag reads 1 afterwards), so the pixels carry the orientation.
     """
     try:
         with _open_image(source) as image:
