@@ -50,6 +50,7 @@ bench: $(STAMP_DEV)
 	$(BIN)/python benchmarks/bench_http.py
 	$(BIN)/python benchmarks/edge_bench.py
 	$(BIN)/python benchmarks/audit_bench.py
+	$(BIN)/python benchmarks/files_bench.py
 	@echo 'analytics: see benchmarks/analytics_bench.py (needs a PostgreSQL with 1M demo requests in OVERSIGHT_DATABASE__URL)'
 
 ## messages: refresh the bot's catalogues from the source (then translate the new entries)

@@ -4,8 +4,10 @@ per test rolled back at the end, the app wired to that transaction, and tokens p
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -45,6 +47,8 @@ BACKENDS = ["sqlite", "postgresql"]
 LogLine = dict[str, object]
 
 TEST_FIELD_KEYS = f"test:{generate_key()}"  # a fresh field encryption key per test run
+TEST_FILES_DIR = tempfile.mkdtemp(prefix="oversight-test-files-")
+atexit.register(shutil.rmtree, TEST_FILES_DIR, True)
 
 
 def make_settings(database_url: str, **auth: object) -> Settings:
@@ -54,6 +58,7 @@ def make_settings(database_url: str, **auth: object) -> Settings:
         env="test",
         database={"url": database_url},
         encryption={"keys": TEST_FIELD_KEYS},
+        files={"hot_dir": TEST_FILES_DIR},  # uploads never land in the working tree
         auth={
             "argon2_time_cost": TEST_ARGON2.time_cost,
             "argon2_memory_kib": TEST_ARGON2.memory_kib,

@@ -15,6 +15,7 @@ from oversight.auth.dependencies import get_limited_principal
 from oversight.auth.routes import router as auth_router
 from oversight.customers.routes import router as customers_router
 from oversight.errors import ERROR_RESPONSES
+from oversight.files.routes import router as files_router
 from oversight.invoices.routes import router as invoices_router
 from oversight.kit.guards import reject_nul_in_query, require_json_body
 from oversight.projects.routes import costs_router as project_costs_router
@@ -54,3 +55,10 @@ for router in (
 # header) are machine-to-machine: each route checks its own credential.
 api_router.include_router(alerts_router)
 api_router.include_router(telegram_router)
+
+# Attachments take multipart bodies (uploads) and serve signed downloads: every guard of the
+# API but the JSON-body one.
+files_api_router = APIRouter(
+    prefix=API_PREFIX, responses=ERROR_RESPONSES, dependencies=[Depends(reject_nul_in_query)]
+)
+files_api_router.include_router(files_router)

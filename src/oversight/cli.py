@@ -32,6 +32,7 @@ from oversight.edge.app import WORKERS_ENV, SharedStorageRequired, check_rate_li
 from oversight.edge.commands import ratelimit_app
 from oversight.encryption.commands import keys_app
 from oversight.errors import AppError
+from oversight.files.commands import files_app
 from oversight.jobs.commands import jobs_app, scheduler
 from oversight.observability.logging import configure_logging
 from oversight.observability.sentry import capture_exception, init_sentry
@@ -56,6 +57,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(ratelimit_app, name="ratelimit")
 app.add_typer(backup_app, name="backup")
 app.command("restore")(restore_command)
+app.add_typer(files_app, name="files")
 
 console = Console()
 

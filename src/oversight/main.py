@@ -14,13 +14,14 @@ from oversight import __version__
 from oversight.alerts.metrics import AlertStatsCollector
 from oversight.analytics.cache import make_cache
 from oversight.analytics.gauges import BusinessCollector
-from oversight.api import api_router
+from oversight.api import api_router, files_api_router
 from oversight.audit.metrics import AuditChainCollector
 from oversight.config import Settings, get_settings
 from oversight.db.session import session_factory
 from oversight.edge.app import install_edge
 from oversight.edge.docs import install_docs
 from oversight.errors import errors_documented_as_sent
+from oversight.files.metrics import FilesCollector
 from oversight.observability.app import install_observability
 from oversight.observability.error_responses import install_error_handlers
 from oversight.telegram.webhook import install_webhook_bot, webhook_bot
@@ -75,8 +76,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         BusinessCollector(db_engine, settings),
         AuditChainCollector(db_engine),
         AlertStatsCollector(db_engine, settings),
+        FilesCollector(db_engine, settings),
     ]
     app.include_router(api_router)
+    app.include_router(files_api_router)
     install_webhook_bot(app, settings)
     return app
 

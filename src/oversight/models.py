@@ -26,6 +26,7 @@ from oversight.auth.models import (
 from oversight.customers.models import Customer
 from oversight.db.base import Base
 from oversight.db.sequences import NumberSequence
+from oversight.files.models import Attachment, Blob
 from oversight.invoices.models import Invoice
 from oversight.projects.models import Project, ProjectCost
 from oversight.service_requests.models import CompletionApproval, ServiceRequest, WorkLog
@@ -38,11 +39,13 @@ __all__ = [
     "AlertNotification",
     "AlertSilence",
     "AlertStatusChange",
+    "Attachment",
     "AuditArchivePermit",
     "AuditChainHead",
     "AuditEvent",
     "AuditVerification",
     "AuthSession",
+    "Blob",
     "CompletionApproval",
     "Customer",
     "DeliveryAttempt",

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from alert_hub import make_alert, start_alertmanager
 from builders import make_user
 from companies import Company, make_company
+from files_samples import make_attachment, png
 from oversight.analytics.kpis import KPIS
 from oversight.audit.models import AuditEvent
 from oversight.auth.models import User
@@ -317,6 +318,45 @@ def test_history_follows_the_read_permission(client, session, auth, role, entity
         _refused_and_audited(session, response, caller)
 
 
+ATTACHMENT_CALLS = [
+    ("POST", "/requests/{request_id}/attachments", A.create),
+    ("GET", "/requests/{request_id}/attachments", A.read),
+    ("GET", "/attachments/{attachment_id}", A.read),
+    ("POST", "/attachments/{attachment_id}/links", A.read),
+    ("DELETE", "/attachments/{attachment_id}", A.delete),
+]
+
+
+@PERMISSION_CELLS
+@pytest.mark.parametrize("role", list(Role), ids=str)
+@pytest.mark.parametrize(("method", "path", "action"), ATTACHMENT_CALLS, ids=lambda v: str(v))
+def test_attachment_routes_follow_the_permission_table(
+    client, session, auth, role, method, path, action
+):
+    world = make_company(session)
+    caller = world.caller(session, role)
+    attachment = make_attachment(session, request_id=world.request.id, uploaded_by_id=caller.id)
+    url = "/api/v1" + path.format(request_id=world.request.id, attachment_id=attachment.id)
+    upload = {"files": {"file": ("a.png", png(), "image/png")}} if action is A.create else {}
+    response = client.request(method, url, headers=auth(caller), **upload)
+    if is_allowed(role, R.attachments, action):
+        assert response.status_code in (200, 201, 204), response.text
+    else:
+        _refused_and_audited(session, response, caller)
+
+
+@pytest.mark.parametrize("role", [Role.client, Role.engineer, Role.project_manager], ids=str)
+@pytest.mark.parametrize(("method", "path", "action"), ATTACHMENT_CALLS, ids=lambda v: str(v))
+def test_another_companys_attachment_is_404(client, session, auth, role, method, path, action):
+    mine, theirs = make_company(session), make_company(session)
+    caller = mine.caller(session, role)
+    attachment = make_attachment(session, request_id=theirs.request.id, uploaded_by_id=caller.id)
+    url = "/api/v1" + path.format(request_id=theirs.request.id, attachment_id=attachment.id)
+    upload = {"files": {"file": ("a.png", png(), "image/png")}} if action is A.create else {}
+    response = client.request(method, url, headers=auth(caller), **upload)
+    assert response.status_code == 404, response.text
+
+
 def test_update_own_profile_is_open_to_every_role(client, session, auth):
     for role in Role:
         caller = make_user(session, role)
@@ -517,6 +557,7 @@ def test_the_matrix_covers_every_api_route(app):
     covered |= {(method, "/api/v1" + path) for method, path, _ in SELF_SERVICE}
     covered |= {("POST", "/api/v1/auth/2fa/verify")}
     covered |= {(method, "/api/v1" + path) for _, method, path, _ in ALERT_CALLS}
+    covered |= {(method, "/api/v1" + path) for method, path, _ in ATTACHMENT_CALLS}
     api = {
         route.key
         for route in routes_of(app)

@@ -103,14 +103,14 @@ def test_registries_follow_the_declarations() -> None:
     names = {model.__name__ for model in registries().scoped}
     assert names == {
         "Customer", "Project", "ProjectCost", "ServiceRequest", "CompletionApproval",
-        "WorkLog", "Invoice",
+        "WorkLog", "Invoice", "Attachment",
     }  # fmt: skip
     assert {m.__name__: p.entity_type for m, p in registries().audited.items()} == {
         "Customer": "customer", "Project": "project", "ProjectCost": "project_cost",
         "ServiceRequest": "service_request", "CompletionApproval": "completion_approval",
-        "WorkLog": "work_log", "Invoice": "invoice", "User": "user",
+        "WorkLog": "work_log", "Invoice": "invoice", "User": "user", "Attachment": "attachment",
     }  # fmt: skip
-    assert {m.__name__ for m in registries().kpi_inputs} == names | {"User"}
+    assert {m.__name__ for m in registries().kpi_inputs} == names - {"Attachment"} | {"User"}
     assert audited_tables() == {str(m.__tablename__) for m in registries().audited}
 
 

@@ -83,7 +83,7 @@ def test_alertmanager_config_is_valid():
 
 def test_every_dashboard_panel_has_a_query():
     assert [path.stem for path in DASHBOARDS] == [
-        "application", "business", "infrastructure", "jobs-storage", "long-range",
+        "application", "business", "files", "infrastructure", "jobs-storage", "long-range",
     ]  # fmt: skip
 
 

@@ -56,4 +56,5 @@ def sample_url(path: str) -> str:
         .replace("user_id", "1")
         .replace("entity_id", "1")
         .replace("alert_id", "1")
+        .replace("attachment_id", "1")
     )

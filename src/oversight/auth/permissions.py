@@ -27,6 +27,8 @@ class Resource(enum.StrEnum):
     audit = "audit"
     # the alert hub: alerts, on-call rota and statistics (read); acknowledge and silence
     alerts = "alerts"
+    # files attached to service requests (photos, signed acts)
+    attachments = "attachments"
 
 
 class Action(enum.StrEnum):
@@ -50,6 +52,8 @@ class Action(enum.StrEnum):
     # alert hub
     acknowledge = "acknowledge"
     silence = "silence"
+    # attachments (soft delete)
+    delete = "delete"
 
 
 R, C, U = Action.read, Action.create, Action.update
@@ -61,6 +65,7 @@ _ALL_INVOICE_ACTIONS = frozenset({R, C, U, Action.issue, Action.mark_paid, Actio
 _READ = frozenset({R})
 _WRITE = frozenset({R, C, U})
 _ON_CALL = frozenset({R, Action.acknowledge, Action.silence})
+_ATTACH = frozenset({R, C, Action.delete})
 
 PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
     Role.admin: {
@@ -72,6 +77,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.invoices: _ALL_INVOICE_ACTIONS,
         Resource.users: _WRITE,
         Resource.audit: frozenset({R, Action.export}),
+        Resource.attachments: _ATTACH,
         Resource.analytics_desk: _READ,
         Resource.analytics_finance: _READ,
         Resource.analytics_people: _READ,
@@ -88,6 +94,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.requests: _READ,
         Resource.work_logs: _READ,
         Resource.invoices: _ALL_INVOICE_ACTIONS,
+        Resource.attachments: _READ,
         Resource.analytics_finance: _READ,
     },
     Role.project_manager: {
@@ -97,6 +104,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.requests: _ALL_REQUEST_ACTIONS - {Action.approve, Action.reject},
         Resource.work_logs: _READ,
         Resource.invoices: frozenset({R, C, U}),
+        Resource.attachments: _ATTACH,
         Resource.analytics_desk: _READ,
         Resource.analytics_finance: _READ,
         Resource.analytics_people: _READ,
@@ -107,6 +115,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.projects: _READ,
         Resource.requests: frozenset({R, Action.start, Action.complete}),
         Resource.work_logs: _WRITE,
+        Resource.attachments: _ATTACH,
         Resource.analytics_people: _READ,
     },
     Role.client: {
@@ -116,6 +125,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
             {R, C, Action.approve, Action.reject, Action.reopen, Action.cancel}
         ),
         Resource.invoices: _READ,
+        Resource.attachments: _ATTACH,
         Resource.analytics_desk: _READ,
     },
 }

@@ -46,6 +46,17 @@ PUBLIC_ROUTES: tuple[PublicRoute, ...] = (
         frozenset({"POST"}),
         "Telegram's secret-token header is the credential (compared in constant time)",
     ),
+    PublicRoute(
+        "/api/v1/files/{attachment_id}/content",
+        _GET,
+        "signed download link: the HMAC over path, expiry and user is the credential, and the "
+        "file is read in that user's row scope (oversight.files.signing)",
+    ),
+    PublicRoute(
+        "/api/v1/files/{attachment_id}/preview",
+        _GET,
+        "signed preview link, as the download link",
+    ),
     PublicRoute("/health", _GET, "liveness probe: says only that the process is up"),
     PublicRoute("/ready", _GET, "readiness probe for the load balancer"),
     PublicRoute("/metrics", _GET, "own protection: metrics token and IP allowlist (observability)"),

@@ -32,6 +32,7 @@ from oversight.auth.principal import (
 from oversight.customers.models import Customer
 from oversight.db.traits import registries
 from oversight.errors import NotFound
+from oversight.files.models import Attachment
 from oversight.invoices.models import Invoice, InvoiceStatus
 from oversight.projects.models import Project, ProjectCost
 from oversight.service_requests.models import CompletionApproval, ServiceRequest, WorkLog
@@ -86,6 +87,7 @@ def written_criteria(principal: Principal) -> dict[type[Any], ColumnElement[bool
             CompletionApproval: CompletionApproval.request_id.in_(own_requests),
             WorkLog: false(),
             Invoice: (Invoice.customer_id == cid) & (Invoice.status != InvoiceStatus.draft),
+            Attachment: Attachment.request_id.in_(own_requests),
         }
     if principal.role is Role.engineer:
         assigned = select(ServiceRequest.id).where(ServiceRequest.assigned_engineer_id == uid)
@@ -101,6 +103,7 @@ def written_criteria(principal: Principal) -> dict[type[Any], ColumnElement[bool
             CompletionApproval: CompletionApproval.request_id.in_(assigned),
             WorkLog: WorkLog.engineer_id == uid,
             Invoice: false(),
+            Attachment: Attachment.request_id.in_(assigned),
         }
     if principal.role is Role.project_manager:
         managed = select(Project.id).where(Project.manager_id == uid)
@@ -113,6 +116,7 @@ def written_criteria(principal: Principal) -> dict[type[Any], ColumnElement[bool
             CompletionApproval: CompletionApproval.request_id.in_(managed_requests),
             WorkLog: WorkLog.request_id.in_(managed_requests),
             Invoice: Invoice.project_id.in_(managed),
+            Attachment: Attachment.request_id.in_(managed_requests),
         }
     # Unrestricted roles have no criteria; a role this table does not know sees nothing
     # rather than everything (criteria_for hides every scoped model from it).

@@ -11,7 +11,7 @@ one capability each:
   loading (`load_settings`, `get_settings`), error messages and `masked_settings`
 - `base`: the `_Group` base and types several groups share (`Networks`, Redis URLs)
 - `database`, `auth`, `company` (calendar and SLA targets), `edge` (API and rate limits),
-  `encryption`, `observability` (logs, metrics, Sentry), `analytics`,
+  `encryption`, `files` (attachments), `observability` (logs, metrics, Sentry), `analytics`,
   `operations` (scheduler and audit archive), `backup`, `storage`, `alerts` (the alert
   hub), `telegram` (the bot): one module per group or few related groups
 - `cli`: what every `oversight` command does with its settings and user errors
@@ -34,6 +34,7 @@ from oversight.config.edge import (
     RateRule,
 )
 from oversight.config.encryption import EncryptionSettings
+from oversight.config.files import FilesSettings
 from oversight.config.observability import LogFormat, ObservabilitySettings, SentrySettings
 from oversight.config.operations import AuditSettings, JobsSettings
 from oversight.config.settings import (
@@ -64,6 +65,7 @@ __all__ = [
     "DatabaseSettings",
     "EncryptionSettings",
     "Environment",
+    "FilesSettings",
     "JobsSettings",
     "Limits",
     "LogFormat",

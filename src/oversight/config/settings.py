@@ -24,6 +24,7 @@ from oversight.config.company import CompanySettings, SlaSettings
 from oversight.config.database import DatabaseSettings
 from oversight.config.edge import ApiSettings, RateLimitSettings
 from oversight.config.encryption import EncryptionSettings
+from oversight.config.files import FilesSettings
 from oversight.config.local import (
     DEFAULT_STATE_DIR,
     FIELD_KEY_FILE,
@@ -72,6 +73,7 @@ class Settings(BaseSettings):
     backup: BackupSettings = BackupSettings()
     alerts: AlertsSettings = AlertsSettings()
     telegram: TelegramSettings = TelegramSettings()
+    files: FilesSettings = FilesSettings()
 
     @property
     def docs_enabled(self) -> bool:
@@ -92,6 +94,14 @@ class Settings(BaseSettings):
     def _local_secrets(cls, data: Any) -> Any:
         """Outside production, keys nobody configured are generated into `state_dir`."""
         return with_local_secrets(data) if isinstance(data, dict) else data
+
+    @model_validator(mode="after")
+    def _backups_follow_the_files(self) -> Self:
+        """Backups take the attachments' hot folder unless told another folder."""
+        if "files_dir" not in self.backup.model_fields_set:
+            backup = self.backup.model_copy(update={"files_dir": self.files.hot_dir})
+            object.__setattr__(self, "backup", backup)  # a frozen model, set once here
+        return self
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Self:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 from fastapi import FastAPI
 from starlette.middleware import Middleware
@@ -17,6 +18,10 @@ from oversight.security.network import IpAllowlist, TrustedProxies
 from oversight.security.rate_limiter import RateLimiter
 
 WORKERS_ENV = "WEB_CONCURRENCY"  # uvicorn's and gunicorn's worker count
+# Attachment uploads carry up to `files.max_size_bytes` of file plus the multipart framing;
+# the route itself counts the file's bytes exactly and refuses one byte over (413).
+UPLOAD_PATHS = re.compile(r"^/api/v1/requests/[^/]+/attachments$")
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 
 class SharedStorageRequired(Exception):
@@ -80,6 +85,9 @@ def install_edge(app: FastAPI, settings: Settings) -> None:
             max_body_bytes=api.max_body_bytes,
             limiter=limiter,
             table=app.state.rate_table,
+            route_body_limits=(
+                (UPLOAD_PATHS, settings.files.max_size_bytes + MULTIPART_OVERHEAD_BYTES),
+            ),
         )
     )
     if api.cors_origins:

@@ -16,6 +16,7 @@ operations, one regex match, and one rate-limit count.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -145,8 +146,10 @@ class GuardMiddleware:
         max_body_bytes: int,
         limiter: RateLimiter | None,
         table: RateTable,
+        route_body_limits: tuple[tuple[re.Pattern[str], int], ...] = (),
     ) -> None:
         self.app = app
+        self._route_limits = route_body_limits
         self._admin_paths = admin_paths
         self._admin_allow = admin_allow if admin_paths else IpAllowlist(())
         self._metrics_allow = metrics_allow
@@ -171,8 +174,9 @@ class GuardMiddleware:
             return
 
         length = _content_length(scope)
-        if length is not None and length > self._max_body:
-            await self._too_large(send)
+        limit = self._limit_for(path)
+        if length is not None and length > limit:
+            await self._too_large(send, limit)
             return
 
         if self._limiter is not None:
@@ -201,14 +205,22 @@ class GuardMiddleware:
                 length = len(body)
 
         if length is None and scope["method"] not in _BODYLESS:
-            await self._call_with_body_limit(scope, receive, send)
+            await self._call_with_body_limit(scope, receive, send, limit)
         else:
             await self.app(scope, receive, send)
 
-    async def _call_with_body_limit(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def _limit_for(self, path: str) -> int:
+        """The body limit of `path`: a route's own (uploads) or the API's."""
+        for pattern, limit in self._route_limits:
+            if pattern.match(path):
+                return limit
+        return self._max_body
+
+    async def _call_with_body_limit(
+        self, scope: Scope, receive: Receive, send: Send, limit: int
+    ) -> None:
         """A body without Content-Length (chunked) is counted as it is read: past the limit,
         reading it raises 413, which the app's error handler renders."""
-        limit = self._max_body
         received = 0
         started = False
 
@@ -232,10 +244,10 @@ class GuardMiddleware:
         except HTTPException as error:
             if error.status_code != 413 or started:
                 raise
-            await self._too_large(send)
+            await self._too_large(send, limit)
 
-    async def _too_large(self, send: Send) -> None:
-        message = f"request body too large (limit {self._max_body} bytes)"
+    async def _too_large(self, send: Send, limit: int | None = None) -> None:
+        message = f"request body too large (limit {limit or self._max_body} bytes)"
         await _send_error(send, 413, "payload_too_large", message)
 
     @staticmethod

@@ -1,0 +1,157 @@
+"""What a file is, decided by its bytes: sniffing, verification, image cleaning, safe names.
+
+The declared type and the name's extension are never trusted. A file is accepted when its
+first bytes match a known signature *and* the matching decoder reads it (Pillow decodes an
+image whole; pypdfium2 opens a PDF). Images are then re-encoded without metadata: EXIF (GPS
+position, camera make and serial), XMP, comments and anything appended after the image data
+(the usual polyglot trick: a ZIP or PDF behind a valid JPEG) are dropped; only the
+orientation tag is kept so photos still display upright. PDFs cannot be cleaned that way;
+one carrying active content (JavaScript, launch actions, embedded files) is refused.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageOps
+
+from oversight.files.errors import BadUpload, UnsupportedFile
+
+ORIENTATION_TAG = 0x0112
+_HEAD = 64
+
+
+@dataclass(frozen=True, slots=True)
+class FileType:
+    mime: str
+    extension: str
+    image: bool
+
+
+JPEG = FileType("image/jpeg", "jpg", image=True)
+PNG = FileType("image/png", "png", image=True)
+HEIC = FileType("image/heic", "heic", image=True)
+PDF = FileType("application/pdf", "pdf", image=False)
+
+_HEIC_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1")
+# Byte patterns a PDF with active content carries (names may be written with #xx escapes:
+# those are refused too, since no honest producer escapes these names).
+_PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFile|RichMedia|OpenAction)\b|/J#", re.I)
+
+
+def heic_supported() -> bool:
+    """HEIC photos are accepted only when pillow-heif is installed (it registers the opener)."""
+    return importlib.util.find_spec("pillow_heif") is not None
+
+
+def sniff(head: bytes) -> FileType:
+    """The type of a file from its first bytes; UnsupportedFile for anything else."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if head.startswith(b"%PDF-"):
+        return PDF
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIC_BRANDS and heic_supported():
+        return HEIC
+    if not head:
+        raise UnsupportedFile("the file is empty")
+    raise UnsupportedFile(
+        "file type not accepted (by its content): JPEG, PNG, PDF"
+        + (" or HEIC" if heic_supported() else "")
+    )
+
+
+def sniff_file(path: Path) -> FileType:
+    with path.open("rb") as stream:
+        return sniff(stream.read(_HEAD))
+
+
+def _open_image(path: Path) -> Image.Image:
+    if heic_supported():
+        import pillow_heif  # type: ignore[import-not-found,unused-ignore]
+
+        pillow_heif.register_heif_opener()
+    image = Image.open(path)
+    image.load()
+    return image
+
+
+def clean_image(source: Path, target: Path, kind: FileType) -> None:
+    """Write `source` to `target` without metadata or trailing bytes (see the module doc).
+
+    BadUpload if the image does not decode. HEIC is stored as JPEG-quality-95 (one format for
+    every viewer), so its stored type becomes JPEG; libheif decodes it upright already (its
+    orientation tag reads 1 afterwards), so the pixels carry the orientation.
+    """
+    try:
+        with _open_image(source) as image:
+            orientation = image.getexif().get(ORIENTATION_TAG)
+            exif = Image.Exif()
+            if orientation:
+                exif[ORIENTATION_TAG] = orientation
+            if kind is PNG:
+                image.save(target, format="PNG", optimize=False)
+            elif kind is JPEG:
+                image.save(target, format="JPEG", quality="keep", exif=exif.tobytes())
+            else:
+                image.convert("RGB").save(target, format="JPEG", quality=95, exif=exif.tobytes())
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise BadUpload(f"the image cannot be read: {type(error).__name__}") from None
+
+
+def check_pdf(path: Path) -> None:
+    """BadUpload unless pypdfium2 opens the PDF and it holds no active content."""
+    import pypdfium2
+
+    tail = b""  # the end of the previous chunk, so a name split across chunks is still seen
+    with path.open("rb") as stream:
+        while chunk := stream.read(1024 * 1024):
+            if _PDF_ACTIVE.search(tail + chunk):
+                raise UnsupportedFile(
+                    "PDF with active content (JavaScript, launch, embedded files)"
+                )
+            tail = chunk[-32:]
+    try:
+        document = pypdfium2.PdfDocument(str(path))
+    except pypdfium2.PdfiumError:
+        raise BadUpload("the PDF cannot be read") from None
+    try:
+        if len(document) == 0:
+            raise BadUpload("the PDF has no pages")
+    finally:
+        document.close()
+
+
+def upright(image: Image.Image) -> Image.Image:
+    """The image with its EXIF orientation applied (for previews)."""
+    return ImageOps.exif_transpose(image)
+
+
+_UNSAFE = re.compile(r'[\\/:*?"<>|]')
+_SPACES = re.compile(r"\s+")
+MAX_NAME_BYTES = 200
+
+
+def safe_filename(raw: str | None, kind: FileType) -> str:
+    """A display name safe anywhere: no directories, control or format characters, reserved
+    punctuation or leading dots, at most 200 bytes, ending with the extension of the type the
+    content has (`invoice.exe` holding a PDF becomes `invoice.exe.pdf`)."""
+    text = unicodedata.normalize("NFC", raw or "")
+    text = text.replace("\\", "/").rsplit("/", 1)[-1]
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
+    text = _SPACES.sub(" ", _UNSAFE.sub("_", text)).strip(" .")
+    stem, dot, extension = text.rpartition(".")
+    if not dot:
+        stem, extension = text, ""
+    if extension.lower() not in {kind.extension, *(("jpeg",) if kind is JPEG else ())}:
+        stem = text
+        extension = kind.extension
+    stem = stem or "attachment"
+    budget = MAX_NAME_BYTES - len(extension) - 1
+    stem = stem.encode("utf-8")[:budget].decode("utf-8", "ignore").rstrip(" .") or "attachment"
+    return f"{stem}.{extension}"

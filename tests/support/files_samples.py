@@ -1,0 +1,125 @@
+"""Real files generated for the files tests: photos with EXIF (GPS, camera, orientation),
+PNGs, PDFs, and the hostile ones (a renamed executable, polyglots, an active PDF)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+from typing import Any
+
+from PIL import Image
+
+LIMIT = 1_500_000  # above the API's 1 MiB body limit: the upload route's own limit applies
+PER_REQUEST = 4
+GPS_TAG = 0x8825
+MAKE_TAG = 0x010F
+MODEL_TAG = 0x0110
+ORIENTATION_TAG = 0x0112
+
+
+def jpeg(width: int = 64, height: int = 32, *, orientation: int | None = None) -> bytes:
+    """A JPEG with camera make/model and a GPS position (and an orientation, if given)."""
+    image = Image.new("RGB", (width, height), (200, 30, 30))
+    for x in range(width // 2):  # the left half blue: orientation is visible in pixels
+        for y in range(height):
+            image.putpixel((x, y), (20, 20, 220))
+    exif = Image.Exif()
+    exif[MAKE_TAG] = "PhoneMaker"
+    exif[MODEL_TAG] = "Model X-42 serial 123456"
+    exif[GPS_TAG] = {1: "N", 2: (55.0, 45.0, 21.0), 3: "E", 4: (37.0, 37.0, 4.0)}
+    if orientation is not None:
+        exif[ORIENTATION_TAG] = orientation
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif.tobytes(), quality=90)
+    return out.getvalue()
+
+
+def heic(orientation: int = 6) -> bytes:
+    """An HEIC photo (as iPhones take them) with camera, GPS and orientation EXIF."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    image = Image.new("RGB", (64, 32), (200, 30, 30))
+    exif = Image.Exif()
+    exif[MAKE_TAG] = "PhoneMaker"
+    exif[GPS_TAG] = {1: "N", 2: (55.0, 45.0, 21.0), 3: "E", 4: (37.0, 37.0, 4.0)}
+    exif[ORIENTATION_TAG] = orientation
+    out = io.BytesIO()
+    image.save(out, format="HEIF", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def png(width: int = 40, height: int = 40, *, alpha: bool = True, noise: bool = False) -> bytes:
+    mode = "RGBA" if alpha else "RGB"
+    image = Image.new(mode, (width, height), (10, 200, 10, 128) if alpha else (10, 200, 10))
+    if noise:
+        rng = random.Random(width * height)
+        image = Image.frombytes(mode, (width, height), rng.randbytes(width * height * len(mode)))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def pdf(pages: int = 2) -> bytes:
+    """A real PDF (Pillow writes one page per image)."""
+    images = [Image.new("RGB", (200, 280), (255, 255, 255 - 40 * i)) for i in range(pages)]
+    out = io.BytesIO()
+    images[0].save(out, format="PDF", save_all=True, append_images=images[1:])
+    return out.getvalue()
+
+
+def executable() -> bytes:
+    """The start of a Windows PE executable."""
+    return b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 48 + b"PE\x00\x00" * 8
+
+
+def zip_payload() -> bytes:
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("evil.js", "alert(document.cookie)")
+    return out.getvalue()
+
+
+def active_pdf() -> bytes:
+    """A PDF that runs JavaScript when opened."""
+    body = pdf(1)
+    return body.replace(
+        b"/Type /Catalog", b"/Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >>", 1
+    )
+
+
+def padded_png(total: int) -> bytes:
+    """A valid PNG followed by filler so that it is exactly `total` bytes long."""
+    body = png(300, 300, alpha=False, noise=True)
+    assert len(body) <= total
+    return body + b"\x00" * (total - len(body))
+
+
+def upload(client: Any, request_id: int, body: bytes, headers: dict[str, str],
+           name: str = "photo.jpg", mime: str = "image/jpeg") -> Any:  # fmt: skip
+    """POST one file to the request's attachments as a browser or curl would."""
+    return client.post(
+        f"/api/v1/requests/{request_id}/attachments",
+        files={"file": (name, body, mime)},
+        headers=headers,
+    )
+
+
+def make_attachment(session: Any, **fields: Any) -> Any:
+    """An attachment row (and its blob row) without a file on disk: for permission and scope
+    tests that never read the content."""
+    from oversight.files.models import Attachment, Blob
+
+    sha = hashlib.sha256(random.randbytes(32)).hexdigest()
+    blob = Blob(sha256=sha, size=10, content_type="image/png")
+    session.add(blob)
+    session.flush()
+    values: dict[str, Any] = {"blob_id": blob.id, "filename": "photo.png",
+                              "content_type": "image/png", "size": 10, "sha256": sha}  # fmt: skip
+    attachment = Attachment(**(values | fields))
+    session.add(attachment)
+    session.flush()
+    return attachment
