@@ -16,6 +16,7 @@ from oversight.projects.routes import costs_router as project_costs_router
 from oversight.projects.routes import router as projects_router
 from oversight.service_requests.routes import router as requests_router
 from oversight.service_requests.routes import work_logs_router
+from oversight.users.routes import engineers_router
 from oversight.users.routes import router as users_router
 
 API_PREFIX = "/api/v1"
@@ -27,6 +28,7 @@ api_router = APIRouter(
 )
 api_router.include_router(auth_router)
 api_router.include_router(users_router)
+api_router.include_router(engineers_router)
 api_router.include_router(customers_router)
 api_router.include_router(projects_router)
 api_router.include_router(project_costs_router)

@@ -259,6 +259,7 @@ def _reads(resource: Resource, action: Action = A.read) -> Any:
 
 READERS = [
     Reader("/users/me", lambda role: True),
+    Reader("/engineers", _reads(R.engineers)),
     Reader("/requests/{request_id}/approvals", _reads(R.requests)),
     Reader("/audit", _reads(R.audit)),
     Reader("/audit/export", _reads(R.audit, A.export)),

@@ -366,11 +366,22 @@ def test_admin_hands_a_project_to_another_manager(client, session, auth):
     assert response.json()["manager_id"] == colleague.id
 
 
-def test_project_manager_cannot_create_projects(client, session, auth):
+def test_project_manager_creates_a_project_they_manage_for_a_customer_they_see(
+    client, session, auth
+):
     manager = make_user(session, Role.project_manager)
-    customer = make_customer(session)
-    response = client.post(URL, json=_new_project(customer.id), headers=auth(manager))
-    assert response.status_code == 403
+    customer = make_project(session, manager_id=manager.id).customer_id
+    stranger = make_customer(session).id
+    headers = auth(manager)
+    unmanaged = client.post(URL, json=_new_project(customer), headers=headers)
+    assert unmanaged.status_code == 422
+    assert unmanaged.json()["error"]["details"] == {"field": "manager_id"}
+    outside = client.post(URL, json=_new_project(stranger, manager.id), headers=headers)
+    assert outside.status_code == 422
+    assert outside.json()["error"]["details"] == {"field": "customer_id"}
+    created = client.post(URL, json=_new_project(customer, manager.id), headers=headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["manager_id"] == manager.id
 
 
 def test_client_sees_only_its_customers_projects(client, session, auth):

@@ -17,6 +17,7 @@ class Principal:
     role: Role
     customer_id: int | None = None
     session_id: str | None = None  # the login session (refresh family) the token belongs to
+    dispatcher: bool = False  # sees the unassigned inbox (OVERSIGHT_DESK__DISPATCHER_ROLES)
 
     @property
     def is_client(self) -> bool:

@@ -204,6 +204,7 @@ def principal_from_token(*, session: Session, settings: Settings, token: str) ->
         role=user.role,
         customer_id=user.customer_id,
         session_id=str(claims["sid"]) if "sid" in claims else None,
+        dispatcher=user.role in settings.desk.dispatcher_roles,
     )
 
 

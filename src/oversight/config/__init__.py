@@ -10,7 +10,7 @@ one capability each:
   loading (`load_settings`, `get_settings`), error messages and `masked_settings`
 - `base`: the `_Group` base and types several groups share (`Networks`, Redis URLs)
 - `database`, `auth`, `company` (calendar and SLA targets), `edge` (API and rate limits),
-  `encryption`, `observability` (logs, metrics, Sentry), `analytics`,
+  `desk` (dispatcher roles), `encryption`, `observability` (logs, metrics, Sentry), `analytics`,
   `operations` (scheduler and audit archive): one module per group or few related groups
 """
 
@@ -19,6 +19,7 @@ from oversight.config.auth import DEV_JWT_SECRET, LEGACY_KEY_ID, AuthSettings
 from oversight.config.base import Networks
 from oversight.config.company import CompanySettings, SlaSettings, SlaTarget
 from oversight.config.database import DatabaseSettings
+from oversight.config.desk import DeskSettings
 from oversight.config.edge import (
     DEFAULT_ADMIN_PATHS,
     DEFAULT_RATE_RULES,
@@ -51,6 +52,7 @@ __all__ = [
     "AuthSettings",
     "CompanySettings",
     "DatabaseSettings",
+    "DeskSettings",
     "EncryptionSettings",
     "Environment",
     "JobsSettings",

@@ -19,6 +19,7 @@ from oversight.config.analytics import AnalyticsSettings
 from oversight.config.auth import DEV_JWT_SECRET, AuthSettings
 from oversight.config.company import CompanySettings, SlaSettings
 from oversight.config.database import DatabaseSettings
+from oversight.config.desk import DeskSettings
 from oversight.config.edge import ApiSettings, RateLimitSettings
 from oversight.config.encryption import EncryptionSettings
 from oversight.config.observability import ObservabilitySettings, SentrySettings
@@ -45,6 +46,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     auth: AuthSettings = AuthSettings()
     company: CompanySettings = CompanySettings()
+    desk: DeskSettings = DeskSettings()
     sla: SlaSettings = SlaSettings.model_validate({})
     api: ApiSettings = ApiSettings()
     observability: ObservabilitySettings = ObservabilitySettings()

@@ -58,7 +58,9 @@ def next_project_code(session: Session) -> str:
 
 
 def create_project(*, session: Session, data: ProjectCreate) -> Project:
-    """A new project with a generated code, after checking its customer, manager and dates."""
+    """A new project with a generated code, after checking its customer, manager and dates.
+    A restricted caller (a project manager) must be able to see what they create: a project
+    they manage, for a customer in their scope (their projects' or their inbox's)."""
     with referenced_by("customer_id"):
         get_customer_or_raise(session, data.customer_id)
     if data.manager_id is not None:
@@ -67,6 +69,12 @@ def create_project(*, session: Session, data: ProjectCreate) -> Project:
     project = Project(code=next_project_code(session), **data.model_dump())
     session.add(project)
     session.flush()
+    if not repository.is_visible(session, project.id):
+        raise InvalidInput(
+            "the project would be outside the records you can see: a project manager creates "
+            "projects they manage themselves (manager_id: your own user id)",
+            details={"field": "manager_id"},
+        )
     return project
 
 

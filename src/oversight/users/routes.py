@@ -8,18 +8,27 @@ from oversight.auth import two_factor as two_factor_service
 from oversight.auth.dependencies import CurrentPrincipal, SessionDep, SettingsDep, require
 from oversight.auth.permissions import Action, Resource
 from oversight.auth.principal import Principal
+from oversight.auth.scope import open_loads
 from oversight.kit.ids import RecordId
 from oversight.kit.pagination import Page, PageQuery, page_of
 from oversight.users import repository
 from oversight.users import service as user_service
-from oversight.users.schemas import ProfileUpdate, UserCreate, UserRead, UserUpdate
+from oversight.users.schemas import (
+    EngineerEntry,
+    ProfileUpdate,
+    UserCreate,
+    UserRead,
+    UserUpdate,
+)
 from oversight.vocabulary import Role
 
 router = APIRouter(prefix="/users", tags=["users"])
+engineers_router = APIRouter(prefix="/engineers", tags=["dispatch"])
 
 UserReader = Annotated[Principal, Depends(require(Resource.users, Action.read))]
 UserCreator = Annotated[Principal, Depends(require(Resource.users, Action.create))]
 UserEditor = Annotated[Principal, Depends(require(Resource.users, Action.update))]
+EngineerReader = Annotated[Principal, Depends(require(Resource.engineers, Action.read))]
 
 
 @router.get("/me")
@@ -78,3 +87,22 @@ def reset_two_factor(session: SessionDep, _: UserEditor, user_id: RecordId) -> N
     phone); they enrol again at their next login."""
     user = repository.get_user_or_raise(session, user_id)
     two_factor_service.reset(session=session, user=user)
+
+
+@engineers_router.get("")
+def list_engineers(
+    session: SessionDep, _: EngineerReader, params: PageQuery
+) -> Page[EngineerEntry]:
+    """The dispatch directory: active engineers with their open load (requests assigned and
+    not yet closed or cancelled, on every project), to choose whom to assign; by id."""
+    rows, total = repository.list_active_engineers(session, params)
+    loads = open_loads(session, [row.id for row in rows])
+    return Page[EngineerEntry](
+        items=[
+            EngineerEntry(id=row.id, name=row.full_name, open_requests=loads.get(row.id, 0))
+            for row in rows
+        ],
+        page=params.page,
+        page_size=params.page_size,
+        total=total,
+    )

@@ -65,3 +65,14 @@ class UserRead(OutputSchema):
     cost_rate: Amount | None
     is_active: bool
     created_at: datetime
+
+
+class EngineerEntry(OutputSchema):
+    """An engineer as the dispatch directory shows them: who, and how busy. Nothing personal
+    (no username, contact details, capacity or cost rate)."""
+
+    id: int
+    name: str
+    open_requests: int = Field(
+        description="requests assigned to them that are not closed or cancelled (all projects)"
+    )
