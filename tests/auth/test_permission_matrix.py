@@ -32,7 +32,7 @@ from oversight.auth.public import is_public
 from oversight.auth.scope import PRINCIPAL_KEY
 from oversight.customers.models import Customer
 from oversight.invoices.models import Invoice, InvoiceStatus
-from oversight.projects.models import Project, ProjectCost
+from oversight.projects.models import Project, ProjectCost, ProjectStatus
 from oversight.service_requests.models import RequestStatus, ServiceRequest, WorkLog
 from oversight.users.models import User
 from oversight.vocabulary import Role
@@ -49,6 +49,7 @@ class Endpoint:
     path: str
     request_status: RequestStatus = RequestStatus.in_progress
     invoice_status: InvoiceStatus = InvoiceStatus.issued
+    project_status: ProjectStatus = ProjectStatus.active
 
     def body(self, world: Company, role: Role) -> dict[str, Any] | None:
         n = next(_unique)
@@ -116,7 +117,7 @@ class Endpoint:
 
 
 R, A = Resource, Action
-S, IS = RequestStatus, InvoiceStatus
+S, IS, PS = RequestStatus, InvoiceStatus, ProjectStatus
 ENDPOINTS = [
     Endpoint(R.customers, A.read, "GET", "/customers/{customer}"),
     Endpoint(R.customers, A.create, "POST", "/customers"),
@@ -124,6 +125,11 @@ ENDPOINTS = [
     Endpoint(R.projects, A.read, "GET", "/projects/{project}"),
     Endpoint(R.projects, A.create, "POST", "/projects"),
     Endpoint(R.projects, A.update, "PATCH", "/projects/{project}"),
+    Endpoint(R.projects, A.update, "POST", "/projects/{project}/start", project_status=PS.planned),
+    Endpoint(R.projects, A.update, "POST", "/projects/{project}/hold"),
+    Endpoint(R.projects, A.update, "POST", "/projects/{project}/resume", project_status=PS.on_hold),
+    Endpoint(R.projects, A.update, "POST", "/projects/{project}/complete"),
+    Endpoint(R.projects, A.update, "POST", "/projects/{project}/cancel"),
     Endpoint(R.project_costs, A.read, "GET", "/project-costs/{cost}"),
     Endpoint(R.project_costs, A.create, "POST", "/project-costs"),
     Endpoint(R.project_costs, A.update, "PATCH", "/project-costs/{cost}"),
@@ -177,7 +183,9 @@ PERMISSION_CELLS = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 def _id(endpoint: Endpoint) -> str:
     batch = "-batch" if endpoint.action is not A.create and "{" not in endpoint.path else ""
-    return f"{endpoint.resource.value}-{endpoint.action.value}{batch}"
+    named = endpoint.path.rsplit("/", 1)[-1] if endpoint.method == "POST" else ""
+    step = f"-{named}" if named and "{" not in named and endpoint.resource is R.projects else ""
+    return f"{endpoint.resource.value}-{endpoint.action.value}{batch}{step}"
 
 
 def _refused_and_audited(session, response, caller) -> None:
@@ -205,7 +213,10 @@ def _client_sees_drafts(role: Role, endpoint: Endpoint) -> bool:
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=_id)
 def test_permission_table_decides_every_cell(client, session, auth, role, endpoint):
     world = make_company(
-        session, request_status=endpoint.request_status, invoice_status=endpoint.invoice_status
+        session,
+        request_status=endpoint.request_status,
+        invoice_status=endpoint.invoice_status,
+        project_status=endpoint.project_status,
     )
     caller = world.caller(session, role)
     response = client.request(

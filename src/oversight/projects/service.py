@@ -9,23 +9,34 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from oversight.auth.permissions import Action, Resource, is_allowed
+from oversight.auth.principal import Principal
 from oversight.customers.repository import get_customer_or_raise
+from oversight.db.intent import note_intent
 from oversight.db.sequences import next_value
 from oversight.errors import Conflict, InvalidInput, referenced_by
 from oversight.projects import repository
-from oversight.projects.models import Project, ProjectCost, ProjectStatus
+from oversight.projects.models import Project, ProjectCost
 from oversight.projects.schemas import (
     ProjectCostCreate,
     ProjectCostUpdate,
     ProjectCreate,
+    ProjectRead,
     ProjectUpdate,
+)
+from oversight.projects.workflow import (
+    FINAL_STATUSES,
+    INITIAL_STATUSES,
+    ProjectAction,
+    allowed_actions,
+    next_status,
 )
 from oversight.users.repository import get_user_or_raise
 from oversight.vocabulary import Role
 
 MANAGER_ROLES = frozenset({Role.project_manager, Role.admin})
-CLOSED_STATUSES = frozenset({ProjectStatus.completed, ProjectStatus.cancelled})
-_REQUIRED_PROJECT_FIELDS = ("name", "budget", "status", "start_date")
+CLOSED_STATUSES = FINAL_STATUSES
+_REQUIRED_PROJECT_FIELDS = ("name", "budget", "start_date")
 _REQUIRED_COST_FIELDS = ("project_id", "incurred_on", "category", "description", "amount")
 
 
@@ -53,6 +64,27 @@ def _check_dates(start_date: date, end_date: date | None) -> None:
         )
 
 
+def to_read(project: Project, principal: Principal) -> ProjectRead:
+    """The API view of a project for `principal`: the actions its state allows, if the
+    caller may change projects at all."""
+    may_change = is_allowed(principal.role, Resource.projects, Action.update)
+    return ProjectRead.model_validate(
+        {
+            **{f: getattr(project, f) for f in ProjectRead.model_fields if hasattr(project, f)},
+            "allowed_actions": allowed_actions(project.status) if may_change else [],
+        }
+    )
+
+
+def transition(*, session: Session, project: Project, action: ProjectAction) -> Project:
+    """Move the project by a named action (409 naming the allowed ones otherwise), recorded
+    in the audit trail as `project.<action>`."""
+    project.status = next_status(project.code, project.status, action)
+    note_intent(session, project, f"project.{action.value}")
+    session.flush()
+    return project
+
+
 def next_project_code(session: Session) -> str:
     return f"PRJ-{next_value(session, 'project'):04d}"
 
@@ -66,6 +98,12 @@ def create_project(*, session: Session, data: ProjectCreate) -> Project:
     if data.manager_id is not None:
         _check_manager(session, data.manager_id)
     _check_dates(data.start_date, data.end_date)
+    if data.status not in INITIAL_STATUSES:
+        raise InvalidInput(
+            f"a new project is planned or active, not {data.status.value} "
+            "(later states come by the actions start, hold, resume, complete, cancel)",
+            details={"field": "status"},
+        )
     project = Project(code=next_project_code(session), **data.model_dump())
     session.add(project)
     session.flush()
@@ -79,7 +117,7 @@ def create_project(*, session: Session, data: ProjectCreate) -> Project:
 
 
 def update_project(*, session: Session, project: Project, data: ProjectUpdate) -> Project:
-    """Apply the fields the caller sent. Status changes are free-form. A caller cannot hand
+    """Apply the fields the caller sent (the status changes by `transition`). A caller cannot hand
     the project to a manager outside their own scope (a project manager giving their project
     away would lose it): reassignment across managers is for unrestricted roles."""
     changes = data.provided(not_null=_REQUIRED_PROJECT_FIELDS)

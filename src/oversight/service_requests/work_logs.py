@@ -35,6 +35,10 @@ def _check_open(request: ServiceRequest) -> None:
         )
 
 
+def _hours(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
 def _check_day_total(
     session: Session, engineer_id: int, work_date: date, hours: Decimal, replacing: int | None
 ) -> None:
@@ -48,8 +52,8 @@ def _check_day_total(
     logged = Decimal(session.scalar(statement) or 0)
     if logged + hours > MAX_HOURS_PER_DAY:
         raise Conflict(
-            f"engineer {engineer_id} already has {logged:g} h logged on {work_date}; "
-            f"{hours:g} h more would exceed the rule of at most {MAX_HOURS_PER_DAY:g} hours "
+            f"engineer {engineer_id} already has {_hours(logged)} h logged on {work_date}; "
+            f"{_hours(hours)} h more would exceed the rule of at most {MAX_HOURS_PER_DAY:g} hours "
             "per engineer per day",
             details={"rule": "hours_per_day", "logged": str(logged), "field": "hours"},
         )
