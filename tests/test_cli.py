@@ -195,3 +195,27 @@ def test_cli_changes_are_audited_with_the_command_as_origin(cli_env):
         ("user.create", "cli", "users"),
         ("user.role_changed", "cli", "users"),
     ]
+
+
+def test_the_last_admin_is_kept_by_the_cli(cli_env):
+    for name in ("root", "deputy"):
+        created = invoke(
+            "users",
+            "create",
+            name,
+            "--role",
+            "admin",
+            "--name",
+            "Admin",
+            "--password-env",
+            "NEW_PASSWORD",
+        )
+        assert created.exit_code == 0, created.output
+    assert invoke("users", "disable", "deputy").exit_code == 0
+    for args in (("set-role", "root", "viewer"), ("disable", "root")):
+        refused = invoke("users", *args)
+        assert refused.exit_code == 2
+        assert refused.output.count("\n") == 1
+        assert "root is the last active administrator" in refused.output
+    records = {r["username"]: r for r in json.loads(invoke("users", "list", "--json").stdout)}
+    assert (records["root"]["role"], records["root"]["active"]) == ("admin", True)

@@ -367,13 +367,17 @@ def set_role(
 
 @users_app.command("disable")
 def disable(username: str) -> None:
-    """Disable a user: their tokens stop working on the next request."""
+    """Disable a user: their tokens stop working on the next request. Never the last active
+    administrator."""
     settings, name = _with_user(username)
-    with unit_of_work(session_factory(engine_or_exit(settings))) as session:
-        user = user_repository.find_by_username(session, name)
-        if user is None:
-            fail(f"no user named {name!r}")
-        user_service.disable_user(session=session, user=user)
+    try:
+        with unit_of_work(session_factory(engine_or_exit(settings))) as session:
+            user = user_repository.find_by_username(session, name)
+            if user is None:
+                fail(f"no user named {name!r}")
+            user_service.disable_user(session=session, user=user)
+    except AppError as error:
+        fail(error.message, code=2)
     console.print(f"{name} is disabled")
 
 

@@ -60,3 +60,15 @@ def list_active_engineers(session: Session, params: PageParams) -> tuple[Sequenc
         .order_by(*order_by_clauses(params.sort, {"id": User.id}, "id", User.id))
     )
     return fetch_page(session, statement, params)
+
+
+def lock_active_admin_ids(session: Session) -> list[int]:
+    """The ids of the active administrators, their rows locked until the transaction ends
+    (FOR UPDATE on PostgreSQL; SQLite serialises writers anyway)."""
+    statement = (
+        select(User.id)
+        .where(User.role == Role.admin, User.is_active.is_(True))
+        .order_by(User.id)
+        .with_for_update()
+    )
+    return list(session.scalars(statement))

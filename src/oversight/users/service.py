@@ -77,9 +77,29 @@ def create_user(*, session: Session, settings: Settings, data: UserCreate) -> Us
     return user
 
 
+def _keep_an_active_admin(session: Session, user: User, *, role: Role, active: bool) -> None:
+    """Conflict if the change would leave no active administrator (nobody could manage users
+    any more). On PostgreSQL the active admins' rows are locked until commit, so two admins
+    demoting each other at once cannot both succeed."""
+    if user.role is not Role.admin or not user.is_active or (role is Role.admin and active):
+        return
+    others = [
+        admin_id for admin_id in repository.lock_active_admin_ids(session) if admin_id != user.id
+    ]
+    if not others:
+        raise Conflict(
+            f"{user.username} is the last active administrator: at least one active "
+            "administrator must remain (rule: last_admin); make another user admin first",
+            details={"rule": "last_admin"},
+        )
+
+
 def update_user(*, session: Session, user: User, data: UserUpdate) -> User:
+    """Apply the fields sent. Demoting or disabling the last active administrator is
+    refused (409, rule `last_admin`)."""
     changes: dict[str, Any] = data.provided(not_null=("full_name", "role", "is_active"))
     role = changes.get("role", user.role)
+    _keep_an_active_admin(session, user, role=role, active=changes.get("is_active", user.is_active))
     customer_id = changes.get("customer_id", user.customer_id)
     if role is not Role.client and "role" in changes and "customer_id" not in changes:
         customer_id = None
@@ -112,6 +132,8 @@ def set_role(*, session: Session, user: User, role: Role, customer_id: int | Non
 
 
 def disable_user(*, session: Session, user: User) -> User:
+    """Disable the user and end their sessions; never the last active administrator."""
+    _keep_an_active_admin(session, user, role=user.role, active=False)
     note_intent(session, user, "user.disabled")
     user.is_active = False
     revoke_user_sessions(session=session, user_id=user.id, reason="user disabled")
