@@ -11,7 +11,7 @@ from oversight.auth.routes import router as auth_router
 from oversight.customers.routes import router as customers_router
 from oversight.errors import ERROR_RESPONSES
 from oversight.invoices.routes import router as invoices_router
-from oversight.kit.guards import reject_nul_in_query, require_json_body
+from oversight.kit.guards import reject_nul_in_query, reject_unknown_query, require_json_body
 from oversight.projects.routes import costs_router as project_costs_router
 from oversight.projects.routes import router as projects_router
 from oversight.service_requests.routes import router as requests_router
@@ -24,7 +24,11 @@ API_PREFIX = "/api/v1"
 api_router = APIRouter(
     prefix=API_PREFIX,
     responses=ERROR_RESPONSES,
-    dependencies=[Depends(reject_nul_in_query), Depends(require_json_body)],
+    dependencies=[
+        Depends(reject_nul_in_query),
+        Depends(reject_unknown_query),
+        Depends(require_json_body),
+    ],
 )
 api_router.include_router(auth_router)
 api_router.include_router(users_router)
