@@ -100,6 +100,8 @@ class Endpoint:
             },
             (Resource.users, Action.update): {"full_name": "Renamed User"},
         }
+        if self.path == "/users/{user}/password":
+            return {"temporary_password": f"matrix temporary password {n}"}
         if self.path == "/requests/assign":  # the batch form names its records in the body
             return {"request_ids": [world.request.id], "engineer_id": world.engineer.id}
         return bodies.get((self.resource, self.action))
@@ -158,6 +160,7 @@ ENDPOINTS = [
     Endpoint(R.users, A.create, "POST", "/users"),
     Endpoint(R.users, A.update, "PATCH", "/users/{user}"),
     Endpoint(R.users, A.update, "DELETE", "/users/{user}/two-factor"),
+    Endpoint(R.users, A.update, "POST", "/users/{user}/password"),
 ]
 # The caller's own account: open to every signed-in role, whatever the permission table says.
 SELF_SERVICE = [
@@ -184,7 +187,11 @@ PERMISSION_CELLS = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def _id(endpoint: Endpoint) -> str:
     batch = "-batch" if endpoint.action is not A.create and "{" not in endpoint.path else ""
     named = endpoint.path.rsplit("/", 1)[-1] if endpoint.method == "POST" else ""
-    step = f"-{named}" if named and "{" not in named and endpoint.resource is R.projects else ""
+    step = (
+        f"-{named}"
+        if named and "{" not in named and endpoint.resource in {R.projects, R.users}
+        else ""
+    )
     return f"{endpoint.resource.value}-{endpoint.action.value}{batch}{step}"
 
 

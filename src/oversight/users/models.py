@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String
+from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oversight.db.base import Base, Timestamped
@@ -50,6 +50,8 @@ class User(EncryptedRow, Timestamped, Base):
     weekly_capacity_hours: Mapped[Decimal | None] = mapped_column(Hours())
     cost_rate: Mapped[Decimal | None]
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Set by an administrator's temporary password: every route but changing it is refused.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     full_name_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     email_ct: Mapped[bytes | None] = mapped_column(LargeBinary)

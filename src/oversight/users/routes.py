@@ -16,6 +16,8 @@ from oversight.users import service as user_service
 from oversight.users.schemas import (
     EngineerEntry,
     ProfileUpdate,
+    TemporaryPassword,
+    TemporaryPasswordSet,
     UserCreate,
     UserRead,
     UserUpdate,
@@ -79,6 +81,24 @@ def update_user(
 ) -> UserRead:
     user = repository.get_user_or_raise(session, user_id)
     return UserRead.model_validate(user_service.update_user(session=session, user=user, data=body))
+
+
+@router.post("/{user_id}/password")
+def set_temporary_password(
+    session: SessionDep,
+    settings: SettingsDep,
+    _: UserEditor,
+    user_id: RecordId,
+    body: TemporaryPassword,
+) -> TemporaryPasswordSet:
+    """Set a temporary password (a forgotten one): the user must change it at their next
+    login, and until then may do nothing else; every session of theirs ends. Audited as
+    `user.password_reset`."""
+    user = repository.get_user_or_raise(session, user_id)
+    ended = user_service.set_temporary_password(
+        session=session, settings=settings, user=user, password=body.temporary_password
+    )
+    return TemporaryPasswordSet(sessions_ended=ended)
 
 
 @router.delete("/{user_id}/two-factor", status_code=status.HTTP_204_NO_CONTENT)

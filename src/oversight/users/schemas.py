@@ -76,3 +76,13 @@ class EngineerEntry(OutputSchema):
     open_requests: int = Field(
         description="requests assigned to them that are not closed or cancelled (all projects)"
     )
+
+
+class TemporaryPassword(InputSchema):
+    """A password the user must change at their next login (the password policy applies)."""
+
+    temporary_password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class TemporaryPasswordSet(OutputSchema):
+    sessions_ended: int

@@ -81,7 +81,9 @@ def _keep_an_active_admin(session: Session, user: User, *, role: Role, active: b
     """Conflict if the change would leave no active administrator (nobody could manage users
     any more). On PostgreSQL the active admins' rows are locked until commit, so two admins
     demoting each other at once cannot both succeed."""
-    if user.role is not Role.admin or not user.is_active or (role is Role.admin and active):
+    was_active_admin = user.role is Role.admin and user.is_active
+    stays_active_admin = role is Role.admin and active
+    if not was_active_admin or stays_active_admin:
         return
     others = [
         admin_id for admin_id in repository.lock_active_admin_ids(session) if admin_id != user.id
@@ -139,3 +141,19 @@ def disable_user(*, session: Session, user: User) -> User:
     revoke_user_sessions(session=session, user_id=user.id, reason="user disabled")
     session.flush()
     return user
+
+
+def set_temporary_password(
+    *, session: Session, settings: Settings, user: User, password: str
+) -> int:
+    """An administrator's reset: the password (it must pass the policy) works for one thing
+    only, changing it (`must_change_password`); every session of the user ends. Audited as
+    `user.password_reset`. Returns how many sessions ended."""
+    new_hash = new_password_hash(settings=settings, password=password, username=user.username)
+    note_intent(session, user, "user.password_reset")
+    user.password_hash = new_hash
+    user.must_change_password = True
+    session.flush()
+    return revoke_user_sessions(
+        session=session, user_id=user.id, reason="temporary password set by an administrator"
+    )
