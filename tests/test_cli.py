@@ -195,3 +195,45 @@ def test_cli_changes_are_audited_with_the_command_as_origin(cli_env):
         ("user.create", "cli", "users"),
         ("user.role_changed", "cli", "users"),
     ]
+
+
+def test_the_last_admin_is_kept_by_the_cli(cli_env):
+    for name in ("root", "deputy"):
+        created = invoke(
+            "users",
+            "create",
+            name,
+            "--role",
+            "admin",
+            "--name",
+            "Admin",
+            "--password-env",
+            "NEW_PASSWORD",
+        )
+        assert created.exit_code == 0, created.output
+    assert invoke("users", "disable", "deputy").exit_code == 0
+    for args in (("set-role", "root", "viewer"), ("disable", "root")):
+        refused = invoke("users", *args)
+        assert refused.exit_code == 2
+        assert refused.output.count("\n") == 1
+        assert "root is the last active administrator" in refused.output
+    records = {r["username"]: r for r in json.loads(invoke("users", "list", "--json").stdout)}
+    assert (records["root"]["role"], records["root"]["active"]) == ("admin", True)
+
+
+def test_set_password_gives_a_temporary_password(cli_env, monkeypatch):
+    created = invoke(
+        "users", "create", "k.orlov", "--role", "viewer", "--name", "K. Orlov",
+        "--password-env", "NEW_PASSWORD",
+    )  # fmt: skip
+    assert created.exit_code == 0, created.output
+    monkeypatch.setenv("TEMPORARY", "another long temporary password")
+    done = invoke("users", "set-password", "k.orlov", "--password-env", "TEMPORARY")
+    assert done.exit_code == 0, done.output
+    assert "must change" in done.output or "temporary password" in done.output
+    monkeypatch.setenv("TEMPORARY", "short")
+    weak = invoke("users", "set-password", "k.orlov", "--password-env", "TEMPORARY")
+    assert weak.exit_code == 2
+    assert weak.output.count("\n") == 1
+    ghost = invoke("users", "set-password", "nobody", "--password-env", "TEMPORARY")
+    assert ghost.exit_code != 0

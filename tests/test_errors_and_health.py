@@ -64,10 +64,11 @@ def test_wrong_method_has_the_error_shape(client, session, auth):
     assert response.json()["error"]["code"] == "method_not_allowed"
 
 
-def test_malformed_json_is_422_naming_the_problem(client, session, auth):
+def test_malformed_json_is_400_malformed_body_naming_the_problem(client, session, auth):
     headers = {**auth(make_user(session, Role.admin)), "Content-Type": "application/json"}
     response = client.post("/api/v1/customers", content=b'{"name": ', headers=headers)
-    assert response.status_code == 422
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "malformed_body"
     assert "json" in response.json()["error"]["message"].lower()
 
 

@@ -17,12 +17,13 @@ from oversight.customers.routes import router as customers_router
 from oversight.errors import ERROR_RESPONSES
 from oversight.files.routes import router as files_router
 from oversight.invoices.routes import router as invoices_router
-from oversight.kit.guards import reject_nul_in_query, require_json_body
+from oversight.kit.guards import reject_nul_in_query, reject_unknown_query, require_json_body
 from oversight.projects.routes import costs_router as project_costs_router
 from oversight.projects.routes import router as projects_router
 from oversight.service_requests.routes import router as requests_router
 from oversight.service_requests.routes import work_logs_router
 from oversight.telegram.routes import router as telegram_router
+from oversight.users.routes import engineers_router
 from oversight.users.routes import router as users_router
 
 API_PREFIX = "/api/v1"
@@ -30,7 +31,11 @@ API_PREFIX = "/api/v1"
 api_router = APIRouter(
     prefix=API_PREFIX,
     responses=ERROR_RESPONSES,
-    dependencies=[Depends(reject_nul_in_query), Depends(require_json_body)],
+    dependencies=[
+        Depends(reject_nul_in_query),
+        Depends(reject_unknown_query),
+        Depends(require_json_body),
+    ],
 )
 api_router.include_router(auth_router)  # public and 2FA routes: each route says what it needs
 
@@ -40,6 +45,7 @@ api_router.include_router(auth_router)  # public and 2FA routes: each route says
 _SIGNED_IN = [Depends(get_limited_principal)]
 for router in (
     users_router,
+    engineers_router,
     customers_router,
     projects_router,
     project_costs_router,

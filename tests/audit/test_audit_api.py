@@ -10,6 +10,7 @@ import pytest
 from builders import make_customer, make_project, make_request, make_user
 from oversight.audit import chain
 from oversight.audit.repository import AuditFilters, list_events
+from oversight.service_requests.models import RequestStatus
 from oversight.vocabulary import Role
 
 
@@ -109,7 +110,11 @@ def test_history_of_an_in_scope_record_for_a_project_manager(client, session, au
 
 def test_history_outside_scope_is_404_like_a_missing_record(client, session, auth):
     manager = make_user(session, Role.project_manager)
-    foreign = make_request(session)
+    foreign = make_request(  # assigned on another manager's project: not in the inbox
+        session,
+        status=RequestStatus.assigned,
+        assigned_engineer_id=make_user(session, Role.engineer).id,
+    )
     hidden = client.get(f"/api/v1/requests/{foreign.id}/history", headers=auth(manager))
     missing = client.get("/api/v1/requests/99999999/history", headers=auth(manager))
     assert hidden.status_code == missing.status_code == 404

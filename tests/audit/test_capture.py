@@ -212,7 +212,11 @@ def test_the_request_row_count_is_untouched_by_capture(session):
 
 def test_out_of_scope_access_is_recorded_but_a_missing_record_is_not(client, session, auth):
     manager = make_user(session, Role.project_manager)
-    foreign = make_request(session)
+    foreign = make_request(  # assigned on another manager's project: not in the inbox
+        session,
+        status=RequestStatus.assigned,
+        assigned_engineer_id=make_user(session, Role.engineer).id,
+    )
     hidden = client.get(f"/api/v1/requests/{foreign.id}", headers=auth(manager))
     missing = client.get("/api/v1/requests/987654321", headers=auth(manager))
     assert hidden.status_code == missing.status_code == 404

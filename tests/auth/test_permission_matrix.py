@@ -38,7 +38,7 @@ from oversight.auth.scope import PRINCIPAL_KEY
 from oversight.config import AlertsSettings
 from oversight.customers.models import Customer
 from oversight.invoices.models import Invoice, InvoiceStatus
-from oversight.projects.models import Project, ProjectCost
+from oversight.projects.models import Project, ProjectCost, ProjectStatus
 from oversight.service_requests.models import RequestStatus, ServiceRequest, WorkLog
 from oversight.vocabulary import Role
 from routes import routes_of
@@ -54,6 +54,7 @@ class Endpoint:
     path: str
     request_status: RequestStatus = RequestStatus.in_progress
     invoice_status: InvoiceStatus = InvoiceStatus.issued
+    project_status: ProjectStatus = ProjectStatus.active
 
     def body(self, world: Company, role: Role) -> dict[str, Any] | None:
         n = next(_unique)
@@ -104,6 +105,8 @@ class Endpoint:
             },
             (Resource.users, Action.update): {"full_name": "Renamed User"},
         }
+        if self.path == "/users/{user}/password":
+            return {"temporary_password": f"matrix temporary password {n}"}
         if self.path == "/requests/assign":  # the batch form names its records in the body
             return {"request_ids": [world.request.id], "engineer_id": world.engineer.id}
         return bodies.get((self.resource, self.action))
@@ -121,7 +124,7 @@ class Endpoint:
 
 
 R, A = Resource, Action
-S, IS = RequestStatus, InvoiceStatus
+S, IS, PS = RequestStatus, InvoiceStatus, ProjectStatus
 ENDPOINTS = [
     Endpoint(R.customers, A.read, "GET", "/customers/{customer}"),
     Endpoint(R.customers, A.create, "POST", "/customers"),
@@ -129,6 +132,11 @@ ENDPOINTS = [
     Endpoint(R.projects, A.read, "GET", "/projects/{project}"),
     Endpoint(R.projects, A.create, "POST", "/projects"),
     Endpoint(R.projects, A.update, "PATCH", "/projects/{project}"),
+    Endpoint(R.projects, A.update, "POST", "/projects/{project}/start", project_status=PS.planned),
+    Endpoint(R.projects, A.update, "POST", "/projects/{project}/hold"),
+    Endpoint(R.projects, A.update, "POST", "/projects/{project}/resume", project_status=PS.on_hold),
+    Endpoint(R.projects, A.update, "POST", "/projects/{project}/complete"),
+    Endpoint(R.projects, A.update, "POST", "/projects/{project}/cancel"),
     Endpoint(R.project_costs, A.read, "GET", "/project-costs/{cost}"),
     Endpoint(R.project_costs, A.create, "POST", "/project-costs"),
     Endpoint(R.project_costs, A.update, "PATCH", "/project-costs/{cost}"),
@@ -159,6 +167,7 @@ ENDPOINTS = [
     Endpoint(R.users, A.update, "DELETE", "/users/{user}/two-factor"),
     Endpoint(R.users, A.update, "POST", "/users/{user}/telegram-link-code"),
     Endpoint(R.users, A.update, "POST", "/users/{user}/two-factor/enrolment-token"),
+    Endpoint(R.users, A.update, "POST", "/users/{user}/password"),
 ]
 # The caller's own account: open to every signed-in role, whatever the permission table says.
 SELF_SERVICE = [
@@ -184,7 +193,13 @@ PERMISSION_CELLS = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 def _id(endpoint: Endpoint) -> str:
     batch = "-batch" if endpoint.action is not A.create and "{" not in endpoint.path else ""
-    return f"{endpoint.resource.value}-{endpoint.action.value}{batch}"
+    named = endpoint.path.rsplit("/", 1)[-1] if endpoint.method == "POST" else ""
+    step = (
+        f"-{named}"
+        if named and "{" not in named and endpoint.resource in {R.projects, R.users}
+        else ""
+    )
+    return f"{endpoint.resource.value}-{endpoint.action.value}{batch}{step}"
 
 
 def _refused_and_audited(session, response, caller) -> None:
@@ -212,7 +227,10 @@ def _client_sees_drafts(role: Role, endpoint: Endpoint) -> bool:
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=_id)
 def test_permission_table_decides_every_cell(client, session, auth, role, endpoint):
     world = make_company(
-        session, request_status=endpoint.request_status, invoice_status=endpoint.invoice_status
+        session,
+        request_status=endpoint.request_status,
+        invoice_status=endpoint.invoice_status,
+        project_status=endpoint.project_status,
     )
     caller = world.caller(session, role)
     response = client.request(
@@ -266,6 +284,7 @@ def _reads(resource: Resource, action: Action = A.read) -> Any:
 
 READERS = [
     Reader("/users/me", lambda role: True),
+    Reader("/engineers", _reads(R.engineers)),
     Reader("/requests/{request_id}/approvals", _reads(R.requests)),
     Reader("/audit", _reads(R.audit)),
     Reader("/audit/export", _reads(R.audit, A.export)),

@@ -22,7 +22,7 @@ customers       read        Y Y Y Y Y Y Y
 customers       create      Y . Y . . . .
 customers       update      Y . Y . . . .
 projects        read        Y Y Y Y Y Y Y
-projects        create      Y . . . . . .
+projects        create      Y . . Y . . .
 projects        update      Y . . Y . . .
 project_costs   read        Y Y Y Y . . Y
 project_costs   create      Y . Y Y . . .
@@ -50,6 +50,7 @@ invoices        cancel      Y . Y . . . .
 users           read        Y Y . . . . .
 users           create      Y . . . . . .
 users           update      Y . . . . . .
+engineers       read        Y Y . Y . . .
 audit           read        Y . . . . . .
 audit           export      Y . . . . . .
 analytics_desk      read    Y Y . Y . Y Y

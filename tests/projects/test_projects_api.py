@@ -179,12 +179,12 @@ def test_partial_update_changes_only_given_fields(client, session, auth):
     assert response.json()["code"] == project.code
 
 
-def test_status_may_change_freely_even_out_of_completed(client, session, auth):
+def test_status_does_not_change_by_patch(client, session, auth):
     admin = make_user(session, Role.admin)
     project = make_project(session, status=ProjectStatus.completed)
     response = client.patch(f"{URL}/{project.id}", json={"status": "active"}, headers=auth(admin))
-    assert response.status_code == 200
-    assert response.json()["status"] == "active"
+    assert response.status_code == 422
+    assert "status" in response.json()["error"]["message"]
 
 
 def test_update_moving_end_before_the_stored_start_is_refused(client, session, auth):
@@ -338,8 +338,8 @@ def test_project_manager_cannot_update_another_managers_project(client, session,
 def test_project_manager_updates_own_project(client, session, auth):
     manager = make_user(session, Role.project_manager)
     own = make_project(session, manager_id=manager.id)
-    response = client.patch(f"{URL}/{own.id}", json={"status": "on_hold"}, headers=auth(manager))
-    assert response.status_code == 200
+    response = client.post(f"{URL}/{own.id}/hold", headers=auth(manager))
+    assert response.status_code == 200, response.text
     assert response.json()["status"] == "on_hold"
 
 
@@ -366,11 +366,22 @@ def test_admin_hands_a_project_to_another_manager(client, session, auth):
     assert response.json()["manager_id"] == colleague.id
 
 
-def test_project_manager_cannot_create_projects(client, session, auth):
+def test_project_manager_creates_a_project_they_manage_for_a_customer_they_see(
+    client, session, auth
+):
     manager = make_user(session, Role.project_manager)
-    customer = make_customer(session)
-    response = client.post(URL, json=_new_project(customer.id), headers=auth(manager))
-    assert response.status_code == 403
+    customer = make_project(session, manager_id=manager.id).customer_id
+    stranger = make_customer(session).id
+    headers = auth(manager)
+    unmanaged = client.post(URL, json=_new_project(customer), headers=headers)
+    assert unmanaged.status_code == 422
+    assert unmanaged.json()["error"]["details"] == {"field": "manager_id"}
+    outside = client.post(URL, json=_new_project(stranger, manager.id), headers=headers)
+    assert outside.status_code == 422
+    assert outside.json()["error"]["details"] == {"field": "customer_id"}
+    created = client.post(URL, json=_new_project(customer, manager.id), headers=headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["manager_id"] == manager.id
 
 
 def test_client_sees_only_its_customers_projects(client, session, auth):

@@ -53,7 +53,14 @@ def test_one_request_outside_the_scope_fails_the_whole_batch_like_a_missing_one(
         make_request(session, project_id=mine.project.id, status=RequestStatus.new)
         for _ in range(2)
     ]
-    other = make_request(session, project_id=theirs.project.id, status=RequestStatus.new)
+    # Assigned on another manager's project: outside the scope (an unassigned one would be
+    # in the dispatchers' inbox).
+    other = make_request(
+        session,
+        project_id=theirs.project.id,
+        status=RequestStatus.assigned,
+        assigned_engineer_id=theirs.engineer.id,
+    )
     headers = auth(mine.manager)
 
     def batch(last_id: int):
@@ -66,7 +73,7 @@ def test_one_request_outside_the_scope_fails_the_whole_batch_like_a_missing_one(
     hidden = batch(other.id)
     assert hidden.status_code == 404, hidden.text
     assert str(other.id) in hidden.json()["error"]["message"]
-    assert _engineers_of(session, [*own, other]) == [None, None, None]
+    assert _engineers_of(session, [*own, other]) == [None, None, theirs.engineer.id]
     assert [e.entity_id for e in _events(session, "access.out_of_scope")] == [str(other.id)]
 
     missing = batch(other.id + 100_000)

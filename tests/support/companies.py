@@ -21,6 +21,7 @@ from builders import (
     make_work_log,
 )
 from oversight.invoices.models import InvoiceStatus
+from oversight.projects.models import ProjectStatus
 from oversight.service_requests.models import RequestStatus
 from oversight.vocabulary import Role
 
@@ -74,12 +75,15 @@ def make_company(
     *,
     request_status: RequestStatus = RequestStatus.in_progress,
     invoice_status: InvoiceStatus = InvoiceStatus.issued,
+    project_status: ProjectStatus = ProjectStatus.active,
     **customer_fields: Any,
 ) -> Company:
     customer = make_customer(session, **customer_fields)
     manager = make_user(session, Role.project_manager)
     engineer = make_user(session, Role.engineer)
-    project = make_project(session, customer_id=customer.id, manager_id=manager.id)
+    project = make_project(
+        session, customer_id=customer.id, manager_id=manager.id, status=project_status
+    )
     request = make_request(
         session, project_id=project.id, status=request_status, assigned_engineer_id=engineer.id
     )

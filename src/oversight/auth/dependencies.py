@@ -47,17 +47,32 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/login")
 
 
+# What a user holding a temporary password may do: change it, and see who they are.
+_WITH_TEMPORARY_PASSWORD = frozenset({("POST", "/auth/password"), ("GET", "/users/me")})
+
+
 def get_current_principal(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The authenticated caller, read fresh from the database, bound to the session's scope."""
+    """The authenticated caller, read fresh from the database, bound to the session's scope.
+    A caller holding a temporary password may only change it (403 saying so otherwise)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("authentication required: send 'Authorization: Bearer <token>'")
     principal = auth_service.principal_from_token(
         session=session, settings=settings, token=credentials.credentials
     )
+    if principal.must_change_password:
+        route = request.scope.get("route")
+        where = (request.method, str(getattr(route, "path_format", "")))
+        if where not in _WITH_TEMPORARY_PASSWORD:
+            raise PermissionDenied(
+                "your password is a temporary one: change it first "
+                "(POST /api/v1/auth/password with current_password and new_password)",
+                details={"rule": "password_change_required"},
+            )
     bind_principal(session, principal)
     note_user(principal.user_id)
     return principal

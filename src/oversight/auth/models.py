@@ -21,6 +21,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -70,6 +71,8 @@ class User(EncryptedRow, Timestamped, Base):
     weekly_capacity_hours: Mapped[Decimal | None] = mapped_column(Hours())
     cost_rate: Mapped[Decimal | None]
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Set by an administrator's temporary password: every route but changing it is refused.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     full_name_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     email_ct: Mapped[bytes | None] = mapped_column(LargeBinary)

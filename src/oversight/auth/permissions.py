@@ -20,6 +20,8 @@ class Resource(enum.StrEnum):
     work_logs = "work_logs"
     invoices = "invoices"
     users = "users"
+    # the dispatchers' engineer directory: id, name and open load, nothing personal
+    engineers = "engineers"
     # KPI analytics (read only): service desk, money, and people's workload
     analytics_desk = "analytics_desk"
     analytics_finance = "analytics_finance"
@@ -76,6 +78,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.work_logs: _WRITE,
         Resource.invoices: _ALL_INVOICE_ACTIONS,
         Resource.users: _WRITE,
+        Resource.engineers: _READ,
         Resource.audit: frozenset({R, Action.export}),
         Resource.attachments: _ATTACH,
         Resource.analytics_desk: _READ,
@@ -85,7 +88,9 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
     },
     Role.director: {resource: _READ for resource in Resource if resource is not Resource.audit},
     Role.viewer: {
-        resource: _READ for resource in Resource if resource not in {Resource.users, Resource.audit}
+        resource: _READ
+        for resource in Resource
+        if resource not in {Resource.users, Resource.audit, Resource.engineers}
     },
     Role.accountant: {
         Resource.customers: _WRITE,
@@ -99,9 +104,10 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
     },
     Role.project_manager: {
         Resource.customers: _READ,
-        Resource.projects: frozenset({R, U}),
+        Resource.projects: _WRITE,  # projects they manage themselves (dispatch)
         Resource.project_costs: _WRITE,
         Resource.requests: _ALL_REQUEST_ACTIONS - {Action.approve, Action.reject},
+        Resource.engineers: _READ,
         Resource.work_logs: _READ,
         Resource.invoices: frozenset({R, C, U}),
         Resource.attachments: _ATTACH,

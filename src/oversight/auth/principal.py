@@ -17,6 +17,8 @@ class Principal:
     role: Role
     customer_id: int | None = None
     session_id: str | None = None  # the login session (refresh family) the token belongs to
+    dispatcher: bool = False  # sees the unassigned inbox (OVERSIGHT_DESK__DISPATCHER_ROLES)
+    must_change_password: bool = False  # holds a temporary password: may only change it
 
     @property
     def is_client(self) -> bool:

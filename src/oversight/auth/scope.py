@@ -9,7 +9,9 @@ see oversight.db.traits); this module writes the criteria per role. A restricted
 nothing of a scoped model it has no criteria for, and a test requires criteria for every
 scoped model and restricted role. Scope decisions made elsewhere go through the helpers
 below: `sees_everything` (analytics' cache sharing), `visible_engineers` (the people
-analytics lists) and `get_history_visible_or_raise` (the administrators' view of history).
+analytics lists), `get_history_visible_or_raise` (the administrators' view of history),
+`inbox_clause` (the dispatchers' unassigned inbox, also the `?unassigned=` filter) and
+`open_loads` (the engineer directory's load counts, deliberately over every request).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, event, false, or_, select
+from sqlalchemy import ColumnElement, event, false, func, or_, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from oversight.audit.events import record_event
@@ -36,6 +38,7 @@ from oversight.files.models import Attachment
 from oversight.invoices.models import Invoice, InvoiceStatus
 from oversight.projects.models import Project, ProjectCost
 from oversight.service_requests.models import CompletionApproval, ServiceRequest, WorkLog
+from oversight.service_requests.workflow import OPEN_STATUSES
 from oversight.vocabulary import Role
 
 __all__ = [
@@ -47,7 +50,9 @@ __all__ = [
     "criteria_for",
     "get_history_visible_or_raise",
     "get_visible_or_raise",
+    "inbox_clause",
     "install_row_scope",
+    "open_loads",
     "sees_everything",
     "visible_engineers",
     "written_criteria",
@@ -108,11 +113,21 @@ def written_criteria(principal: Principal) -> dict[type[Any], ColumnElement[bool
     if principal.role is Role.project_manager:
         managed = select(Project.id).where(Project.manager_id == uid)
         managed_requests = select(ServiceRequest.id).where(ServiceRequest.project_id.in_(managed))
+        requests: ColumnElement[bool] = ServiceRequest.project_id.in_(managed)
+        customers: ColumnElement[bool] = Customer.id.in_(
+            select(Project.customer_id).where(Project.manager_id == uid)
+        )
+        if principal.dispatcher:
+            # The unassigned inbox, and the customers it comes from (to attach a request to
+            # one of their projects, or create one for them).
+            inbox = select(ServiceRequest.customer_id).where(inbox_clause())
+            requests = or_(requests, inbox_clause())
+            customers = or_(customers, Customer.id.in_(inbox))
         return {
-            Customer: Customer.id.in_(select(Project.customer_id).where(Project.manager_id == uid)),
+            Customer: customers,
             Project: Project.manager_id == uid,
             ProjectCost: ProjectCost.project_id.in_(managed),
-            ServiceRequest: ServiceRequest.project_id.in_(managed),
+            ServiceRequest: requests,
             CompletionApproval: CompletionApproval.request_id.in_(managed_requests),
             WorkLog: WorkLog.request_id.in_(managed_requests),
             Invoice: Invoice.project_id.in_(managed),
@@ -121,6 +136,32 @@ def written_criteria(principal: Principal) -> dict[type[Any], ColumnElement[bool
     # Unrestricted roles have no criteria; a role this table does not know sees nothing
     # rather than everything (criteria_for hides every scoped model from it).
     return {}
+
+
+def inbox_clause() -> ColumnElement[bool]:
+    """The unassigned inbox: open requests with no project or no engineer. Dispatchers
+    (`Principal.dispatcher`) see it besides their own projects' requests."""
+    return ServiceRequest.status.in_(OPEN_STATUSES) & or_(
+        ServiceRequest.project_id.is_(None), ServiceRequest.assigned_engineer_id.is_(None)
+    )
+
+
+def open_loads(session: Session, engineer_ids: Collection[int]) -> dict[int, int]:
+    """Each engineer's open requests (assigned, in progress or awaiting approval), counted
+    over every request whatever the caller's scope: a dispatcher needs an engineer's whole
+    load, and gets a count per engineer, never a record."""
+    if not engineer_ids:
+        return {}
+    statement = (
+        select(ServiceRequest.assigned_engineer_id, func.count())
+        .where(
+            ServiceRequest.assigned_engineer_id.in_(engineer_ids),
+            ServiceRequest.status.in_(OPEN_STATUSES),
+        )
+        .group_by(ServiceRequest.assigned_engineer_id)
+    )
+    rows = session.execute(statement, execution_options={UNSCOPED: True}).all()
+    return {engineer: count for engineer, count in rows if engineer is not None}
 
 
 def visible_engineers(session: Session, active: Collection[int]) -> ColumnElement[bool]:

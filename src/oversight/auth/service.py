@@ -169,6 +169,7 @@ def change_password(
     )
     note_intent(session, user, "user.password_changed")
     user.password_hash = new_hash
+    user.must_change_password = False
     session.flush()
     return revoke_user_sessions(
         session=session, user_id=user.id, reason="password changed", keep=principal.session_id
@@ -204,6 +205,8 @@ def principal_from_token(*, session: Session, settings: Settings, token: str) ->
         role=user.role,
         customer_id=user.customer_id,
         session_id=str(claims["sid"]),
+        dispatcher=user.role in settings.desk.dispatcher_roles,
+        must_change_password=user.must_change_password,
     )
 
 

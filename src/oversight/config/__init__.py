@@ -11,9 +11,10 @@ one capability each:
   loading (`load_settings`, `get_settings`), error messages and `masked_settings`
 - `base`: the `_Group` base and types several groups share (`Networks`, Redis URLs)
 - `database`, `auth`, `company` (calendar and SLA targets), `edge` (API and rate limits),
-  `encryption`, `files` (attachments), `observability` (logs, metrics, Sentry), `analytics`,
-  `operations` (scheduler and audit archive), `backup`, `storage`, `alerts` (the alert
-  hub), `telegram` (the bot): one module per group or few related groups
+  `desk` (dispatcher roles), `encryption`, `files` (attachments), `observability` (logs,
+  metrics, Sentry), `analytics`, `operations` (scheduler and audit archive), `backup`,
+  `storage`, `alerts` (the alert hub), `telegram` (the bot): one module per group or few
+  related groups
 - `cli`: what every `oversight` command does with its settings and user errors
   (`settings_or_exit`, `fail`; import it as `oversight.config.cli`)
 """
@@ -25,6 +26,7 @@ from oversight.config.backup import BackupSettings
 from oversight.config.base import Networks
 from oversight.config.company import CompanySettings, SlaSettings, SlaTarget
 from oversight.config.database import DatabaseSettings
+from oversight.config.desk import DeskSettings
 from oversight.config.edge import (
     DEFAULT_ADMIN_PATHS,
     DEFAULT_RATE_RULES,
@@ -63,6 +65,7 @@ __all__ = [
     "CompanySettings",
     "Contact",
     "DatabaseSettings",
+    "DeskSettings",
     "EncryptionSettings",
     "Environment",
     "FilesSettings",

@@ -22,6 +22,7 @@ from oversight.config.auth import AuthSettings
 from oversight.config.backup import BackupSettings
 from oversight.config.company import CompanySettings, SlaSettings
 from oversight.config.database import DatabaseSettings
+from oversight.config.desk import DeskSettings
 from oversight.config.edge import ApiSettings, RateLimitSettings
 from oversight.config.encryption import EncryptionSettings
 from oversight.config.files import FilesSettings
@@ -61,6 +62,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     auth: AuthSettings = AuthSettings()
     company: CompanySettings = CompanySettings()
+    desk: DeskSettings = DeskSettings()
     sla: SlaSettings = SlaSettings.model_validate({})
     api: ApiSettings = ApiSettings()
     observability: ObservabilitySettings = ObservabilitySettings()

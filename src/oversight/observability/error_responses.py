@@ -50,8 +50,30 @@ async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _malformed_body(error: RequestValidationError) -> JSONResponse | None:
+    """400 `malformed_body` when the body is not JSON at all (422 stays for well-formed bodies
+    that fail validation): where the parser stopped and why, never the body itself."""
+    for problem in error.errors():
+        if problem.get("type") == "json_invalid":
+            where = problem["loc"][-1] if problem.get("loc") else None
+            reason = (problem.get("ctx") or {}).get("error") or problem["msg"]
+            at = f" at offset {where}" if isinstance(where, int) else ""
+            return JSONResponse(
+                error_body(
+                    "malformed_body",
+                    f"malformed JSON body{at}: {reason}",
+                    {"position": where if isinstance(where, int) else None},
+                ),
+                400,
+            )
+    return None
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    malformed = _malformed_body(exc)
+    if malformed is not None:
+        return malformed
     details = _validation_details(exc)
     if any(d["field"].startswith("path.") for d in details):
         # `PATCH /requests/assign` reached `PATCH /requests/{request_id}` with "assign" as
@@ -68,7 +90,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 _HTTP_CODES = {
-    400: "bad_request",
+    400: "malformed_body",  # FastAPI's only 400: a body it cannot parse (not UTF-8, too deep)
     401: "not_authenticated",
     403: "permission_denied",
     404: "not_found",

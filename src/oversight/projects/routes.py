@@ -22,6 +22,7 @@ from oversight.projects.schemas import (
     ProjectRead,
     ProjectUpdate,
 )
+from oversight.projects.workflow import TRANSITIONS, ProjectAction
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 costs_router = APIRouter(prefix="/project-costs", tags=["project costs"])
@@ -38,7 +39,7 @@ CostEditor = Annotated[Principal, Depends(require(Resource.project_costs, Action
 @router.get("")
 def list_projects(
     session: SessionDep,
-    _: ProjectReader,
+    principal: ProjectReader,
     params: PageQuery,
     customer_id: Annotated[RecordId | None, Query()] = None,
     manager_id: Annotated[RecordId | None, Query()] = None,
@@ -53,26 +54,65 @@ def list_projects(
         status=project_status,
         search=search,
     )
-    return page_of(ProjectRead, rows, total, params)
+    return Page[ProjectRead](
+        items=[project_service.to_read(row, principal) for row in rows],
+        page=params.page,
+        page_size=params.page_size,
+        total=total,
+    )
 
 
 @router.get("/{project_id}")
-def read_project(session: SessionDep, _: ProjectReader, project_id: RecordId) -> ProjectRead:
-    return ProjectRead.model_validate(repository.get_project_or_raise(session, project_id))
+def read_project(
+    session: SessionDep, principal: ProjectReader, project_id: RecordId
+) -> ProjectRead:
+    return project_service.to_read(repository.get_project_or_raise(session, project_id), principal)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_project(session: SessionDep, _: ProjectCreator, body: ProjectCreate) -> ProjectRead:
-    return ProjectRead.model_validate(project_service.create_project(session=session, data=body))
+def create_project(
+    session: SessionDep, principal: ProjectCreator, body: ProjectCreate
+) -> ProjectRead:
+    """A new project (planned or active). Project managers create projects they manage
+    themselves, for a customer they can see (their projects' or their inbox's)."""
+    created = project_service.create_project(session=session, data=body)
+    return project_service.to_read(created, principal)
 
 
 @router.patch("/{project_id}")
 def update_project(
-    session: SessionDep, _: ProjectEditor, project_id: RecordId, body: ProjectUpdate
+    session: SessionDep, principal: ProjectEditor, project_id: RecordId, body: ProjectUpdate
 ) -> ProjectRead:
+    """Edit a project's fields; its status changes by the actions below."""
     project = repository.get_project_or_raise(session, project_id)
     updated = project_service.update_project(session=session, project=project, data=body)
-    return ProjectRead.model_validate(updated)
+    return project_service.to_read(updated, principal)
+
+
+def _transition_route(action: ProjectAction, summary: str) -> None:
+    def move_project(
+        session: SessionDep, principal: ProjectEditor, project_id: RecordId
+    ) -> ProjectRead:
+        project = repository.get_project_or_raise(session, project_id)
+        moved = project_service.transition(session=session, project=project, action=action)
+        return project_service.to_read(moved, principal)
+
+    moves = ", ".join(f"{a.value} → {b.value}" for a, b in TRANSITIONS[action].items())
+    router.add_api_route(
+        f"/{{project_id}}/{action.value}",
+        move_project,
+        methods=["POST"],
+        name=f"{action.value}_project",
+        summary=summary,
+        description=f"{moves}. Any other state: 409 naming the actions it allows.",
+    )
+
+
+_transition_route(ProjectAction.start, "Start a planned project")
+_transition_route(ProjectAction.hold, "Put an active project on hold")
+_transition_route(ProjectAction.resume, "Resume a project on hold")
+_transition_route(ProjectAction.complete, "Complete an active project")
+_transition_route(ProjectAction.cancel, "Cancel a project that is not finished")
 
 
 @costs_router.get("")

@@ -10,6 +10,7 @@ from oversight.kit.ids import RecordId
 from oversight.kit.money import to_money
 from oversight.kit.schemas import Day, InputSchema, Name, OutputSchema
 from oversight.projects.models import CostCategory, ProjectStatus
+from oversight.projects.workflow import ProjectAction
 
 Budget = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2), AfterValidator(to_money)]
 CostAmount = Annotated[
@@ -27,20 +28,23 @@ class ProjectCreate(InputSchema):
     customer_id: RecordId
     manager_id: RecordId | None = None
     budget: Budget
-    status: ProjectStatus = ProjectStatus.planned
+    status: ProjectStatus = Field(
+        default=ProjectStatus.planned, description="planned or active; later states by actions"
+    )
     start_date: Day
     end_date: Day | None = None
 
 
 class ProjectUpdate(InputSchema):
-    """What may change on a project. The customer is fixed once the project exists."""
+    """What may change on a project. The customer is fixed once the project exists; the
+    status changes only by the named actions (`POST /projects/{id}/start|hold|resume|
+    complete|cancel`)."""
 
     NOT_NULL = ("name", "budget", "status", "start_date")
     name: Name | None = None
     description: Description | None = None
     manager_id: RecordId | None = None
     budget: Budget | None = None
-    status: ProjectStatus | None = None
     start_date: Day | None = None
     end_date: Day | None = None
 
@@ -54,6 +58,9 @@ class ProjectRead(OutputSchema):
     manager_id: int | None
     budget: Decimal
     status: ProjectStatus
+    allowed_actions: list[ProjectAction] = Field(
+        description="the actions the project's state allows (to callers who may update it)"
+    )
     start_date: date
     end_date: date | None
     created_at: datetime

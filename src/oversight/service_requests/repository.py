@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from oversight.auth.scope import get_visible_or_raise
+from oversight.auth.scope import get_visible_or_raise, inbox_clause
 from oversight.db.types import UTCDateTime
 from oversight.kit.pagination import PageParams, fetch_page, order_by_clauses
 from oversight.service_requests.models import (
@@ -47,6 +47,7 @@ class RequestFilters:
     created_from: datetime | None = None
     created_to: datetime | None = None
     overdue: bool | None = None
+    unassigned: bool | None = None
     search: str | None = None
 
 
@@ -79,6 +80,8 @@ def _filtered(filters: RequestFilters, now: datetime) -> Select[ServiceRequest]:
     if filters.overdue is not None:
         clause = overdue_clause(now)
         statement = statement.where(clause if filters.overdue else ~clause)
+    if filters.unassigned is not None:
+        statement = statement.where(inbox_clause() if filters.unassigned else ~inbox_clause())
     if filters.search:
         statement = statement.where(
             or_(

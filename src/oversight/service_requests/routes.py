@@ -57,7 +57,7 @@ WorkLogEditor = Annotated[Principal, Depends(require(Resource.work_logs, Action.
 @router.get("")
 def list_requests(
     session: SessionDep,
-    _: RequestReader,
+    principal: RequestReader,
     params: PageQuery,
     status_: Annotated[list[RequestStatus] | None, Query(alias="status")] = None,
     priority: Annotated[list[Priority] | None, Query()] = None,
@@ -67,9 +67,17 @@ def list_requests(
     created_from: Instant | None = None,
     created_to: Instant | None = None,
     overdue: bool | None = None,
+    unassigned: Annotated[
+        bool | None,
+        Query(
+            description="true: the unassigned inbox (open requests with no project or no "
+            "engineer); false: every other request"
+        ),
+    ] = None,
     search: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Page[RequestRead]:
-    """Requests in the caller's scope; `status` and `priority` may repeat."""
+    """Requests in the caller's scope; `status` and `priority` may repeat. Dispatchers
+    (project managers, `OVERSIGHT_DESK__DISPATCHER_ROLES`) also see the unassigned inbox."""
     filters = RequestFilters(
         status=status_ or (),
         priority=priority or (),
@@ -79,12 +87,13 @@ def list_requests(
         created_from=created_from,
         created_to=created_to,
         overdue=overdue,
+        unassigned=unassigned,
         search=search,
     )
     now = utcnow()
     rows, total = repository.list_requests(session, params, filters, now=now)
     return Page[RequestRead](
-        items=[request_service.to_read(row, now) for row in rows],
+        items=[request_service.to_read(row, principal, now) for row in rows],
         page=params.page,
         page_size=params.page_size,
         total=total,
@@ -92,8 +101,10 @@ def list_requests(
 
 
 @router.get("/{request_id}")
-def read_request(session: SessionDep, _: RequestReader, request_id: RecordId) -> RequestRead:
-    return request_service.to_read(repository.get_request_or_raise(session, request_id))
+def read_request(
+    session: SessionDep, principal: RequestReader, request_id: RecordId
+) -> RequestRead:
+    return request_service.to_read(repository.get_request_or_raise(session, request_id), principal)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -103,14 +114,14 @@ def create_request(
     request = request_service.create_request(
         session=session, settings=settings, principal=principal, data=body
     )
-    return request_service.to_read(request)
+    return request_service.to_read(request, principal)
 
 
 @router.patch("/{request_id}")
 def update_request(
     session: SessionDep,
     settings: SettingsDep,
-    _: RequestEditor,
+    principal: RequestEditor,
     request_id: RecordId,
     body: RequestUpdate,
 ) -> RequestRead:
@@ -118,41 +129,50 @@ def update_request(
     updated = request_service.update_request(
         session=session, settings=settings, request=request, data=body
     )
-    return request_service.to_read(updated)
+    return request_service.to_read(updated, principal)
 
 
 @router.post("/{request_id}/assign")
 def assign_request(
-    session: SessionDep, _: RequestAssigner, request_id: RecordId, body: AssignBody
+    session: SessionDep, principal: RequestAssigner, request_id: RecordId, body: AssignBody
 ) -> RequestRead:
     request = repository.get_request_or_raise(session, request_id)
     return request_service.to_read(
-        request_service.assign(session=session, request=request, engineer_id=body.engineer_id)
+        request_service.assign(session=session, request=request, engineer_id=body.engineer_id),
+        principal,
     )
 
 
 @router.post("/assign")
 def assign_requests(
-    session: SessionDep, _: RequestAssigner, body: BatchAssignBody
+    session: SessionDep, principal: RequestAssigner, body: BatchAssignBody
 ) -> list[RequestRead]:
     """Assign several requests to one engineer, all or nothing: if any id is missing, outside
     the caller's scope (404) or not assignable in its state (409), none is assigned."""
     requests = request_service.assign_many(
         session=session, request_ids=body.request_ids, engineer_id=body.engineer_id
     )
-    return [request_service.to_read(request) for request in requests]
+    return [request_service.to_read(request, principal) for request in requests]
 
 
 @router.post("/{request_id}/start")
-def start_request(session: SessionDep, _: RequestStarter, request_id: RecordId) -> RequestRead:
+def start_request(
+    session: SessionDep, principal: RequestStarter, request_id: RecordId
+) -> RequestRead:
     request = repository.get_request_or_raise(session, request_id)
-    return request_service.to_read(request_service.start(session=session, request=request))
+    return request_service.to_read(
+        request_service.start(session=session, request=request), principal
+    )
 
 
 @router.post("/{request_id}/complete")
-def complete_request(session: SessionDep, _: RequestCompleter, request_id: RecordId) -> RequestRead:
+def complete_request(
+    session: SessionDep, principal: RequestCompleter, request_id: RecordId
+) -> RequestRead:
     request = repository.get_request_or_raise(session, request_id)
-    return request_service.to_read(request_service.complete(session=session, request=request))
+    return request_service.to_read(
+        request_service.complete(session=session, request=request), principal
+    )
 
 
 @router.post("/{request_id}/approve")
@@ -171,7 +191,7 @@ def approve_request(
         request=request,
         comment=body.comment if body else None,
     )
-    return request_service.to_read(approved)
+    return request_service.to_read(approved, principal)
 
 
 @router.post("/{request_id}/reject")
@@ -190,38 +210,42 @@ def reject_request(
         request=request,
         comment=body.comment,
     )
-    return request_service.to_read(rejected)
+    return request_service.to_read(rejected, principal)
 
 
 @router.post("/{request_id}/close")
 def close_request(
-    session: SessionDep, settings: SettingsDep, _: RequestCloser, request_id: RecordId
+    session: SessionDep, settings: SettingsDep, principal: RequestCloser, request_id: RecordId
 ) -> RequestRead:
     request = repository.get_request_or_raise(session, request_id)
     return request_service.to_read(
-        request_service.close(session=session, settings=settings, request=request)
+        request_service.close(session=session, settings=settings, request=request), principal
     )
 
 
 @router.post("/{request_id}/reopen")
-def reopen_request(session: SessionDep, _: RequestReopener, request_id: RecordId) -> RequestRead:
+def reopen_request(
+    session: SessionDep, principal: RequestReopener, request_id: RecordId
+) -> RequestRead:
     request = repository.get_request_or_raise(session, request_id)
-    return request_service.to_read(request_service.reopen(session=session, request=request))
+    return request_service.to_read(
+        request_service.reopen(session=session, request=request), principal
+    )
 
 
 @router.post("/{request_id}/cancel")
 def cancel_request(
-    session: SessionDep, settings: SettingsDep, _: RequestCanceller, request_id: RecordId
+    session: SessionDep, settings: SettingsDep, principal: RequestCanceller, request_id: RecordId
 ) -> RequestRead:
     request = repository.get_request_or_raise(session, request_id)
     return request_service.to_read(
-        request_service.cancel(session=session, settings=settings, request=request)
+        request_service.cancel(session=session, settings=settings, request=request), principal
     )
 
 
 @router.get("/{request_id}/approvals")
 def list_request_approvals(
-    session: SessionDep, _: RequestReader, request_id: RecordId
+    session: SessionDep, principal: RequestReader, request_id: RecordId
 ) -> list[ApprovalRead]:
     request = repository.get_request_or_raise(session, request_id)
     return [ApprovalRead.model_validate(a) for a in repository.list_approvals(session, request.id)]

@@ -57,7 +57,10 @@ class RequestRead(OutputSchema):
     closed_at: datetime | None
     cancelled_at: datetime | None
     revision_count: int
-    allowed_actions: list[RequestAction]
+    allowed_actions: list[RequestAction] = Field(
+        description="what the caller may do to this request now: the actions its state allows "
+        "that the caller's role is permitted"
+    )
 
 
 class AssignBody(InputSchema):

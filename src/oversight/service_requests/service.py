@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from oversight.auth.models import User
+from oversight.auth.permissions import Action, Resource, is_allowed
 from oversight.auth.principal import Principal
 from oversight.config import Settings
 from oversight.customers.repository import get_customer_or_raise
@@ -18,7 +19,7 @@ from oversight.db.intent import note_intent
 from oversight.db.sequences import next_value
 from oversight.errors import Conflict, InvalidInput, referenced_by
 from oversight.kit.clock import utcnow
-from oversight.projects.models import Project
+from oversight.projects.models import Project, ProjectStatus
 from oversight.projects.repository import get_project_or_raise
 from oversight.service_requests import repository, sla
 from oversight.service_requests.models import (
@@ -46,8 +47,22 @@ def is_overdue(request: ServiceRequest, now: datetime) -> bool:
     return clock > request.resolution_due_at
 
 
-def to_read(request: ServiceRequest, now: datetime | None = None) -> RequestRead:
-    """The API view of a request, with its derived SLA state and the actions its state allows."""
+def actions_for(principal: Principal, request: ServiceRequest) -> list[RequestAction]:
+    """What `principal` may do to `request` now: the actions its state allows that the
+    permission table grants the principal's role (the request is in their scope, or they
+    would not hold it)."""
+    return [
+        action
+        for action in allowed_actions(request.status)
+        if is_allowed(principal.role, Resource.requests, Action(action.value))
+    ]
+
+
+def to_read(
+    request: ServiceRequest, principal: Principal, now: datetime | None = None
+) -> RequestRead:
+    """The API view of a request for `principal`: its derived SLA state and the actions
+    this caller may take on it now (`actions_for`)."""
     now = now or utcnow()
     return RequestRead.model_validate(
         {
@@ -58,7 +73,7 @@ def to_read(request: ServiceRequest, now: datetime | None = None) -> RequestRead
             },
             "sla_paused": request.sla_paused_at is not None,
             "is_overdue": is_overdue(request, now),
-            "allowed_actions": allowed_actions(request.status),
+            "allowed_actions": actions_for(principal, request),
         }
     )
 
@@ -90,7 +105,14 @@ def _resolve_customer(session: Session, principal: Principal, data: RequestCreat
 
 
 def _check_project_customer(session: Session, project_id: int, customer_id: int) -> None:
+    """The project takes the request: visible, open (not completed or cancelled: 409),
+    and the request's customer's."""
     project = _visible_project(session, project_id)
+    if project.status in {ProjectStatus.completed, ProjectStatus.cancelled}:
+        raise Conflict(
+            f"project {project.code} is {project.status.value}; it takes no new requests",
+            details={"field": "project_id", "status": project.status.value},
+        )
     if project.customer_id != customer_id:
         raise InvalidInput(
             f"project {project.code} belongs to another customer",
@@ -139,7 +161,7 @@ def update_request(
     changes = data.provided()
     if request.status not in OPEN_STATUSES:
         raise Conflict(f"request {request.number} is {request.status.value} and cannot be edited")
-    if changes.get("project_id") is not None:
+    if changes.get("project_id") not in (None, request.project_id):
         _check_project_customer(session, changes["project_id"], request.customer_id)
     new_priority = changes.pop("priority", None)
     if new_priority is not None and new_priority != request.priority:

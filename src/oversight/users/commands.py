@@ -40,6 +40,19 @@ def _user_or_fail(session: Session, name: str) -> User:
     return user
 
 
+def _new_password(password_env: str | None) -> str:
+    """A password from the environment variable named, or typed twice at a prompt."""
+    if password_env:
+        password = os.environ.get(password_env)
+        if not password:
+            fail(f"environment variable {password_env} is empty or not set", code=2)
+        return password
+    password = getpass.getpass("password: ")
+    if getpass.getpass("repeat: ") != password:
+        fail("the passwords differ", code=2)
+    return password
+
+
 @users_app.command("create")
 def create_user(
     username: str,
@@ -57,14 +70,7 @@ def create_user(
 ) -> None:
     """Create a user; the password is prompted for (or read from --password-env)."""
     settings = settings_or_exit()
-    if password_env:
-        password = os.environ.get(password_env)
-        if not password:
-            fail(f"environment variable {password_env} is empty or not set", code=2)
-    else:
-        password = getpass.getpass("password: ")
-        if getpass.getpass("repeat: ") != password:
-            fail("the passwords differ", code=2)
+    password = _new_password(password_env)
     try:
         data = UserCreate(
             username=username,
@@ -140,12 +146,41 @@ def set_role(
 
 @users_app.command("disable")
 def disable(username: str) -> None:
-    """Disable a user: their tokens stop working on the next request."""
+    """Disable a user: their tokens stop working on the next request. Never the last active
+    administrator."""
     settings, name = settings_or_exit(), username.strip().lower()
-    with unit_of_work(session_factory(open_database(settings))) as session:
-        user = _user_or_fail(session, name)
-        user_service.disable_user(session=session, user=user)
+    try:
+        with unit_of_work(session_factory(open_database(settings))) as session:
+            user = _user_or_fail(session, name)
+            user_service.disable_user(session=session, user=user)
+    except AppError as error:
+        fail(error.message, code=2)
     console.print(f"{name} is disabled")
+
+
+@users_app.command("set-password")
+def set_password(
+    username: str,
+    password_env: Annotated[
+        str | None,
+        typer.Option(help="read the password from this environment variable instead of a prompt"),
+    ] = None,
+) -> None:
+    """Set a temporary password the user must change at their next login; ends their
+    sessions (audited as user.password_reset)."""
+    settings, name = settings_or_exit(), username.strip().lower()
+    password = _new_password(password_env)
+    try:
+        with unit_of_work(session_factory(open_database(settings))) as session:
+            user = _user_or_fail(session, name)
+            ended = user_service.set_temporary_password(
+                session=session, settings=settings, user=user, password=password
+            )
+    except AppError as error:
+        fail(error.message, code=2)
+    console.print(
+        f"{name} has a temporary password to change at next login ({ended} sessions ended)"
+    )
 
 
 @users_app.command("reset-2fa")

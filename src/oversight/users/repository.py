@@ -43,3 +43,25 @@ def list_users(
         return fetch_page(session, statement, params)
     rows = [row for row in session.scalars(statement) if User.email.matches(row, email)]
     return slice_page(rows, params)
+
+
+def list_active_engineers(session: Session, params: PageParams) -> tuple[Sequence[User], int]:
+    """A page of active engineers, by id (`sort=id` or `-id`; names are encrypted)."""
+    statement = (
+        select(User)
+        .where(User.role == Role.engineer, User.is_active.is_(True))
+        .order_by(*order_by_clauses(params.sort, {"id": User.id}, "id", User.id))
+    )
+    return fetch_page(session, statement, params)
+
+
+def lock_active_admin_ids(session: Session) -> list[int]:
+    """The ids of the active administrators, their rows locked until the transaction ends
+    (FOR UPDATE on PostgreSQL; SQLite serialises writers anyway)."""
+    statement = (
+        select(User.id)
+        .where(User.role == Role.admin, User.is_active.is_(True))
+        .order_by(User.id)
+        .with_for_update()
+    )
+    return list(session.scalars(statement))

@@ -17,18 +17,29 @@ from oversight.auth.dependencies import (
 from oversight.auth.permissions import Action, Resource
 from oversight.auth.principal import Principal
 from oversight.auth.schemas import EnrolmentTokenIssued
+from oversight.auth.scope import open_loads
 from oversight.kit.ids import RecordId
 from oversight.kit.pagination import Page, PageQuery, page_of
 from oversight.users import repository
 from oversight.users import service as user_service
-from oversight.users.schemas import ProfileUpdate, UserCreate, UserRead, UserUpdate
+from oversight.users.schemas import (
+    EngineerEntry,
+    ProfileUpdate,
+    TemporaryPassword,
+    TemporaryPasswordSet,
+    UserCreate,
+    UserRead,
+    UserUpdate,
+)
 from oversight.vocabulary import Role
 
 router = APIRouter(prefix="/users", tags=["users"])
+engineers_router = APIRouter(prefix="/engineers", tags=["dispatch"])
 
 UserReader = Annotated[Principal, Depends(require(Resource.users, Action.read))]
 UserCreator = Annotated[Principal, Depends(require(Resource.users, Action.create))]
 UserEditor = Annotated[Principal, Depends(require(Resource.users, Action.update))]
+EngineerReader = Annotated[Principal, Depends(require(Resource.engineers, Action.read))]
 
 
 @router.get("/me")
@@ -81,6 +92,24 @@ def update_user(
     return UserRead.model_validate(user_service.update_user(session=session, user=user, data=body))
 
 
+@router.post("/{user_id}/password")
+def set_temporary_password(
+    session: SessionDep,
+    settings: SettingsDep,
+    _: UserEditor,
+    user_id: RecordId,
+    body: TemporaryPassword,
+) -> TemporaryPasswordSet:
+    """Set a temporary password (a forgotten one): the user must change it at their next
+    login, and until then may do nothing else; every session of theirs ends. Audited as
+    `user.password_reset`."""
+    user = account_repository.get_user_or_raise(session, user_id)
+    ended = user_service.set_temporary_password(
+        session=session, settings=settings, user=user, password=body.temporary_password
+    )
+    return TemporaryPasswordSet(sessions_ended=ended)
+
+
 @router.delete("/{user_id}/two-factor", status_code=status.HTTP_204_NO_CONTENT)
 def reset_two_factor(session: SessionDep, _: UserEditor, user_id: RecordId) -> None:
     """Remove the user's second factor and recovery codes and end their sessions (a lost
@@ -104,3 +133,22 @@ def issue_enrolment_token(
         session=session, settings=settings, user=user, issued_by=principal.user_id
     )
     return EnrolmentTokenIssued(enrolment_token=issued.token, expires_at=issued.expires_at)
+
+
+@engineers_router.get("")
+def list_engineers(
+    session: SessionDep, _: EngineerReader, params: PageQuery
+) -> Page[EngineerEntry]:
+    """The dispatch directory: active engineers with their open load (requests assigned and
+    not yet closed or cancelled, on every project), to choose whom to assign; by id."""
+    rows, total = repository.list_active_engineers(session, params)
+    loads = open_loads(session, [row.id for row in rows])
+    return Page[EngineerEntry](
+        items=[
+            EngineerEntry(id=row.id, name=row.full_name, open_requests=loads.get(row.id, 0))
+            for row in rows
+        ],
+        page=params.page,
+        page_size=params.page_size,
+        total=total,
+    )

@@ -67,3 +67,24 @@ class UserRead(OutputSchema):
     cost_rate: Amount | None
     is_active: bool
     created_at: datetime
+
+
+class EngineerEntry(OutputSchema):
+    """An engineer as the dispatch directory shows them: who, and how busy. Nothing personal
+    (no username, contact details, capacity or cost rate)."""
+
+    id: int
+    name: str
+    open_requests: int = Field(
+        description="requests assigned to them that are not closed or cancelled (all projects)"
+    )
+
+
+class TemporaryPassword(InputSchema):
+    """A password the user must change at their next login (the password policy applies)."""
+
+    temporary_password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class TemporaryPasswordSet(OutputSchema):
+    sessions_ended: int

@@ -15,6 +15,7 @@ from oversight.config import Settings
 from oversight.customers.repository import get_customer_or_raise
 from oversight.db.intent import note_intent
 from oversight.errors import Conflict, InvalidInput, referenced_by
+from oversight.users import repository
 from oversight.users.schemas import ProfileUpdate, UserCreate, UserUpdate
 from oversight.vocabulary import Role
 
@@ -63,9 +64,31 @@ def create_user(*, session: Session, settings: Settings, data: UserCreate) -> Us
     return user
 
 
+def _keep_an_active_admin(session: Session, user: User, *, role: Role, active: bool) -> None:
+    """Conflict if the change would leave no active administrator (nobody could manage users
+    any more). On PostgreSQL the active admins' rows are locked until commit, so two admins
+    demoting each other at once cannot both succeed."""
+    was_active_admin = user.role is Role.admin and user.is_active
+    stays_active_admin = role is Role.admin and active
+    if not was_active_admin or stays_active_admin:
+        return
+    others = [
+        admin_id for admin_id in repository.lock_active_admin_ids(session) if admin_id != user.id
+    ]
+    if not others:
+        raise Conflict(
+            f"{user.username} is the last active administrator: at least one active "
+            "administrator must remain (rule: last_admin); make another user admin first",
+            details={"rule": "last_admin"},
+        )
+
+
 def update_user(*, session: Session, user: User, data: UserUpdate) -> User:
+    """Apply the fields sent. Demoting or disabling the last active administrator is
+    refused (409, rule `last_admin`)."""
     changes: dict[str, Any] = data.provided()
     role = changes.get("role", user.role)
+    _keep_an_active_admin(session, user, role=role, active=changes.get("is_active", user.is_active))
     customer_id = changes.get("customer_id", user.customer_id)
     if role is not Role.client and "role" in changes and "customer_id" not in changes:
         customer_id = None
@@ -98,8 +121,26 @@ def set_role(*, session: Session, user: User, role: Role, customer_id: int | Non
 
 
 def disable_user(*, session: Session, user: User) -> User:
+    """Disable the user and end their sessions; never the last active administrator."""
+    _keep_an_active_admin(session, user, role=user.role, active=False)
     note_intent(session, user, "user.disabled")
     user.is_active = False
     revoke_user_sessions(session=session, user_id=user.id, reason="user disabled")
     session.flush()
     return user
+
+
+def set_temporary_password(
+    *, session: Session, settings: Settings, user: User, password: str
+) -> int:
+    """An administrator's reset: the password (it must pass the policy) works for one thing
+    only, changing it (`must_change_password`); every session of the user ends. Audited as
+    `user.password_reset`. Returns how many sessions ended."""
+    new_hash = new_password_hash(settings=settings, password=password, username=user.username)
+    note_intent(session, user, "user.password_reset")
+    user.password_hash = new_hash
+    user.must_change_password = True
+    session.flush()
+    return revoke_user_sessions(
+        session=session, user_id=user.id, reason="temporary password set by an administrator"
+    )

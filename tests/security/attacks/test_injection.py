@@ -66,15 +66,17 @@ def test_injection_in_every_query_parameter_is_harmless(client, session, auth, a
     role = LISTS[path]
     caller = make_user(session, role) if role is Role.admin else mine.person(role)
     headers = auth(caller)
-    baseline = client.get(f"{API}{path}?page_size=200", headers=headers)
-    assert baseline.status_code == 200
-    allowed = _ids(baseline.json())
     params = _query_params(app.openapi(), path)
     assert params, path
+    # Only declared parameters: an undeclared one (page_size on the audit cursor) is a 422.
+    paging = {"page_size": 200} if "page_size" in params else {}
+    baseline = client.get(f"{API}{path}", params=paging, headers=headers)
+    assert baseline.status_code == 200, baseline.text
+    allowed = _ids(baseline.json())
     for param in params:
         for payload in PAYLOADS:
             response = client.get(
-                f"{API}{path}", params={param: payload, "page_size": 200}, headers=headers
+                f"{API}{path}", params={**paging, param: payload}, headers=headers
             )
             where = (path, param, payload[:40])
             assert response.status_code < 500, where

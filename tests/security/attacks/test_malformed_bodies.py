@@ -19,7 +19,7 @@ pytestmark = pytest.mark.no_rate_limits
 JSON = {"content-type": "application/json"}
 # name: (raw body, content type, expected status, words the answer must contain)
 MALFORMED = {
-    "truncated-json": (b'{"name": "x"', JSON, 422, "JSON"),
+    "truncated-json": (b'{"name": "x"', JSON, 400, "malformed JSON body"),
     "not-utf8": ('{"name": "\xe9"}'.encode("latin-1"), JSON, 400, "parsing the body"),
     "array": (b"[]", JSON, 422, "dictionary or object"),
     "string": (b'"x"', JSON, 422, "dictionary or object"),
