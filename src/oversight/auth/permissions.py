@@ -27,6 +27,8 @@ class Resource(enum.StrEnum):
     audit = "audit"
     # the alert hub: alerts, on-call rota and statistics (read); acknowledge and silence
     alerts = "alerts"
+    # backups: the status of the newest verified backup and the last drill (read)
+    backups = "backups"
 
 
 class Action(enum.StrEnum):
@@ -76,10 +78,13 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.analytics_finance: _READ,
         Resource.analytics_people: _READ,
         Resource.alerts: _ON_CALL,
+        Resource.backups: _READ,
     },
     Role.director: {resource: _READ for resource in Resource if resource is not Resource.audit},
     Role.viewer: {
-        resource: _READ for resource in Resource if resource not in {Resource.users, Resource.audit}
+        resource: _READ
+        for resource in Resource
+        if resource not in {Resource.users, Resource.audit, Resource.backups}
     },
     Role.accountant: {
         Resource.customers: _WRITE,
