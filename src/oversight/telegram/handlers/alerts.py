@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from oversight.alerts import delivery
@@ -100,13 +101,16 @@ def show_alerts(call: Call) -> Reply:
 
 
 def _figure(call: Call, goal: Goal) -> str:
+    """`2.5 h (goal < 4 h) ✅` in the caller's number format; `—` when there is no figure."""
     units = {"h": call.t("h"), "min": call.t("min"), "%": "%"}
     unit = units.get(goal.unit, goal.unit)
-    value = "—" if goal.value is None else f"{goal.value:.1f}"
-    mark = {True: "✅", False: "❌", None: ""}[goal.met]
-    target = call.t("goal < {goal}").format(goal=f"{goal.goal:g} {unit}".replace(" %", "%"))
-    shown = f"{value} {unit}".replace(" %", "%") if goal.value is not None else value
-    return f"{shown} ({target}) {mark}".rstrip()
+    glue = "" if goal.unit == "%" else " "
+    value = (
+        "—" if goal.value is None else call.wording.number(Decimal(str(goal.value))) + glue + unit
+    )
+    target = call.t("goal < {goal}").format(goal=f"{goal.goal:g}{glue}{unit}")
+    mark = {True: " ✅", False: " ❌", None: ""}[goal.met]
+    return f"{value} ({target}){mark}"
 
 
 def show_stats(call: Call) -> Reply:
@@ -129,7 +133,9 @@ def show_stats(call: Call) -> Reply:
     )[:5]
     if noisy:
         lines.append(call.t("Noisiest:"))
-        lines += [f"• {r.key}: {r.noise.value or 0:.0f}% ({r.alerts})" for r in noisy]
+        lines += [
+            f"• {r.key}: {call.wording.percent(Decimal(str(r.noise.value or 0)))}" for r in noisy
+        ]
     return Reply("\n".join(lines))
 
 
