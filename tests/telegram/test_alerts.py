@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from alert_hub import ONCALL_PEOPLE, am_alert, make_alert, payload
+from alert_hub import ONCALL_PEOPLE, am_alert, make_alert, payload, start_alertmanager
 from bot_harness import bot_settings, link
 from builders import make_user
 from oversight.alerts import delivery, intake
@@ -219,3 +219,33 @@ def test_buttons_expired_unknown_and_refused_in_russian(hub_bot, session, hub):
     assert refused == "Вашей роли это недоступно."
     session.expire_all()
     assert session.get(Alert, alert.id).acknowledged_at is None
+
+
+@pytest.fixture(scope="module")
+def alertmanager(tmp_path_factory):
+    """A real Alertmanager (no cluster), routing nowhere: the silences go to it."""
+    config = {"receivers": [{"name": "null"}], "route": {"receiver": "null"}}
+    with start_alertmanager(tmp_path_factory.mktemp("am"), config) as manager:
+        yield manager
+
+
+def test_the_silence_buttons_create_a_real_silence_and_answer_in_russian(
+    start_bot, session, hub, alertmanager
+):
+    alerts = hub.alerts.model_copy(update={"alertmanager_url": alertmanager.url})
+    configured = hub.model_copy(update={"alerts": alerts})
+    bot = start_bot(_settings=configured)
+    alert = make_alert(session, "DatabaseDown", utcnow() - timedelta(minutes=5))
+    account = link(session, configured, make_user(session, Role.project_manager))
+    before = len(alertmanager.silences())
+    assert bot.press(account, f"alert:sil:{alert.id}:4h").params["text"] == (
+        f"Silenced alert #{alert.id} for 4 h."
+    )
+    bot.ask(account, "/lang ru")
+    assert bot.press(account, f"alert:sil:{alert.id}:res").params["text"] == (
+        f"Оповещение #{alert.id} заглушено до устранения."
+    )
+    silences = alertmanager.silences()
+    assert len(silences) == before + 2
+    new = [s for s in silences if s["comment"].startswith(f"Oversight alert #{alert.id} ")]
+    assert {m["name"]: m["value"] for m in new[-1]["matchers"]} == dict(alert.labels)
