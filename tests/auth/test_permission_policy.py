@@ -59,6 +59,7 @@ analytics_people    read    Y Y . Y Y . Y
 alerts          read        Y Y . Y . . Y
 alerts          acknowledge Y . . Y . . .
 alerts          silence     Y . . Y . . .
+backups         read        Y Y . . . . .
 """
 
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from oversight.users.models import User
 from sqlalchemy.orm import Session
 
 from builders import (
@@ -18,6 +17,7 @@ from builders import (
     make_user,
     make_work_log,
 )
+from oversight.auth.models import User
 from oversight.invoices.models import InvoiceStatus
 from oversight.vocabulary import Role
 

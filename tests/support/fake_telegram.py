@@ -195,6 +195,9 @@ def _form(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str, byt
             else:
                 params[str(name)] = payload.decode()
         return params, files
+    if content_type.startswith("application/json"):  # the alert hub's notifier posts JSON
+        decoded = json.loads(body or b"{}")
+        return {k: v if isinstance(v, str) else json.dumps(v) for k, v in decoded.items()}, {}
     fields = parse_qs(body.decode(), keep_blank_values=True)
     return {key: values[-1] for key, values in fields.items()}, {}
 

@@ -52,3 +52,37 @@ def test_the_bot_api_urls_follow_the_base_url():
     loaded = _load(api_base_url="http://127.0.0.1:8081/")
     assert loaded.telegram.base_url == "http://127.0.0.1:8081/bot"
     assert loaded.telegram.base_file_url == "http://127.0.0.1:8081/file/bot"
+
+
+def _hub(telegram: dict[str, object], alerts_telegram: dict[str, object]):
+    return load_settings(_env_file=None, telegram=telegram, alerts={"telegram": alerts_telegram})
+
+
+def test_the_alert_hub_borrows_the_bots_token_and_url_when_it_has_none():
+    token = f"1:{secrets.token_urlsafe(20)}"
+    channel = _hub({"bot_token": token, "api_base_url": "http://127.0.0.1:8081"}, {}).alert_telegram
+    assert channel.bot_token is not None
+    assert channel.bot_token.get_secret_value() == token
+    assert str(channel.api_base_url).rstrip("/") == "http://127.0.0.1:8081"
+
+
+def test_the_alert_hubs_own_token_and_url_win():
+    bot, hub = f"1:{secrets.token_urlsafe(20)}", f"2:{secrets.token_urlsafe(20)}"
+    loaded = _hub(
+        {"bot_token": bot, "api_base_url": "http://127.0.0.1:8081"},
+        {"bot_token": hub, "api_base_url": "http://127.0.0.1:9999"},
+    )
+    channel = loaded.alert_telegram
+    assert channel.bot_token is not None
+    assert channel.bot_token.get_secret_value() == hub
+    assert str(channel.api_base_url).rstrip("/") == "http://127.0.0.1:9999"
+    # an own token without an own URL still reaches the bot's Bot API server
+    only_token = _hub({"api_base_url": "http://127.0.0.1:8081"}, {"bot_token": hub})
+    assert str(only_token.alert_telegram.api_base_url).rstrip("/") == "http://127.0.0.1:8081"
+    assert only_token.alert_telegram.bot_token.get_secret_value() == hub
+
+
+def test_without_any_token_the_hub_has_no_telegram():
+    channel = _hub({}, {}).alert_telegram
+    assert channel.bot_token is None
+    assert str(channel.api_base_url).rstrip("/") == "https://api.telegram.org"

@@ -64,7 +64,7 @@ class Channels:
 def channels_from(settings: Settings, transport: httpx.BaseTransport | None = None) -> Channels:
     alerts = settings.alerts
     return Channels(
-        telegram=TelegramNotifier(alerts.telegram, transport),
+        telegram=TelegramNotifier(settings.alert_telegram, transport),
         email=EmailNotifier(alerts.smtp),
         whatsapp=WhatsAppNotifier(alerts.whatsapp, transport),
         alertmanager=AlertmanagerClient(alerts.alertmanager_url, transport),

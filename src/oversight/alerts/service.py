@@ -232,3 +232,18 @@ def alert_stats(
     until = until or now
     since = since or until - timedelta(days=28)
     return alert_stats_module.compute(session, settings, since=since, until=until, now=now)
+
+
+def firing_alerts(session: Session, *, limit: int = 20) -> tuple[Sequence[Alert], int]:
+    """The firing alerts, newest first (at most `limit`), and how many fire in all."""
+    return repository.list_alerts(
+        session, PageParams(page=1, page_size=limit), status=AlertStatus.firing
+    )
+
+
+def acknowledger(session: Session, alert: Alert) -> str | None:
+    """The name of who acknowledged `alert` (None: nobody, or the user is gone)."""
+    if alert.acknowledged_by_id is None:
+        return None
+    user = session.get(User, alert.acknowledged_by_id)
+    return None if user is None else (user.full_name or user.username)

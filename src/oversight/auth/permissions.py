@@ -31,6 +31,8 @@ class Resource(enum.StrEnum):
     alerts = "alerts"
     # files attached to service requests (photos, signed acts)
     attachments = "attachments"
+    # backups: the status of the newest verified backup and the last drill (read)
+    backups = "backups"
 
 
 class Action(enum.StrEnum):
@@ -85,12 +87,13 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.analytics_finance: _READ,
         Resource.analytics_people: _READ,
         Resource.alerts: _ON_CALL,
+        Resource.backups: _READ,
     },
     Role.director: {resource: _READ for resource in Resource if resource is not Resource.audit},
     Role.viewer: {
         resource: _READ
         for resource in Resource
-        if resource not in {Resource.users, Resource.audit, Resource.engineers}
+        if resource not in {Resource.users, Resource.audit, Resource.engineers, Resource.backups}
     },
     Role.accountant: {
         Resource.customers: _WRITE,

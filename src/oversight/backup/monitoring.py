@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
@@ -49,6 +50,42 @@ def monitor(settings: Settings, engine: Engine, *, clock: Clock = utcnow) -> flo
     metrics.NEWEST_AGE.set(age)
     metrics.LAST_SUCCESS.set(newest.created_at.timestamp())
     return age
+
+
+@dataclass(frozen=True, slots=True)
+class BackupStatus:
+    """What the storage holds now: the newest verified backup (None: none yet), its age, the
+    newest successful restore drill, and the recovery point objective it is measured by."""
+
+    newest: Manifest | None
+    age_seconds: float | None
+    drill_at: datetime | None
+    rpo_hours: float
+
+    @property
+    def rpo_met(self) -> bool:
+        return self.age_seconds is not None and self.age_seconds <= self.rpo_hours * 3600
+
+
+def status(settings: Settings, engine: Engine, *, clock: Clock = utcnow) -> BackupStatus:
+    """The backup status read from the storage (not from a job's claim), for people (the
+    bot's /backup_status). `BackupError` (one line) when the storage cannot be read."""
+    now = clock()
+    backup_set = set_name(settings, engine)
+    try:
+        with open_storage(settings.backup.target) as storage:
+            entries = catalogue(storage, backup_set)
+            drill = newest_drill(storage, backup_set)
+    except StorageError as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise BackupError(reason) from None
+    newest = newest_verified(entries, now)
+    return BackupStatus(
+        newest=newest,
+        age_seconds=None if newest is None else (now - newest.created_at).total_seconds(),
+        drill_at=None if drill is None else datetime.fromtimestamp(drill, UTC),
+        rpo_hours=settings.backup.rpo_hours,
+    )
 
 
 def newest_drill(storage: Storage, backup_set: str) -> float | None:

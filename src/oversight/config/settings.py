@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
-from oversight.config.alerts import AlertsSettings
+from oversight.config.alerts import AlertsSettings, TelegramChannel
 from oversight.config.analytics import AnalyticsSettings
 from oversight.config.auth import AuthSettings
 from oversight.config.backup import BackupSettings
@@ -76,6 +76,19 @@ class Settings(BaseSettings):
     alerts: AlertsSettings = AlertsSettings()
     telegram: TelegramSettings = TelegramSettings()
     files: FilesSettings = FilesSettings()
+
+    @property
+    def alert_telegram(self) -> TelegramChannel:
+        """The hub's Telegram channel: its own token and Bot API URL where set
+        (OVERSIGHT_ALERTS__TELEGRAM__BOT_TOKEN / __API_BASE_URL), else the bot's
+        (OVERSIGHT_TELEGRAM__BOT_TOKEN / __API_BASE_URL) — one bot, its token set once."""
+        channel = self.alerts.telegram
+        update: dict[str, object] = {}
+        if channel.bot_token is None and self.telegram.bot_token is not None:
+            update["bot_token"] = self.telegram.bot_token
+        if "api_base_url" not in channel.model_fields_set:
+            update["api_base_url"] = self.telegram.api_base_url
+        return channel.model_copy(update=update) if update else channel
 
     @property
     def docs_enabled(self) -> bool:

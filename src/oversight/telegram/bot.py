@@ -28,7 +28,7 @@ from oversight.analytics.cache import make_cache
 from oversight.config import Settings
 from oversight.security.rate_limiter import RateLimiter
 from oversight.telegram.buttons import run_button
-from oversight.telegram.handlers import charts, kpis, language, start
+from oversight.telegram.handlers import alerts, backups, charts, kpis, language, start
 from oversight.telegram.handlers import linking as linking_handlers
 from oversight.telegram.i18n import LANGUAGES, wording
 from oversight.telegram.runtime import (
@@ -44,7 +44,15 @@ from oversight.telegram.runtime import (
     run_command,
 )
 
-HANDLER_MODULES: tuple[ModuleType, ...] = (start, linking_handlers, kpis, charts, language)
+HANDLER_MODULES: tuple[ModuleType, ...] = (
+    start,
+    linking_handlers,
+    kpis,
+    charts,
+    alerts,
+    backups,
+    language,
+)
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
