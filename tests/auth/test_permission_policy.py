@@ -60,6 +60,9 @@ alerts          read        Y Y . Y . . Y
 alerts          acknowledge Y . . Y . . .
 alerts          silence     Y . . Y . . .
 backups         read        Y Y . . . . .
+attachments     read        Y Y Y Y Y Y Y
+attachments     create      Y . . Y Y Y .
+attachments     delete      Y . . Y Y Y .
 """
 
 

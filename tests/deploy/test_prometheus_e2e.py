@@ -83,6 +83,8 @@ def test_prometheus_scrapes_the_app_and_every_rule_and_panel_evaluates(tmp_path)
         "OVERSIGHT_DATABASE__URL": f"sqlite:///{tmp_path / 'oversight.db'}",
         "OVERSIGHT_OBSERVABILITY__LOG_FORMAT": "json",
         "OVERSIGHT_OBSERVABILITY__BUSINESS_METRICS_TTL_SECONDS": "1",
+        # The money gauge is off unless enabled; the Business dashboard's panel needs it.
+        "OVERSIGHT_OBSERVABILITY__BUSINESS_MONEY_METRICS": "true",
         "OVERSIGHT_JOBS__DATABASE_HEALTH_SECONDS": "1",
     }
     subprocess.run([oversight, "migrate"], env=env, cwd=tmp_path, check=True, capture_output=True)
