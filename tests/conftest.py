@@ -24,6 +24,11 @@ sys.path.insert(0, str(Path(__file__).parent / "support"))
 # What a development run generates (its JWT signing key, oversight.config.local) goes to a
 # directory of the test run's own, never into the checkout's var/; subprocesses inherit it.
 os.environ.setdefault("OVERSIGHT_STATE_DIR", tempfile.mkdtemp(prefix="oversight-state-"))
+# Its keys are made once here, so that no command of a test announces generating them.
+from oversight.config.local import take_announcements, with_local_secrets
+
+with_local_secrets({"state_dir": os.environ["OVERSIGHT_STATE_DIR"]})
+take_announcements()
 
 import servers
 from builders import TEST_ARGON2

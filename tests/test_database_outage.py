@@ -69,6 +69,8 @@ def test_the_api_answers_503_while_the_database_is_down_and_recovers(own_postgre
 def test_migrate_against_an_unreachable_database_is_one_line(tmp_path):
     port = servers.free_port()  # nothing listens there
     env = {k: v for k, v in os.environ.items() if not k.startswith("OVERSIGHT_")}
+    # The test run's state directory, whose development keys exist: no "generated" line.
+    env["OVERSIGHT_STATE_DIR"] = os.environ["OVERSIGHT_STATE_DIR"]
     env["OVERSIGHT_DATABASE__URL"] = f"postgresql+psycopg://oversight@127.0.0.1:{port}/oversight"
     result = subprocess.run(
         [str(Path(sys.executable).parent / "oversight"), "migrate"],

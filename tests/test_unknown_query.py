@@ -15,7 +15,13 @@ def _documented_query(app, method: str, path: str) -> list[str]:
 
 def test_every_api_route_refuses_an_unknown_query_parameter(client, session, auth, app):
     admin = make_user(session, Role.admin)
-    routes = [route for route in routes_of(app) if route.path.startswith("/api/v1")]
+    documented = app.openapi()["paths"]
+    routes = [  # the contract's routes; Telegram's webhook (not in the document) is Telegram's
+        route
+        for route in routes_of(app)
+        if route.path.startswith("/api/v1")
+        and route.method.lower() in documented.get(route.path, {})
+    ]
     assert len(routes) > 50
     for route in routes:
         response = client.request(

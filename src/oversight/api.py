@@ -65,6 +65,8 @@ api_router.include_router(telegram_router)
 # Attachments take multipart bodies (uploads) and serve signed downloads: every guard of the
 # API but the JSON-body one.
 files_api_router = APIRouter(
-    prefix=API_PREFIX, responses=ERROR_RESPONSES, dependencies=[Depends(reject_nul_in_query)]
+    prefix=API_PREFIX,
+    responses=ERROR_RESPONSES,
+    dependencies=[Depends(reject_nul_in_query), Depends(reject_unknown_query)],
 )
 files_api_router.include_router(files_router)

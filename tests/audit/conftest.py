@@ -10,6 +10,7 @@ import pytest
 from forgery import trail_event
 from oversight.audit import chain
 from oversight.config import get_settings
+from oversight.config.local import take_announcements
 from oversight.db.migrate import upgrade
 from oversight.kit.clock import utcnow
 from oversight.wiring import open_database
@@ -29,6 +30,7 @@ def cli_db(monkeypatch, backend, database_url_factory, tmp_path):
     monkeypatch.setenv("OVERSIGHT_AUDIT__CHECKPOINT_FILE", str(tmp_path / "anchor" / "cp.jsonl"))
     get_settings.cache_clear()
     engine = open_database(get_settings())
+    take_announcements()  # the development keys made above in tmp_path/var: not the CLI's to say
     upgrade(engine)
     with engine.begin() as connection:
         events = [trail_event(datetime(2026, 1, 10, tzinfo=UTC) + timedelta(hours=n), n)

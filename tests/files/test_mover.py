@@ -9,6 +9,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -218,7 +219,9 @@ def test_the_backlog_counts_files_due_and_is_exported(cold_client, session, cold
 
 
 def _gauge(client, name: str) -> float:
-    for line in client.get("/metrics").text.splitlines():
+    # /metrics answers loopback only by default (the test client's own address is not one).
+    scraper = TestClient(client.app, client=("127.0.0.1", 50000))
+    for line in scraper.get("/metrics").text.splitlines():
         if line.startswith(name + " "):
             return float(line.split()[1])
     raise AssertionError(f"{name} not exported")

@@ -123,4 +123,5 @@ def test_production_refuses_to_run_on_the_development_key():
         allow_sqlite_in_production=True,
         auth={"jwt_keys": {"k1": NEW}},
         encryption={"keys": f"f1:{generate_key()}"},
+        observability={"metrics_enabled": False},
     )

@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from builders import make_customer, make_request, make_user
 from companies import make_company
-from oversight.auth import access_tokens as auth_tokens
 from oversight.auth import service as auth_service
 from oversight.auth.principal import Principal
 from oversight.auth.scope import PRINCIPAL_KEY, bind_principal
+from oversight.auth.sessions import start_session
 from oversight.config import DeskSettings
 from oversight.service_requests.models import RequestStatus, ServiceRequest
 from oversight.vocabulary import Role
@@ -170,7 +170,9 @@ def test_the_directory_refuses_sorting_by_personal_fields(client, session, auth)
 def test_the_dispatcher_roles_setting_decides_who_sees_the_inbox(session, settings):
     manager = make_user(session, Role.project_manager)
     inbox = _inbox_request(session)
-    token, _ = auth_tokens.issue_access_token(settings=settings, user=manager, two_factor=True)
+    token = start_session(
+        session=session, settings=settings, user=manager, second_factor="totp"
+    ).access_token
     without = settings.model_copy(update={"desk": DeskSettings(dispatcher_roles=frozenset())})
     default = auth_service.principal_from_token(session=session, settings=settings, token=token)
     assert default.dispatcher is True

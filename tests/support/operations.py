@@ -52,6 +52,9 @@ def valid_bodies(company: Company, n: int) -> dict[tuple[str, str], dict[str, An
             "role": "viewer",
         },
         ("PATCH", "/users/{user_id}"): {"full_name": "Renamed"},
+        ("POST", "/users/{user_id}/password"): {
+            "temporary_password": "a long temporary password 9"
+        },
         ("POST", "/customers"): {"name": f"Attack Customer {n}"},
         ("PATCH", "/customers/{customer_id}"): {"address": "2 Other Street"},
         ("POST", "/projects"): {

@@ -49,6 +49,7 @@ def production_environment(monkeypatch, tmp_path):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("OVERSIGHT_ENV", "production")
+    monkeypatch.setenv("OVERSIGHT_ALLOW_SQLITE_IN_PRODUCTION", "true")  # not the point here
     monkeypatch.setenv("OVERSIGHT_AUTH__JWT_SECRET", secrets.token_urlsafe(32))
     monkeypatch.setenv("OVERSIGHT_ENCRYPTION__KEYS", f"prod:{generate_key()}")
 

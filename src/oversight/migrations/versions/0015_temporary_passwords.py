@@ -19,15 +19,18 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Plain ALTER TABLE, no batch mode: on SQLite, batch mode copies and drops `users` (for a
+# non-literal default, or to drop a column), which the foreign keys of every table pointing
+# at a user refuse once it has rows — a restored backup migrated forward, a downgrade.
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(
-            sa.Column(
-                "must_change_password", sa.Boolean(), nullable=False, server_default=sa.false()
-            )
-        )
+    op.add_column(
+        "users",
+        sa.Column("must_change_password", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("must_change_password")
+    # SQLite >= 3.35 drops a column in place (as 0005 does).
+    op.drop_column("users", "must_change_password")
