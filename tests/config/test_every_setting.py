@@ -47,7 +47,10 @@ def refusal(monkeypatch: pytest.MonkeyPatch, variable: str) -> tuple[str, str] |
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch):
+def clean_environment(monkeypatch, tmp_path):
+    # A malformed state directory such as "-1" is still a relative path: loading settings
+    # there generates key files, which must land in the test's own directory, not the checkout.
+    monkeypatch.chdir(tmp_path)
     for name in list(os.environ):
         if name.startswith("OVERSIGHT_"):
             monkeypatch.delenv(name)
