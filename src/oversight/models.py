@@ -6,6 +6,9 @@ from oversight.alerts.models import (
     AlertSilence,
     AlertStatusChange,
     DeliveryAttempt,
+    OnCallMember,
+    OnCallOverride,
+    OnCallRotation,
 )
 from oversight.audit.models import (
     AuditArchivePermit,
@@ -49,6 +52,9 @@ __all__ = [
     "CompletionApproval",
     "Customer",
     "DeliveryAttempt",
+    "OnCallMember",
+    "OnCallOverride",
+    "OnCallRotation",
     "EnrolmentToken",
     "Invoice",
     "LoginFailure",
