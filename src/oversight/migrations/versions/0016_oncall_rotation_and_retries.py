@@ -61,9 +61,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("rotation_id", "position", name=op.f("pk_oncall_members")),
         sa.UniqueConstraint("rotation_id", "user_id", name="uq_oncall_members_user"),
     )
-    op.create_index(
-        op.f("ix_oncall_members_user_id"), "oncall_members", ["user_id"], unique=False
-    )
+    op.create_index(op.f("ix_oncall_members_user_id"), "oncall_members", ["user_id"], unique=False)
     op.create_table(
         "oncall_overrides",
         sa.Column("id", sa.Integer(), nullable=False),

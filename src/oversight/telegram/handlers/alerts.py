@@ -162,7 +162,7 @@ def acknowledge(call: Call) -> Reply:
 
 
 def show_oncall(call: Call) -> Reply:
-    duty = alert_service.oncall_now(call.settings)
+    duty = alert_service.oncall_now(call.session, settings=call.settings)
     if duty is None:
         return Reply(call.t("No on-call rotation is configured."))
     lines = [call.t("On call now: {name}").format(name=duty.person.name)]
