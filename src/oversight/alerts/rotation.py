@@ -82,7 +82,9 @@ def display_name(user: User) -> str:
 
 
 def contact_of(session: Session, user: User) -> Contact:
-    return Contact(
+    """How the hub reaches `user`. Built without the settings' validation: the users service
+    checked the e-mail already, and an address it let through must not stop alert routing."""
+    return Contact.model_construct(
         name=display_name(user), telegram_chat_id=_chat_of(session, user.id), email=user.email
     )
 

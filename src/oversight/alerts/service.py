@@ -288,6 +288,13 @@ def read_rotation(
     )
 
 
+def rotation_order(session: Session, *, settings: Settings) -> list[str]:
+    """The names of the rotation in force, in turn order (stored, else the settings')."""
+    stored = rotation.load(session)
+    people = stored.people if stored is not None else settings.alerts.oncall.people
+    return [person.name for person in people]
+
+
 def set_rotation(session: Session, *, settings: Settings, body: RotationWrite) -> RotationRead:
     """Store the rotation (see `rotation.replace` for what is refused) and describe it."""
     rotation.replace(session, settings=settings, body=body)
