@@ -264,3 +264,18 @@ def test_routing_escalation_and_the_resolver_follow_the_stored_rotation(
     assert (escalation.recipient, escalation.state.value) == ("Olga", "delivered")
     assert [c.body["chat_id"] for c in fakes.bot.sent()].count(2002) == 1
     assert session.scalars(select(Alert)).all()[-1].escalation_level == 1
+
+
+def test_a_member_disabled_since_is_skipped_and_nobody_is_paged_when_all_are(session, hub, team):
+    rotation.replace(session, settings=hub, body=RotationWrite.model_validate(rotation_body(team)))
+    now = at("2026-12-01 12:00")  # Ivan's week
+    team["ivan"].is_active = False
+    session.flush()
+    duty = alert_service.oncall_now(session, settings=hub, now=now)
+    assert duty is not None
+    assert duty.person.name in {"Olga", "Petr"}
+    assert "Ivan" not in alert_service.rotation_order(session, settings=hub)
+    for user in team.values():
+        user.is_active = False
+    session.flush()
+    assert alert_service.oncall_now(session, settings=hub, now=now) is None

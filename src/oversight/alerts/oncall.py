@@ -41,9 +41,11 @@ def resolve(session: Session, settings: Settings, now: datetime) -> OnCall | Non
     """Who is on call at `now`: by the stored rotation if there is one, else by the
     settings; None when neither names anybody."""
     stored = stored_rotation.load(session)
-    if stored is not None:
-        return stored_oncall_at(stored, ZoneInfo(settings.company.timezone), now)
-    return oncall_at(settings, now)
+    if stored is None:
+        return oncall_at(settings, now)
+    if not stored.people:
+        return None  # every member has been disabled since: nobody to page
+    return stored_oncall_at(stored, ZoneInfo(settings.company.timezone), now)
 
 
 def known_contacts(session: Session, settings: Settings) -> tuple[Contact, ...]:

@@ -94,8 +94,14 @@ def load(session: Session) -> StoredRotation | None:
     rotation = repository.stored_rotation(session)
     if rotation is None:
         return None
-    members = repository.rotation_members(session, rotation.id)
-    stand_ins = repository.rotation_stand_ins(session, rotation.id)
+    # A member disabled since the rotation was stored is skipped (turns go round the others):
+    # someone who left must not be paged, nor silently keep a turn nobody answers.
+    members = [user for user in repository.rotation_members(session, rotation.id) if user.is_active]
+    stand_ins = [
+        (entry, user)
+        for entry, user in repository.rotation_stand_ins(session, rotation.id)
+        if user.is_active
+    ]
     return StoredRotation(
         people=tuple(contact_of(session, user) for user in members),
         usernames=tuple(user.username for user in members),
