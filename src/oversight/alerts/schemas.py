@@ -143,7 +143,7 @@ class RotationWrite(InputSchema):
 
     people: Annotated[list[Username], Field(max_length=50)]
     first_handover: datetime
-    shift_hours: Annotated[int, Field(ge=1, le=24 * 28)] = 168
+    shift_hours: Annotated[int, Field(ge=1, le=24 * 28, strict=True)] = 168
     stand_ins: Annotated[list[StandInWrite], Field(max_length=100)] = Field(default_factory=list)
 
 
