@@ -6,6 +6,9 @@ from oversight.alerts.models import (
     AlertSilence,
     AlertStatusChange,
     DeliveryAttempt,
+    OnCallMember,
+    OnCallOverride,
+    OnCallRotation,
 )
 from oversight.audit.models import (
     AuditArchivePermit,
@@ -54,6 +57,9 @@ __all__ = [
     "LoginFailure",
     "LoginThrottle",
     "NumberSequence",
+    "OnCallMember",
+    "OnCallOverride",
+    "OnCallRotation",
     "Project",
     "ProjectCost",
     "RecoveryCode",

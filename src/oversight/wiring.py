@@ -25,12 +25,14 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 import oversight.models  # noqa: F401 - every model mapped, so the registries see them all
+from oversight.alerts.rotation import use_chat_lookup
 from oversight.analytics.version import install_version_tracking
 from oversight.audit.capture import install_audit_capture
 from oversight.auth.scope import install_row_scope
 from oversight.config import Settings
 from oversight.db.encrypted import bind_keyring, install_field_encryption
 from oversight.db.session import create_db_engine, use_database_opener
+from oversight.telegram.linking import chat_of
 
 
 def install_session_hooks() -> None:
@@ -58,6 +60,8 @@ def open_database(settings: Settings) -> Engine:
 
 def install() -> None:
     """Make `oversight.db.session.open_database` open databases through this module: called
-    once by each entry point (`create_app`, the `oversight` command, the tests)."""
+    once by each entry point (`create_app`, the `oversight` command, the tests). Also tells
+    the alert hub how to find a user's Telegram chat (the bot's links sit above it)."""
     install_session_hooks()
     use_database_opener(open_database)
+    use_chat_lookup(chat_of)

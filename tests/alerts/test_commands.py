@@ -85,3 +85,22 @@ def test_an_unmigrated_database_is_one_line_not_a_traceback(cli_env, monkeypatch
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert "oversight migrate" in result.output
+
+
+def test_oncall_follows_the_rotation_stored_through_the_api(cli_env):
+    from builders import make_user
+    from oversight.alerts import rotation
+    from oversight.alerts.schemas import RotationWrite
+    from oversight.vocabulary import Role
+
+    settings = get_settings()
+    engine = open_database(settings)
+    with unit_of_work(session_factory(engine)) as session:
+        person = make_user(session, Role.engineer, full_name="Zoya Stored", email="zoya@ops.test")
+        body = {"people": [person.username], "first_handover": "2026-01-05T09:00"}
+        rotation.replace(session, settings=settings, body=RotationWrite.model_validate(body))
+    engine.dispose()
+    result = runner.invoke(app, ["alerts", "oncall"])
+    assert result.exit_code == 0, result.output
+    assert "on call: Zoya Stored until " in result.output
+    assert "next: nobody" in result.output  # a rotation of one; Anna and Boris are not asked

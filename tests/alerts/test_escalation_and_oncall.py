@@ -73,8 +73,8 @@ def test_explicit_shifts_override_the_weekly_turns(settings, fakes, alertmanager
     assert (after.person.name, after.until) == ("Boris", None)
 
 
-def test_oncall_now_without_people_is_none(settings):
-    assert alert_service.oncall_now(settings) is None
+def test_oncall_now_without_people_is_none(session, settings):
+    assert alert_service.oncall_now(session, settings=settings) is None
 
 
 def test_a_shift_naming_someone_unknown_is_refused(settings, fakes, alertmanager):

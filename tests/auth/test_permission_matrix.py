@@ -490,7 +490,26 @@ ALERT_CALLS = [
     (A.read, "GET", "/alerts/{alert_id}", None),
     (A.acknowledge, "POST", "/alerts/{alert_id}/ack", None),
     (A.silence, "POST", "/alerts/{alert_id}/silence", {"duration": "1h"}),
+    (A.read, "GET", "/alerts/oncall/rotation", None),
+    (A.update, "PUT", "/alerts/oncall/rotation", "rotation"),
+    (A.update, "DELETE", "/alerts/oncall/rotation", "stored rotation"),
 ]
+
+
+def _rotation_body(session, *, store: bool) -> dict[str, Any] | None:
+    """A valid rotation (one reachable person); with `store`, stored first (for DELETE)."""
+    person = make_user(session, Role.engineer, email=f"oncall{next(_unique)}@ops.test")
+    body = {"people": [person.username], "first_handover": "2026-11-30T09:00", "shift_hours": 24}
+    if not store:
+        return body
+    from oversight.alerts import rotation
+    from oversight.alerts.schemas import RotationWrite
+    from oversight.config import get_settings
+
+    rotation.replace(session, settings=get_settings(), body=RotationWrite.model_validate(body))
+    return None
+
+
 INTAKE = "/api/v1/alerts/alertmanager"
 
 
@@ -519,6 +538,8 @@ def test_alert_hub_routes_follow_the_permission_table(
     alert = make_alert(session, "MatrixAlert", datetime.now(UTC), instance=f"m{next(_unique)}")
     caller = make_user(session, role)
     url = "/api/v1" + path.format(alert_id=alert.id)
+    if isinstance(body, str):
+        body = _rotation_body(session, store=body == "stored rotation")
     response = alerts_client.request(method, url, json=body, headers=auth(caller))
     if is_allowed(role, R.alerts, action):
         assert response.status_code in (200, 201), response.text

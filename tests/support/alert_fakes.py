@@ -59,9 +59,29 @@ class RecordingServer:
 
 @dataclass
 class FakeBotApi(RecordingServer):
-    """The Bot API's sendMessage and editMessageText, with message ids counting from 100."""
+    """The Bot API's sendMessage and editMessageText, with message ids counting from 100.
+    `throttle(seconds)` makes the next request answer 429 with `parameters.retry_after`, as
+    Telegram does when a bot sends too fast."""
 
     next_message_id: int = 100
+    retry_afters: list[int] = field(default_factory=list)
+
+    def throttle(self, *seconds: int) -> None:
+        with self.lock:
+            self.retry_afters.extend(seconds)
+
+    def respond(self, call: Call) -> tuple[int, Any]:
+        with self.lock:
+            if self.retry_afters and not self.down:
+                self.calls.append(call)
+                wait = self.retry_afters.pop(0)
+                return 429, {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": f"Too Many Requests: retry after {wait}",
+                    "parameters": {"retry_after": wait},
+                }
+        return super().respond(call)
 
     def answer(self, call: Call) -> tuple[int, Any]:
         method = call.path.rsplit("/", 1)[-1]

@@ -56,6 +56,7 @@ class Fakes:
             server.calls.clear()
             server.failures = 0
             server.down = False
+        self.bot.retry_afters.clear()
         self.mailbox.messages.clear()
         self.mailbox.recipients.clear()
         self.mailbox.refuse = False

@@ -76,6 +76,11 @@ def valid_bodies(company: Company, n: int) -> dict[tuple[str, str], dict[str, An
         ("PATCH", "/requests/{request_id}"): {"title": "Attack request, renamed"},
         ("POST", "/requests/{request_id}/assign"): {"engineer_id": company.engineer.id},
         ("POST", "/alerts/{alert_id}/silence"): {"duration": "1h"},
+        ("PUT", "/alerts/oncall/rotation"): {
+            "people": [company.manager.username],
+            "first_handover": "2026-11-30T09:00",
+            "shift_hours": 168,
+        },
         ("POST", "/requests/assign"): {
             "request_ids": [company.request.id],
             "engineer_id": company.engineer.id,

@@ -249,3 +249,32 @@ def test_the_silence_buttons_create_a_real_silence_and_answer_in_russian(
     assert len(silences) == before + 2
     new = [s for s in silences if s["comment"].startswith(f"Oversight alert #{alert.id} ")]
     assert {m["name"]: m["value"] for m in new[-1]["matchers"]} == dict(alert.labels)
+
+
+def test_oncall_follows_the_rotation_stored_through_the_api_in_both_languages(
+    hub_bot, session, hub
+):
+    from oversight.alerts import rotation
+    from oversight.alerts.schemas import RotationWrite
+
+    people = [
+        make_user(session, Role.engineer, full_name=name, email=f"oncall{i}@ops.test")
+        for i, name in enumerate(["Иван Петров", "Olga Smirnova", "Petr Sidorov"])
+    ]
+    now = utcnow()
+    body = RotationWrite(
+        people=[p.username for p in people],
+        first_handover=(now - timedelta(hours=1)).replace(microsecond=0),
+        shift_hours=24,
+    )
+    rotation.replace(session, settings=hub, body=body)
+    account = link(session, hub, make_user(session, Role.director))
+    english = hub_bot.ask(account, "/oncall").text
+    hub_bot.ask(account, "/lang ru")
+    russian = hub_bot.ask(account, "/oncall").text
+    assert english.splitlines()[0] == "On call now: Иван Петров"
+    assert english.splitlines()[2] == "Next: Olga Smirnova"
+    assert english.splitlines()[3] == "Turn order: Иван Петров → Olga Smirnova → Petr Sidorov"
+    assert russian.splitlines()[0] == "Сейчас дежурит: Иван Петров"
+    assert russian.splitlines()[1].startswith("Смена до: ")
+    assert russian.splitlines()[3] == "Очерёдность: Иван Петров → Olga Smirnova → Petr Sidorov"

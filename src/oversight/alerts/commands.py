@@ -16,8 +16,8 @@ from oversight.alerts import service as alert_service
 from oversight.alerts.schemas import Goal, StatsRow
 from oversight.config import Settings, SettingsError, get_settings
 from oversight.context import RequestContext, bound_context
-from oversight.db.encrypted import bind_keyring
-from oversight.db.session import create_db_engine, session_factory, unit_of_work
+from oversight.db import session as db_session
+from oversight.db.session import session_factory, unit_of_work
 from oversight.kit.clock import utcnow
 
 alerts_app = typer.Typer(no_args_is_help=True, help="The alert hub: on-call, statistics.")
@@ -33,11 +33,9 @@ def _settings() -> Settings:
 
 
 def open_database(settings: Settings) -> Engine:
-    """The one place this package opens a database outside a request (to become
-    `oversight.wiring.open_database`)."""
-    engine = create_db_engine(settings.database)
-    bind_keyring(engine, settings.encryption.keyring)
-    return engine
+    """The one place this package opens a database outside a request: through the wiring
+    (keyring bound, session hooks and the Telegram chat lookup installed)."""
+    return db_session.open_database(settings)
 
 
 def _database_failed(error: SQLAlchemyError) -> NoReturn:
@@ -52,10 +50,26 @@ def _database_failed(error: SQLAlchemyError) -> NoReturn:
 
 @alerts_app.command("oncall")
 def show_oncall() -> None:
-    """Who is on call now, until when, and who is next."""
-    rotation = alert_service.oncall_now(_settings())
+    """Who is on call now, until when, and who is next (by the rotation stored through the
+    API, else the settings')."""
+    settings = _settings()
+    engine = open_database(settings)
+    try:
+        with (
+            bound_context(RequestContext(origin="cli:alerts oncall")),
+            unit_of_work(session_factory(engine)) as session,
+        ):
+            rotation = alert_service.oncall_now(session, settings=settings)
+    except SQLAlchemyError as error:
+        _database_failed(error)
+    finally:
+        engine.dispose()
     if rotation is None:
-        typer.echo("no on-call rotation configured (OVERSIGHT_ALERTS__ONCALL__PEOPLE)")
+        typer.echo(
+            "no on-call rotation: store one (PUT /api/v1/alerts/oncall/rotation) or configure "
+            "OVERSIGHT_ALERTS__ONCALL__PEOPLE",
+            err=True,
+        )
         raise typer.Exit(1)
     until = rotation.until.isoformat() if rotation.until else "the next shift is not set"
     following = rotation.next_person.name if rotation.next_person else "nobody"

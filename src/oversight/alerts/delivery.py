@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy.orm import Session
 
-from oversight.alerts import repository
+from oversight.alerts import repository, retries
 from oversight.alerts.alertmanager import AlertmanagerClient
 from oversight.alerts.errors import SilenceFailed
 from oversight.alerts.models import (
@@ -30,7 +30,7 @@ from oversight.alerts.models import (
     NotificationKind,
     NotificationState,
 )
-from oversight.alerts.notifiers import DeliveryError, Message, Sent
+from oversight.alerts.notifiers import DeliveryError, Message, RateLimited, Sent
 from oversight.alerts.notifiers.email import EmailNotifier
 from oversight.alerts.notifiers.telegram import TelegramNotifier
 from oversight.alerts.notifiers.whatsapp import WhatsAppNotifier
@@ -38,6 +38,7 @@ from oversight.alerts.render import alert_message, digest_message
 from oversight.alerts.routing import contact_named
 from oversight.auth.models import User
 from oversight.config import Contact, Settings
+from oversight.config.alerts import TelegramChannel
 from oversight.kit.clock import utcnow
 from oversight.observability.logging import get_logger
 from oversight.observability.sentry import capture_exception
@@ -101,7 +102,7 @@ def deliver_notification(
         acknowledged_by=acknowledger_name(session, alert),
         escalated=notification.kind is NotificationKind.escalation,
     )
-    contact = contact_named(settings, notification.target, notification.recipient)
+    contact = contact_named(session, settings, notification.target, notification.recipient)
     original = (
         session.get(AlertNotification, notification.edits_id) if notification.edits_id else None
     )
@@ -114,7 +115,10 @@ def deliver_notification(
         sent = _through(session, settings, channels, notification, contact, message, chain)
     else:
         _record(session, notification, "none", 0, "skipped: recipient no longer configured")
-    _finish(notification, sent, now())
+    moment = now()
+    _finish(notification, sent, moment)
+    if sent is None:
+        notification.retry_at = retries.next_retry_at(settings, notification, alert, moment)
     session.flush()
     return notification.state
 
@@ -209,19 +213,26 @@ def _telegram(
     notification: AlertNotification,
     call: Callable[[], Sent],
 ) -> Sent | None:
-    """`call` up to `attempts` times, waiting backoff, 2 * backoff, ... between tries."""
-    tries = settings.alerts.telegram.attempts
-    for attempt in range(1, tries + 1):
+    """`call` up to `attempts` times, waiting backoff, 2 * backoff, ... between tries — or,
+    after a 429, the `retry_after` Telegram asked for (at most `max_retry_after_seconds`)."""
+    telegram = settings.alerts.telegram
+    for attempt in range(1, telegram.attempts + 1):
         try:
             sent = call()
         except DeliveryError as error:
             _record(session, notification, "telegram", attempt, str(error))
-            if attempt < tries:
-                channels.sleep(settings.alerts.telegram.backoff_seconds * 2 ** (attempt - 1))
+            if attempt < telegram.attempts:
+                channels.sleep(_wait_before_retry(telegram, attempt, error))
             continue
         _record(session, notification, "telegram", attempt, None)
         return sent
     return None
+
+
+def _wait_before_retry(telegram: TelegramChannel, attempt: int, error: DeliveryError) -> float:
+    if isinstance(error, RateLimited):
+        return min(error.retry_after, telegram.max_retry_after_seconds)
+    return float(telegram.backoff_seconds * 2 ** (attempt - 1))
 
 
 def _once(
@@ -254,6 +265,7 @@ def _record(
             attempt=attempt,
             ok=error is None,
             error=None if error is None else error[:300],
+            round=notification.retries,
         )
     )
 
@@ -267,7 +279,10 @@ def _finish(notification: AlertNotification, sent: tuple[str, Sent] | None, now:
             notification_id=notification.id,
             target=notification.target,
             kind=notification.kind.value,
+            round=notification.retries,
         )
+        if notification.retries:
+            return  # Sentry heard of this notification's failure on its first round
         capture_exception(
             AlertDeliveryFailed(
                 f"alert {notification.alert_id}: notification {notification.id} "
@@ -326,7 +341,7 @@ def send_digest(
     )
     session.add(digest)
     session.flush()
-    contact = contact_named(settings, digest.target, digest.recipient)
+    contact = contact_named(session, settings, digest.target, digest.recipient)
     message = digest_message(alerts, zone=ZoneInfo(settings.company.timezone))
     checkpoint()
     sent = None

@@ -7,9 +7,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from oversight.alerts import repository
+from oversight.alerts import oncall, repository
 from oversight.alerts.models import AlertNotification, NotificationKind, NotificationState
-from oversight.alerts.oncall import oncall_at
 from oversight.config import Contact, Settings, Target
 from oversight.observability.logging import get_logger
 
@@ -28,7 +27,7 @@ def escalate_due(session: Session, settings: Settings, *, now: datetime) -> int:
             or now - (alert.escalated_at or alert.received_at) < wait
         ):
             continue
-        level, target, contact = _next_step(settings, alert.escalation_level, now)
+        level, target, contact = _next_step(session, settings, alert.escalation_level, now)
         alert.escalation_level = level
         alert.escalated_at = now
         if contact is None:
@@ -41,6 +40,7 @@ def escalate_due(session: Session, settings: Settings, *, now: datetime) -> int:
                 target=target.value,
                 recipient=contact.name,
                 state=NotificationState.pending,
+                created_at=now,
             )
         )
         log.info("alert_escalated", alert_id=alert.id, level=level, target=target.value)
@@ -49,9 +49,11 @@ def escalate_due(session: Session, settings: Settings, *, now: datetime) -> int:
     return escalated
 
 
-def _next_step(settings: Settings, level: int, now: datetime) -> tuple[int, Target, Contact | None]:
+def _next_step(
+    session: Session, settings: Settings, level: int, now: datetime
+) -> tuple[int, Target, Contact | None]:
     if level == 0:
-        rotation = oncall_at(settings, now)
+        rotation = oncall.resolve(session, settings, now)
         if rotation is not None and rotation.next_person is not None:
             return 1, Target.oncall, rotation.next_person
     return TO_ADMIN, Target.admin, settings.alerts.admin

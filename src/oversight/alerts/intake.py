@@ -133,7 +133,7 @@ def queue_firing(session: Session, settings: Settings, alert: Alert, now: dateti
     says so); targets nobody is configured for are skipped."""
     route = route_for(settings, alert.severity)
     for target in route.targets:
-        found = recipient(settings, target, now)
+        found = recipient(session, settings, target, now)
         if found is None:
             continue
         held = target is Target.digest
@@ -144,6 +144,7 @@ def queue_firing(session: Session, settings: Settings, alert: Alert, now: dateti
                 found.target,
                 found.contact.name,
                 NotificationState.held if held else NotificationState.pending,
+                now,
             )
         )
         if route.email_too and not held and found.contact.email:
@@ -153,6 +154,7 @@ def queue_firing(session: Session, settings: Settings, alert: Alert, now: dateti
                 found.target,
                 found.contact.name,
                 NotificationState.pending,
+                now,
             )
             copy.email_only = True
             session.add(copy)
@@ -160,10 +162,20 @@ def queue_firing(session: Session, settings: Settings, alert: Alert, now: dateti
 
 
 def _notification(
-    alert: Alert, kind: NotificationKind, target: Target, name: str, state: NotificationState
+    alert: Alert,
+    kind: NotificationKind,
+    target: Target,
+    name: str,
+    state: NotificationState,
+    now: datetime,
 ) -> AlertNotification:
     return AlertNotification(
-        alert_id=alert.id, kind=kind, target=target.value, recipient=name, state=state
+        alert_id=alert.id,
+        kind=kind,
+        target=target.value,
+        recipient=name,
+        state=state,
+        created_at=now,
     )
 
 

@@ -137,6 +137,10 @@ class AlertNotification(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None]
+    # Rounds of the whole chain after the first (by the `alerts_retry` job), and when the
+    # next one is due; None: not to be retried (delivered, given up, or not eligible).
+    retries: Mapped[int] = mapped_column(default=0, server_default="0")
+    retry_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class DeliveryAttempt(Base):
@@ -156,6 +160,7 @@ class DeliveryAttempt(Base):
     )
     channel: Mapped[str] = mapped_column(String(16))
     attempt: Mapped[int]
+    round: Mapped[int] = mapped_column(default=0, server_default="0")  # 0: the first delivery
     at: Mapped[datetime] = mapped_column(default=utcnow)
     ok: Mapped[bool]
     error: Mapped[str | None] = mapped_column(String(300))
@@ -180,3 +185,62 @@ class AlertSilence(Base):
     ends_at: Mapped[datetime]  # as sent to Alertmanager
     until_resolved: Mapped[bool] = mapped_column(default=False)  # expired when it resolves
     expired_at: Mapped[datetime | None]
+
+
+class OnCallRotation(Base):
+    """The rotation stored through the API (one row at most): its members take shifts of
+    `shift_hours` in `position` order, the first one starting at `first_handover`. When it
+    exists it wins over the settings' rotation."""
+
+    __traits__ = ModelTraits(
+        scope=Exempt("operational data of the on-call team, guarded by the alerts permission"),
+        audit=Exempt("replaced as a whole; each replacement is one alerts.oncall_set event"),
+        kpi_input=False,
+    )
+
+    __tablename__ = "oncall_rotations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_handover: Mapped[datetime]
+    shift_hours: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class OnCallMember(Base):
+    """One person of the stored rotation, at `position` (0 first)."""
+
+    __traits__ = ModelTraits(
+        scope=Exempt("operational data of the on-call team, guarded by the alerts permission"),
+        audit=Exempt("part of the rotation, recorded by its alerts.oncall_set event"),
+        kpi_input=False,
+    )
+
+    __tablename__ = "oncall_members"
+    __table_args__ = (UniqueConstraint("rotation_id", "user_id", name="uq_oncall_members_user"),)
+
+    rotation_id: Mapped[int] = mapped_column(
+        ForeignKey("oncall_rotations.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+
+class OnCallOverride(Base):
+    """A stand-in: `user_id` is on call over [starts_at, ends_at) whatever the turns say."""
+
+    __traits__ = ModelTraits(
+        scope=Exempt("operational data of the on-call team, guarded by the alerts permission"),
+        audit=Exempt("part of the rotation, recorded by its alerts.oncall_set event"),
+        kpi_input=False,
+    )
+
+    __tablename__ = "oncall_overrides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rotation_id: Mapped[int] = mapped_column(
+        ForeignKey("oncall_rotations.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]

@@ -1,4 +1,8 @@
-"""Who is on call at an instant: explicit shifts from the settings, else a weekly rotation."""
+"""Who is on call at an instant — the one resolver of the hub (routing, escalation, the API,
+the bot's /oncall and the CLI all ask `resolve`).
+
+The rotation stored through the API wins while it exists (`oversight.alerts.rotation`);
+otherwise the settings' rotation applies: explicit shifts, else a weekly turn."""
 
 from __future__ import annotations
 
@@ -6,6 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import Session
+
+from oversight.alerts import rotation as stored_rotation
+from oversight.alerts.rotation import StoredRotation
 from oversight.config import Contact, Settings
 
 
@@ -29,8 +37,67 @@ def _after(people: tuple[Contact, ...], person: Contact) -> Contact | None:
     return people[(people.index(person) + 1) % len(people)]
 
 
+def resolve(session: Session, settings: Settings, now: datetime) -> OnCall | None:
+    """Who is on call at `now`: by the stored rotation if there is one, else by the
+    settings; None when neither names anybody."""
+    stored = stored_rotation.load(session)
+    if stored is None:
+        return oncall_at(settings, now)
+    if not stored.people:
+        return None  # every member has been disabled since: nobody to page
+    return stored_oncall_at(stored, ZoneInfo(settings.company.timezone), now)
+
+
+def known_contacts(session: Session, settings: Settings) -> tuple[Contact, ...]:
+    """Everyone an on-call notification may have been addressed to: the stored rotation's
+    people and stand-ins, then the settings' people."""
+    stored = stored_rotation.load(session)
+    return (stored.contacts() if stored else ()) + settings.alerts.oncall.people
+
+
+def _turn_start(stored: StoredRotation, zone: ZoneInfo, turn: int) -> datetime:
+    """Where turn number `turn` begins. Shifts of whole days hand over at the same wall-clock
+    time whatever daylight saving did in between; others are counted in elapsed hours."""
+    if stored.shift % timedelta(days=1):
+        return stored.first_handover + turn * stored.shift
+    first = stored.first_handover.astimezone(zone)
+    day = first.date() + turn * timedelta(days=stored.shift.days)
+    return datetime.combine(day, first.time(), tzinfo=zone)
+
+
+def stored_oncall_at(stored: StoredRotation, zone: ZoneInfo, now: datetime) -> OnCall:
+    """The stored rotation at `now`: a stand-in covering `now` wins; otherwise the turn's
+    person, until the turn ends or a stand-in begins, whichever comes first."""
+    people = stored.people
+    turn = (now - stored.first_handover) // stored.shift
+    while _turn_start(stored, zone, turn) > now:
+        turn -= 1
+    while _turn_start(stored, zone, turn + 1) <= now:
+        turn += 1
+    regular = people[turn % len(people)]
+    following = people[(turn + 1) % len(people)] if len(people) > 1 else None
+    until = _turn_start(stored, zone, turn + 1)
+    for stand_in in stored.stand_ins:
+        if stand_in.starts_at <= now < stand_in.ends_at:
+            person = stand_in.contact
+            return OnCall(
+                person=person,
+                next_person=regular if regular != person else following,
+                until=stand_in.ends_at,
+            )
+    upcoming = [s for s in stored.stand_ins if now < s.starts_at < until]
+    if upcoming:
+        first = min(upcoming, key=lambda s: s.starts_at)
+        return OnCall(
+            person=regular,
+            next_person=first.contact if first.contact != regular else following,
+            until=first.starts_at,
+        )
+    return OnCall(person=regular, next_person=following, until=until)
+
+
 def oncall_at(settings: Settings, now: datetime) -> OnCall | None:
-    """The rotation at `now`, or None when no people are configured."""
+    """The settings' rotation at `now`, or None when no people are configured."""
     rotation = settings.alerts.oncall
     people = rotation.people
     if not people:

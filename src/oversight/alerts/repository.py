@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import false, select, update
+from sqlalchemy import delete, false, select, update
 from sqlalchemy.orm import Session
 
 from oversight.alerts.models import (
@@ -15,7 +15,11 @@ from oversight.alerts.models import (
     AlertStatus,
     NotificationKind,
     NotificationState,
+    OnCallMember,
+    OnCallOverride,
+    OnCallRotation,
 )
+from oversight.auth.models import User
 from oversight.errors import NotFound
 from oversight.kit.pagination import PageParams, fetch_page, order_by_clauses
 
@@ -109,6 +113,19 @@ def claim_notification(session: Session, notification_id: int) -> bool:
     return bool(claimed.rowcount)  # type: ignore[attr-defined]
 
 
+def due_retries(session: Session, now: datetime) -> Sequence[AlertNotification]:
+    """Failed notifications whose next retry is due, oldest first."""
+    return session.scalars(
+        select(AlertNotification)
+        .where(
+            AlertNotification.state == NotificationState.failed,
+            AlertNotification.retry_at.is_not(None),
+            AlertNotification.retry_at <= now,
+        )
+        .order_by(AlertNotification.id)
+    ).all()
+
+
 def held_for_digest(session: Session) -> Sequence[AlertNotification]:
     return session.scalars(
         select(AlertNotification)
@@ -161,3 +178,52 @@ def alerts_started_between(session: Session, since: datetime, until: datetime) -
         .where(Alert.starts_at >= since, Alert.starts_at < until)
         .order_by(Alert.starts_at, Alert.id)
     ).all()
+
+
+def stored_rotation(session: Session) -> OnCallRotation | None:
+    """The rotation stored through the API (there is one at most)."""
+    return session.scalar(select(OnCallRotation).order_by(OnCallRotation.id).limit(1))
+
+
+def rotation_members(session: Session, rotation_id: int) -> Sequence[User]:
+    """The rotation's people, in turn order."""
+    return session.scalars(
+        select(User)
+        .join(OnCallMember, OnCallMember.user_id == User.id)
+        .where(OnCallMember.rotation_id == rotation_id)
+        .order_by(OnCallMember.position)
+    ).all()
+
+
+def rotation_stand_ins(session: Session, rotation_id: int) -> Sequence[tuple[OnCallOverride, User]]:
+    """The rotation's stand-ins with their users, in time order."""
+    rows = session.execute(
+        select(OnCallOverride, User)
+        .join(User, User.id == OnCallOverride.user_id)
+        .where(OnCallOverride.rotation_id == rotation_id)
+        .order_by(OnCallOverride.starts_at, OnCallOverride.id)
+    ).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def users_named(session: Session, usernames: set[str]) -> dict[str, User]:
+    if not usernames:
+        return {}
+    found = session.scalars(select(User).where(User.username.in_(sorted(usernames)))).all()
+    return {user.username: user for user in found}
+
+
+def delete_rotation(session: Session) -> bool:
+    """Remove the stored rotation with its members and stand-ins; whether there was one."""
+    rotation = stored_rotation(session)
+    if rotation is None:
+        return False
+    for model in (OnCallMember, OnCallOverride):
+        session.execute(
+            delete(model)
+            .where(model.rotation_id == rotation.id)
+            .execution_options(synchronize_session=False)
+        )
+    session.delete(rotation)
+    session.flush()
+    return True

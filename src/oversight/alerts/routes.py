@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import hmac
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
-from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
 from oversight.alerts import delivery, intake
 from oversight.alerts import service as alert_service
 from oversight.alerts.errors import IntakeNotConfigured, MalformedPayload
 from oversight.alerts.models import AlertStatus
-from oversight.alerts.oncall import OnCall
 from oversight.alerts.schemas import (
     SILENCE_LENGTHS,
     AlertRead,
     AlertStats,
     IntakeResult,
+    OnCallRead,
+    RotationRead,
+    RotationWrite,
     SilenceCreate,
     SilenceRead,
 )
@@ -40,6 +40,7 @@ log = get_logger("oversight.alerts")
 AlertReader = Annotated[Principal, Depends(require(Resource.alerts, Action.read))]
 AlertAcknowledger = Annotated[Principal, Depends(require(Resource.alerts, Action.acknowledge))]
 AlertSilencer = Annotated[Principal, Depends(require(Resource.alerts, Action.silence))]
+RotationEditor = Annotated[Principal, Depends(require(Resource.alerts, Action.update))]
 
 
 async def check_intake_token(request: Request) -> None:
@@ -137,24 +138,32 @@ def read_alert_stats(
     return alert_service.alert_stats(session, settings=settings, since=since, until=until)
 
 
-class OnCallRead(BaseModel):
-    """Who is on call (by name: their addresses stay in the settings), who is next, until when."""
-
-    name: str
-    next: str | None
-    until: datetime | None
-
-
 @router.get("/oncall")
-def read_oncall(settings: SettingsDep, _: AlertReader) -> OnCallRead | None:
-    rotation: OnCall | None = alert_service.oncall_now(settings)
-    if rotation is None:
-        return None
-    return OnCallRead(
-        name=rotation.person.name,
-        next=rotation.next_person.name if rotation.next_person else None,
-        until=rotation.until,
-    )
+def read_oncall(session: SessionDep, settings: SettingsDep, _: AlertReader) -> OnCallRead | None:
+    """Who is on call now (by the stored rotation, else the settings'), who is next, until
+    when; null when no rotation names anybody."""
+    return alert_service.oncall_read(alert_service.oncall_now(session, settings=settings))
+
+
+@router.get("/oncall/rotation")
+def read_rotation(session: SessionDep, settings: SettingsDep, _: AlertReader) -> RotationRead:
+    return alert_service.read_rotation(session, settings=settings)
+
+
+@router.put("/oncall/rotation")
+def set_rotation(
+    session: SessionDep, settings: SettingsDep, _: RotationEditor, body: RotationWrite
+) -> RotationRead:
+    """Replace the stored rotation (it wins over the settings' while it exists). 422 naming
+    the problem: an empty rotation, someone listed twice, an unknown or disabled user, a user
+    with neither a linked Telegram account nor an e-mail, stand-ins that overlap."""
+    return alert_service.set_rotation(session, settings=settings, body=body)
+
+
+@router.delete("/oncall/rotation")
+def clear_rotation(session: SessionDep, settings: SettingsDep, _: RotationEditor) -> RotationRead:
+    """Remove the stored rotation: the settings' one is in force again (404 if none)."""
+    return alert_service.clear_rotation(session, settings=settings)
 
 
 @router.get("/{alert_id}")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from oversight.alerts.oncall import oncall_at
+from sqlalchemy.orm import Session
+
+from oversight.alerts import oncall
 from oversight.config import Contact, Settings, Target
 from oversight.config.alerts import SeverityRoute
 
@@ -21,12 +23,14 @@ def route_for(settings: Settings, severity: str) -> SeverityRoute:
     return routes.get(severity) or routes[settings.alerts.unknown_severity]
 
 
-def recipient(settings: Settings, target: Target, now: datetime) -> Recipient | None:
-    """The contact behind `target` at `now`; None when the settings name nobody for it."""
+def recipient(
+    session: Session, settings: Settings, target: Target, now: datetime
+) -> Recipient | None:
+    """The contact behind `target` at `now`; None when nobody is named for it."""
     alerts = settings.alerts
     contact: Contact | None
     if target is Target.oncall:
-        rotation = oncall_at(settings, now)
+        rotation = oncall.resolve(session, settings, now)
         contact = rotation.person if rotation else None
     elif target is Target.oncall_chat:
         contact = alerts.oncall_chat
@@ -37,14 +41,15 @@ def recipient(settings: Settings, target: Target, now: datetime) -> Recipient | 
     return Recipient(target, contact) if contact is not None else None
 
 
-def contact_named(settings: Settings, target: str, name: str) -> Contact | None:
+def contact_named(session: Session, settings: Settings, target: str, name: str) -> Contact | None:
     """The contact a stored notification was addressed to (by target and name), as the
-    settings describe it now; None if it has been removed since."""
+    rotation and settings describe it now; None if it has been removed since."""
     alerts = settings.alerts
-    candidates: tuple[Contact | None, ...] = {
+    fixed: dict[str, tuple[Contact | None, ...]] = {
         Target.oncall_chat.value: (alerts.oncall_chat,),
         Target.quiet_chat.value: (alerts.quiet_chat,),
         Target.digest.value: (alerts.quiet_chat,),
         Target.admin.value: (alerts.admin,),
-    }.get(target, alerts.oncall.people)
+    }
+    candidates = fixed.get(target) or oncall.known_contacts(session, settings)
     return next((c for c in candidates if c is not None and c.name == name), None)

@@ -123,3 +123,62 @@ class AlertStats(BaseModel):
     by_alertname: list[StatsRow]
     adoption: list[AdoptionRow]
     adoption_source: list[str]  # the audit actions counted as KPI views
+
+
+Username = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class StandInWrite(InputSchema):
+    """`person` (a username) is on call over [starts_at, ends_at) whatever the turns say.
+    Times without an offset are in the company's time zone."""
+
+    person: Username
+    starts_at: datetime
+    ends_at: datetime
+
+
+class RotationWrite(InputSchema):
+    """The whole rotation: `people` (usernames) take turns of `shift_hours` in this order,
+    the first turn starting at `first_handover` (without an offset: company time zone)."""
+
+    people: Annotated[list[Username], Field(max_length=50)]
+    first_handover: datetime
+    shift_hours: Annotated[int, Field(ge=1, le=24 * 28, strict=True)] = 168
+    stand_ins: Annotated[list[StandInWrite], Field(max_length=100)] = Field(default_factory=list)
+
+
+class OnCallRead(BaseModel):
+    """Who is on call (by name: their addresses stay private), who is next, until when."""
+
+    name: str
+    next: str | None
+    until: datetime | None
+
+
+class RotationPerson(BaseModel):
+    """A person of the rotation and how the hub reaches them (whether, not where)."""
+
+    username: str | None  # None: a person of the settings' rotation
+    name: str
+    telegram: bool
+    email: bool
+
+
+class StandInRead(BaseModel):
+    person: RotationPerson
+    starts_at: datetime
+    ends_at: datetime
+
+
+class RotationRead(BaseModel):
+    """The rotation in force: `source` says whether it is the stored one (`api`), the
+    settings' one (`settings`), or none at all (`none`)."""
+
+    source: Literal["api", "settings", "none"]
+    people: list[RotationPerson]
+    first_handover: datetime | None
+    shift_hours: int | None
+    stand_ins: list[StandInRead]
+    updated_at: datetime | None
+    updated_by_id: int | None
+    now: OnCallRead | None

@@ -13,17 +13,24 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from oversight.alerts import intake, repository
+from oversight.alerts import intake, oncall, repository, rotation
 from oversight.alerts import stats as alert_stats_module
 from oversight.alerts.alertmanager import AlertmanagerClient
 from oversight.alerts.errors import SilenceFailed
 from oversight.alerts.models import Alert, AlertSilence, AlertStatus
-from oversight.alerts.oncall import OnCall, oncall_at
-from oversight.alerts.schemas import AlertStats
+from oversight.alerts.oncall import OnCall
+from oversight.alerts.schemas import (
+    AlertStats,
+    OnCallRead,
+    RotationPerson,
+    RotationRead,
+    RotationWrite,
+    StandInRead,
+)
 from oversight.audit.events import record_event
 from oversight.auth.models import User
 from oversight.auth.permissions import Action, Resource, is_allowed
-from oversight.config import Settings, get_settings
+from oversight.config import Contact, Settings, get_settings
 from oversight.errors import NotFound, PermissionDenied
 from oversight.kit.clock import utcnow
 from oversight.kit.pagination import PageParams
@@ -213,9 +220,93 @@ def handle_alert_button(
         return "Alertmanager did not accept the silence; try again or use amtool."
 
 
-def oncall_now(settings: Settings, *, now: datetime | None = None) -> OnCall | None:
-    """Who is on call now and who is next (None when no rotation is configured)."""
-    return oncall_at(settings, now or utcnow())
+def oncall_now(
+    session: Session, *, settings: Settings, now: datetime | None = None
+) -> OnCall | None:
+    """Who is on call now and who is next, by the stored rotation or else the settings'
+    (None when neither names anybody)."""
+    return oncall.resolve(session, settings, now or utcnow())
+
+
+def oncall_read(duty: OnCall | None) -> OnCallRead | None:
+    if duty is None:
+        return None
+    return OnCallRead(
+        name=duty.person.name,
+        next=duty.next_person.name if duty.next_person else None,
+        until=duty.until,
+    )
+
+
+def _person(contact: Contact, username: str | None) -> RotationPerson:
+    return RotationPerson(
+        username=username,
+        name=contact.name,
+        telegram=contact.telegram_chat_id is not None,
+        email=contact.email is not None,
+    )
+
+
+def read_rotation(
+    session: Session, *, settings: Settings, now: datetime | None = None
+) -> RotationRead:
+    """The rotation in force (stored, else the settings'), and who is on call now."""
+    now = now or utcnow()
+    duty = oncall_read(oncall.resolve(session, settings, now))
+    stored = rotation.load(session)
+    if stored is None:
+        people = settings.alerts.oncall.people
+        return RotationRead(
+            source="settings" if people else "none",
+            people=[_person(contact, None) for contact in people],
+            first_handover=None,
+            shift_hours=None,
+            stand_ins=[],
+            updated_at=None,
+            updated_by_id=None,
+            now=duty,
+        )
+    return RotationRead(
+        source="api",
+        people=[
+            _person(contact, username)
+            for contact, username in zip(stored.people, stored.usernames, strict=True)
+        ],
+        first_handover=stored.first_handover,
+        shift_hours=int(stored.shift.total_seconds() // 3600),
+        stand_ins=[
+            StandInRead(
+                person=_person(entry.contact, entry.username),
+                starts_at=entry.starts_at,
+                ends_at=entry.ends_at,
+            )
+            for entry in stored.stand_ins
+        ],
+        updated_at=stored.updated_at,
+        updated_by_id=stored.updated_by_id,
+        now=duty,
+    )
+
+
+def rotation_order(session: Session, *, settings: Settings) -> list[str]:
+    """The names of the rotation in force, in turn order (stored, else the settings')."""
+    stored = rotation.load(session)
+    people = stored.people if stored is not None else settings.alerts.oncall.people
+    return [person.name for person in people]
+
+
+def set_rotation(session: Session, *, settings: Settings, body: RotationWrite) -> RotationRead:
+    """Store the rotation (see `rotation.replace` for what is refused) and describe it."""
+    rotation.replace(session, settings=settings, body=body)
+    return read_rotation(session, settings=settings)
+
+
+def clear_rotation(session: Session, *, settings: Settings) -> RotationRead:
+    """Remove the stored rotation (the settings' one applies again) and describe what is in
+    force; NotFound when none is stored."""
+    if not rotation.clear(session):
+        raise NotFound("no on-call rotation is stored; the settings' rotation is in force")
+    return read_rotation(session, settings=settings)
 
 
 def alert_stats(

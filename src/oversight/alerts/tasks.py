@@ -1,5 +1,6 @@
 """The alert hub's jobs: deliver what is queued, escalate unacknowledged critical alerts
-(every minute), and send the daily digest of info alerts."""
+(every minute), retry notifications whose whole chain failed, and send the daily digest of
+info alerts."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from oversight.alerts import delivery, escalation
+from oversight.alerts import delivery, escalation, retries
 from oversight.config import Settings
 from oversight.jobs.registry import JobRegistry
 from oversight.kit.clock import utcnow
@@ -23,11 +24,20 @@ def register(jobs: JobRegistry, settings: Settings) -> None:
     def digest_job(session: Session) -> None:
         send_digest(session, settings=settings)
 
+    def retry_job(session: Session) -> None:
+        retry_failed(session, settings=settings)
+
     jobs.add(
         "alerts_escalate",
         escalate_job,
         every=timedelta(minutes=1),
         description="escalate unacknowledged critical alerts; send queued notifications",
+    )
+    jobs.add(
+        "alerts_retry",
+        retry_job,
+        every=timedelta(minutes=settings.alerts.retry.every_minutes),
+        description="send again the notifications whose whole chain failed, while they matter",
     )
     jobs.add(
         "alerts_digest",
@@ -47,6 +57,26 @@ def escalate_and_deliver(
     """Queue due escalations, then deliver everything pending (each one committed as it goes);
     the number of notifications delivered."""
     escalation.escalate_due(session, settings, now=clock())
+    session.commit()
+    return delivery.deliver_pending(
+        session,
+        settings,
+        channels or delivery.channels_from(settings),
+        checkpoint=session.commit,
+        now=clock,
+    )
+
+
+def retry_failed(
+    session: Session,
+    *,
+    settings: Settings,
+    clock: Clock = utcnow,
+    channels: delivery.Channels | None = None,
+) -> int:
+    """Requeue the failed notifications whose retry is due, then deliver everything pending;
+    the number of notifications delivered."""
+    retries.requeue_due(session, settings, now=clock())
     session.commit()
     return delivery.deliver_pending(
         session,

@@ -27,7 +27,8 @@ class Resource(enum.StrEnum):
     analytics_finance = "analytics_finance"
     analytics_people = "analytics_people"
     audit = "audit"
-    # the alert hub: alerts, on-call rota and statistics (read); acknowledge and silence
+    # the alert hub: alerts, on-call rota and statistics (read); acknowledge and silence;
+    # the stored on-call rotation (update)
     alerts = "alerts"
     # files attached to service requests (photos, signed acts)
     attachments = "attachments"
@@ -86,7 +87,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.analytics_desk: _READ,
         Resource.analytics_finance: _READ,
         Resource.analytics_people: _READ,
-        Resource.alerts: _ON_CALL,
+        Resource.alerts: _ON_CALL | {U},
         Resource.backups: _READ,
     },
     Role.director: {resource: _READ for resource in Resource if resource is not Resource.audit},

@@ -94,7 +94,25 @@ class TelegramChannel(_Group):
     bot_token: SecretStr | None = None
     attempts: Annotated[int, Field(ge=1, le=10)] = 3
     backoff_seconds: Annotated[float, Field(ge=0, le=60)] = 1.0  # doubles each retry
+    # A 429 answer's `parameters.retry_after` replaces the backoff before the next try, up to
+    # this many seconds (a longer wait is cut to it: the chain moves on rather than stall).
+    max_retry_after_seconds: Annotated[float, Field(ge=0, le=600)] = 30.0
     timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10.0
+
+
+class RetrySettings(_Group):
+    """Notifications whose whole chain failed, sent again by the `alerts_retry` job: the
+    first retry after `first_minutes`, each later one after twice the previous wait (at most
+    `max_wait_minutes`), while the alert fires unacknowledged and for at most `max_age_hours`
+    after the notification was queued. Only the `severities` listed are retried."""
+
+    first_minutes: Annotated[float, Field(gt=0, le=24 * 60)] = 2.0
+    max_wait_minutes: Annotated[float, Field(gt=0, le=24 * 60)] = 60.0
+    max_age_hours: Annotated[float, Field(gt=0, le=24 * 14)] = 24.0
+    severities: Annotated[frozenset[str], NoDecode, LIST_FROM_TEXT] = frozenset(
+        {"critical", "warning"}
+    )
+    every_minutes: Annotated[int, Field(ge=1, le=60)] = 1  # how often the job runs
 
 
 class SmtpChannel(_Group):
@@ -127,6 +145,7 @@ class AlertsSettings(_Group):
     telegram: TelegramChannel = TelegramChannel()
     smtp: SmtpChannel = SmtpChannel()
     whatsapp: WhatsAppChannel = WhatsAppChannel()
+    retry: RetrySettings = RetrySettings()
     deliver_in_background: bool = True  # after the intake's commit; the job catches up too
     ack_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 15
     button_window_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 48.0

@@ -5,6 +5,6 @@ callers inject one; production uses the network). Errors never carry the URL (th
 URL holds the bot token) or the recipient: only what went wrong.
 """
 
-from oversight.alerts.notifiers.base import Button, DeliveryError, Message, Sent
+from oversight.alerts.notifiers.base import Button, DeliveryError, Message, RateLimited, Sent
 
-__all__ = ["Button", "DeliveryError", "Message", "Sent"]
+__all__ = ["Button", "DeliveryError", "Message", "RateLimited", "Sent"]

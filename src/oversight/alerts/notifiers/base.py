@@ -11,6 +11,14 @@ class DeliveryError(Exception):
     """A channel could not deliver; the message says why in a few words, without secrets."""
 
 
+class RateLimited(DeliveryError):
+    """The service answered 429 and asked for `retry_after` seconds before the next try."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True, slots=True)
 class Button:
     text: str

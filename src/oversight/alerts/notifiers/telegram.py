@@ -7,7 +7,13 @@ from typing import Any
 
 import httpx
 
-from oversight.alerts.notifiers.base import DeliveryError, Message, Sent, http_failure
+from oversight.alerts.notifiers.base import (
+    DeliveryError,
+    Message,
+    RateLimited,
+    Sent,
+    http_failure,
+)
 from oversight.config.alerts import TelegramChannel
 
 
@@ -55,9 +61,22 @@ class TelegramNotifier:
         except ValueError:
             raise DeliveryError(f"HTTP {response.status_code}, not JSON") from None
         if not isinstance(answer, dict) or not answer.get("ok"):
+            retry_after = _retry_after(answer) if response.status_code == 429 else None
+            if retry_after is not None:
+                raise RateLimited(f"HTTP 429: retry after {retry_after:g} s", retry_after)
             description = answer.get("description", "") if isinstance(answer, dict) else ""
             raise DeliveryError(f"HTTP {response.status_code}: {str(description)[:120]}")
         return answer.get("result")
+
+
+def _retry_after(answer: object) -> float | None:
+    """`parameters.retry_after` of a 429 answer (seconds), None when absent or not a number
+    (https://core.telegram.org/bots/api#responseparameters)."""
+    parameters = answer.get("parameters") if isinstance(answer, dict) else None
+    value = parameters.get("retry_after") if isinstance(parameters, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        return None
+    return float(value)
 
 
 def _content(message: Message) -> dict[str, Any]:

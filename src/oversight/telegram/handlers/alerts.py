@@ -162,7 +162,7 @@ def acknowledge(call: Call) -> Reply:
 
 
 def show_oncall(call: Call) -> Reply:
-    duty = alert_service.oncall_now(call.settings)
+    duty = alert_service.oncall_now(call.session, settings=call.settings)
     if duty is None:
         return Reply(call.t("No on-call rotation is configured."))
     lines = [call.t("On call now: {name}").format(name=duty.person.name)]
@@ -170,6 +170,9 @@ def show_oncall(call: Call) -> Reply:
         lines.append(call.t("Until: {time}").format(time=_when(call, duty.until)))
     if duty.next_person is not None:
         lines.append(call.t("Next: {name}").format(name=duty.next_person.name))
+    order = alert_service.rotation_order(call.session, settings=call.settings)
+    if len(order) > 2:
+        lines.append(call.t("Turn order: {names}").format(names=" → ".join(order)))
     return Reply("\n".join(lines))
 
 
