@@ -123,3 +123,40 @@ def make_attachment(session: Any, **fields: Any) -> Any:
     session.add(attachment)
     session.flush()
     return attachment
+
+
+def pdf_with_object_stream(catalog_extra: bytes = b"", page_extra: bytes = b"") -> bytes:
+    """A PDF 1.5 whose catalog, page tree and page live compressed (FlateDecode) in an object
+    stream, indexed by a cross-reference stream: nothing but the stream's header is readable
+    in the raw bytes. `catalog_extra` / `page_extra` go inside those dictionaries."""
+    import zlib
+
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R " + catalog_extra + b" >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] " + page_extra + b" >>",
+    ]
+    offsets, body = [], b""
+    for obj in objects:
+        offsets.append(len(body))
+        body += obj + b"\n"
+    header = b" ".join(b"%d %d" % (n + 1, off) for n, off in enumerate(offsets)) + b"\n"
+    packed = zlib.compress(header + body)
+    out = bytearray(b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
+    stream_at = len(out)
+    out += (
+        b"4 0 obj\n<< /Type /ObjStm /N 3 /First %d /Filter /FlateDecode /Length %d >>\nstream\n"
+        % (len(header), len(packed))
+    )
+    out += packed + b"\nendstream\nendobj\n"
+    xref_at = len(out)
+    rows = [(0, 0, 0xFFFF)] + [(2, 4, i) for i in range(3)] + [(1, stream_at, 0), (1, xref_at, 0)]
+    table = b"".join(
+        kind.to_bytes(1, "big") + field.to_bytes(4, "big") + extra.to_bytes(2, "big")
+        for kind, field, extra in rows
+    )
+    out += b"5 0 obj\n<< /Type /XRef /Size 6 /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n" % len(
+        table
+    )
+    out += table + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % xref_at
+    return bytes(out)

@@ -6,7 +6,8 @@ image whole; pypdfium2 opens a PDF). Images are then re-encoded without metadata
 position, camera make and serial), XMP, comments and anything appended after the image data
 (the usual polyglot trick: a ZIP or PDF behind a valid JPEG) are dropped; only the
 orientation tag is kept so photos still display upright. PDFs cannot be cleaned that way;
-one carrying active content (JavaScript, launch actions, embedded files) is refused.
+one carrying active content (JavaScript, launch actions, embedded files) is refused
+(`oversight.files.pdf`).
 """
 
 from __future__ import annotations
@@ -38,9 +39,6 @@ HEIC = FileType("image/heic", "heic", image=True)
 PDF = FileType("application/pdf", "pdf", image=False)
 
 _HEIC_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1")
-# Byte patterns a PDF with active content carries (names may be written with #xx escapes:
-# those are refused too, since no honest producer escapes these names).
-_PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFile|RichMedia|OpenAction)\b|/J#", re.I)
 
 
 def heic_supported() -> bool:
@@ -102,29 +100,6 @@ def clean_image(source: Path, target: Path, kind: FileType) -> None:
                 image.convert("RGB").save(target, format="JPEG", quality=95, exif=exif.tobytes())
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise BadUpload(f"the image cannot be read: {type(error).__name__}") from None
-
-
-def check_pdf(path: Path) -> None:
-    """BadUpload unless pypdfium2 opens the PDF and it holds no active content."""
-    import pypdfium2
-
-    tail = b""  # the end of the previous chunk, so a name split across chunks is still seen
-    with path.open("rb") as stream:
-        while chunk := stream.read(1024 * 1024):
-            if _PDF_ACTIVE.search(tail + chunk):
-                raise UnsupportedFile(
-                    "PDF with active content (JavaScript, launch, embedded files)"
-                )
-            tail = chunk[-32:]
-    try:
-        document = pypdfium2.PdfDocument(str(path))
-    except pypdfium2.PdfiumError:
-        raise BadUpload("the PDF cannot be read") from None
-    try:
-        if len(document) == 0:
-            raise BadUpload("the PDF has no pages")
-    finally:
-        document.close()
 
 
 def upright(image: Image.Image) -> Image.Image:

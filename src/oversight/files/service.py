@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from oversight.audit.events import record_event
 from oversight.auth.principal import Principal
 from oversight.config import Settings
-from oversight.files import content, metrics, repository
+from oversight.files import content, metrics, pdf, repository
 from oversight.files.errors import FileUnavailable, TooManyAttachments
 from oversight.files.models import Attachment, Blob, PreviewState, Tier
 from oversight.files.schemas import AttachmentRead
@@ -72,7 +72,7 @@ def _clean(store: HotStore, received: Received) -> tuple[Path, content.FileType]
             raise
         received.path.unlink(missing_ok=True)
         return cleaned, (content.JPEG if kind is content.HEIC else kind)
-    content.check_pdf(received.path)
+    pdf.check_pdf(received.path)
     return received.path, kind
 
 
