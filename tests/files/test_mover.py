@@ -16,7 +16,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from structlog.testing import capture_logs
 
 import files_samples as samples
 from companies import make_company
@@ -269,7 +268,7 @@ class _Flipping(Storage):
 # The wrapper works on any backend; the local one keeps the test cheap.
 @pytest.mark.parametrize("cold_target", ["local"], indirect=True)
 def test_a_checksum_mismatch_on_read_back_keeps_the_local_copy_and_retries(
-    session, files_settings, cold_target, monkeypatch
+    session, files_settings, cold_target, monkeypatch, json_logs
 ):
     settings = _with_cold(files_settings, cold_target)
     blob = _hot_blob(session, settings)
@@ -282,8 +281,9 @@ def test_a_checksum_mismatch_on_read_back_keeps_the_local_copy_and_retries(
         return flipping[-1]
 
     monkeypatch.setattr(mover, "open_storage", corrupting)
-    with capture_logs() as logs:
-        first = mover.run_mover(session, settings, now=NOW)
+    json_logs()
+    first = mover.run_mover(session, settings, now=NOW)
+    logs = json_logs()
     session.commit()
 
     assert (first.moved, first.failed) == (0, 1)

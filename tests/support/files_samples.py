@@ -160,3 +160,62 @@ def pdf_with_object_stream(catalog_extra: bytes = b"", page_extra: bytes = b"") 
     )
     out += table + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % xref_at
     return bytes(out)
+
+
+_OOXML_MAIN = {
+    "docx": ("word/document.xml",
+             "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"),
+    "xlsx": ("xl/workbook.xml",
+             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"),
+    "docm": ("word/document.xml", "application/vnd.ms-word.document.macroEnabled.main+xml"),
+}  # fmt: skip
+
+
+def ooxml(kind: str = "docx", extra: dict[str, bytes] | None = None) -> bytes:
+    """A minimal Office Open XML package: content types, package relationships, main part."""
+    import zipfile
+
+    part, content_type = _OOXML_MAIN[kind]
+    types = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/{part}" ContentType="{content_type}"/></Types>'
+    )
+    rels = (
+        '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+        'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://'
+        'schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+        f'Target="{part}"/></Relationships>'
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", types)
+        archive.writestr("_rels/.rels", rels)
+        archive.writestr(part, "<document>Act of completion, request 42</document>" * 20)
+        for name, data in (extra or {}).items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def odf(kind: str = "text", extra: dict[str, bytes] | None = None,
+        *, mimetype_first: bool = True) -> bytes:  # fmt: skip
+    """A minimal OpenDocument file: `mimetype` first and stored, manifest, content."""
+    import zipfile
+
+    mime = f"application/vnd.oasis.opendocument.{kind}"
+    entries = {
+        "content.xml": b"<office:document-content>Estimate</office:document-content>" * 20,
+        "META-INF/manifest.xml": b"<manifest:manifest/>",
+        **(extra or {}),
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        if mimetype_first:
+            archive.writestr("mimetype", mime, compress_type=zipfile.ZIP_STORED)
+        for name, data in entries.items():
+            archive.writestr(name, data)
+        if not mimetype_first:
+            archive.writestr("mimetype", mime, compress_type=zipfile.ZIP_STORED)
+    return out.getvalue()

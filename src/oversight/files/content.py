@@ -15,28 +15,17 @@ from __future__ import annotations
 import importlib.util
 import re
 import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageOps
 
+from oversight.files import office
 from oversight.files.errors import BadUpload, UnsupportedFile
+from oversight.files.kinds import HEIC, JPEG, PDF, PNG, ZIP, FileType
 
 ORIENTATION_TAG = 0x0112
 _HEAD = 64
 
-
-@dataclass(frozen=True, slots=True)
-class FileType:
-    mime: str
-    extension: str
-    image: bool
-
-
-JPEG = FileType("image/jpeg", "jpg", image=True)
-PNG = FileType("image/png", "png", image=True)
-HEIC = FileType("image/heic", "heic", image=True)
-PDF = FileType("application/pdf", "pdf", image=False)
 
 _HEIC_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1")
 
@@ -54,19 +43,25 @@ def sniff(head: bytes) -> FileType:
         return PNG
     if head.startswith(b"%PDF-"):
         return PDF
+    if head.startswith(b"PK\x03\x04"):
+        return ZIP  # which document, if any: decided by `sniff_file` from the structure
     if head[4:8] == b"ftyp" and head[8:12] in _HEIC_BRANDS and heic_supported():
         return HEIC
     if not head:
         raise UnsupportedFile("the file is empty")
     raise UnsupportedFile(
-        "file type not accepted (by its content): JPEG, PNG, PDF"
-        + (" or HEIC" if heic_supported() else "")
+        "file type not accepted (by its content): JPEG, PNG, PDF, "
+        + ("HEIC, " if heic_supported() else "")
+        + office.ACCEPTED
     )
 
 
 def sniff_file(path: Path) -> FileType:
+    """The type of the file at `path`: its first bytes, and for a ZIP container its
+    structure (`oversight.files.office`)."""
     with path.open("rb") as stream:
-        return sniff(stream.read(_HEAD))
+        kind = sniff(stream.read(_HEAD))
+    return office.identify(path) if kind is ZIP else kind
 
 
 def _open_image(path: Path) -> Image.Image:

@@ -19,6 +19,7 @@ from oversight.auth.principal import Principal
 from oversight.config import Settings
 from oversight.files import content, metrics, pdf, repository
 from oversight.files.errors import FileUnavailable, TooManyAttachments
+from oversight.files.kinds import HEIC, JPEG, PDF, FileType
 from oversight.files.models import Attachment, Blob, PreviewState, Tier
 from oversight.files.schemas import AttachmentRead
 from oversight.files.store import HotStore, digest, object_name
@@ -60,8 +61,9 @@ def check_room(session: Session, settings: Settings, request_id: int) -> None:
         raise TooManyAttachments(f"the request already holds {limit} attachments (the limit)")
 
 
-def _clean(store: HotStore, received: Received) -> tuple[Path, content.FileType]:
-    """The spool file as it will be stored (images re-encoded without metadata) and its type."""
+def _clean(store: HotStore, received: Received) -> tuple[Path, FileType]:
+    """The spool file as it will be stored (images re-encoded without metadata, PDFs and
+    office documents checked and kept as they are) and its type."""
     kind = content.sniff_file(received.path)
     if kind.image:
         cleaned = store.spool_path()
@@ -71,8 +73,9 @@ def _clean(store: HotStore, received: Received) -> tuple[Path, content.FileType]
             cleaned.unlink(missing_ok=True)
             raise
         received.path.unlink(missing_ok=True)
-        return cleaned, (content.JPEG if kind is content.HEIC else kind)
-    pdf.check_pdf(received.path)
+        return cleaned, (JPEG if kind is HEIC else kind)
+    if kind is PDF:
+        pdf.check_pdf(received.path)
     return received.path, kind
 
 
