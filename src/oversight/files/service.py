@@ -53,6 +53,22 @@ def to_read(attachment: Attachment, blob: Blob) -> AttachmentRead:
     )
 
 
+def request_attachments(session: Session, request_id: int) -> list[tuple[Attachment, Blob]]:
+    """The live attachments of a request, each with its blob, in the caller's scope (the API's
+    list and the bot's /files); NotFound when the request is not the caller's to see."""
+    request_repository.get_request_or_raise(session, request_id)
+    return [
+        (row, repository.get_blob(session, row.blob_id))
+        for row in repository.list_attachments(session, request_id)
+    ]
+
+
+def attachment_with_blob(session: Session, attachment_id: int) -> tuple[Attachment, Blob]:
+    """A live attachment in the caller's scope and its blob; NotFound otherwise."""
+    attachment = repository.get_attachment_or_raise(session, attachment_id)
+    return attachment, repository.get_blob(session, attachment.blob_id)
+
+
 def check_room(session: Session, settings: Settings, request_id: int) -> None:
     """NotFound if the request is not the caller's to see, 409 if it holds the most files."""
     request_repository.get_request_or_raise(session, request_id)
