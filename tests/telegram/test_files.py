@@ -105,8 +105,11 @@ def test_files_lists_the_request_and_sends_previews(files_bot, session, tmp_path
     assert len(_events(session, "bot.button")) == 1
 
     bot.ask(account, "/lang ru")
-    russian = bot.ask(account, f"/files {rid}").text.splitlines()
+    russian_text = bot.ask(account, f"/files {rid}").text
+    (tmp_path / "files-ru.txt").write_text(russian_text)
+    russian = russian_text.splitlines()
     assert russian[0] == f"Заявка №{rid}: 3 файла"
+    assert russian[2].endswith(" · превью нет: PDF не открывается")
     assert russian[3].endswith(" · у файлов этого типа нет превью")
 
 

@@ -29,6 +29,14 @@ _ID = re.compile(r"^#?([0-9]{1,18})$")
 _PRESS = re.compile(r"^file:preview:([0-9]{1,18})$")
 _LABELS = {kind.mime: kind.extension.upper() for kind in (JPEG, PNG, HEIC, PDF, *OFFICE)}
 _NAME = 60  # characters of a file name shown
+# The reasons `oversight.files.previews` stores (in English) that are shown translated;
+# any other reason is shown as stored.
+_REASONS = {
+    "the PDF cannot be opened": _("the PDF cannot be opened"),
+    "the PDF's first page cannot be rendered": _("the PDF's first page cannot be rendered"),
+    "the file is in the cold tier": _("the file is in the cold tier"),
+}
+_IMAGE_REASON = re.compile(r"^the image cannot be decoded \((\w+)\)$")
 
 
 def _number(call: Call, example: str) -> int:
@@ -67,7 +75,14 @@ def _no_preview(call: Call, blob: Blob) -> str | None:
         return call.t("preview not ready yet")
     if blob.preview_state is PreviewState.none:
         return call.t("no preview for this type")
-    return call.t("no preview: {reason}").format(reason=(blob.preview_reason or "?")[:200])
+    stored = (blob.preview_reason or "?")[:200]
+    known = _REASONS.get(stored)
+    image = _IMAGE_REASON.match(stored)
+    if known is not None:
+        stored = call.t(known)
+    elif image is not None:
+        stored = call.t("the image cannot be decoded ({error})").format(error=image[1])
+    return call.t("no preview: {reason}").format(reason=stored)
 
 
 def list_files(call: Call) -> Reply:
