@@ -69,6 +69,28 @@ def attachment_with_blob(session: Session, attachment_id: int) -> tuple[Attachme
     return attachment, repository.get_blob(session, attachment.blob_id)
 
 
+def request_files(session: Session, request_id: int) -> list[AttachmentRead]:
+    """`request_attachments` as the API shows them (the bot's /files)."""
+    return [to_read(row, blob) for row, blob in request_attachments(session, request_id)]
+
+
+def read_preview(
+    session: Session, settings: Settings, attachment_id: int
+) -> tuple[AttachmentRead, bytes | None]:
+    """A live attachment in the caller's scope (NotFound otherwise) and its preview's JPEG
+    bytes, None when it has none; a preview returned is an `attachment.preview` download
+    (audit event and counter), as when opened through a signed link."""
+    attachment, blob = attachment_with_blob(session, attachment_id)
+    path = preview_path(settings, blob)
+    try:
+        photo = path.read_bytes() if path is not None else None
+    except OSError:
+        photo = None
+    if photo is not None:
+        record_download(session, attachment, "preview", blob.tier)
+    return to_read(attachment, blob), photo
+
+
 def check_room(session: Session, settings: Settings, request_id: int) -> None:
     """NotFound if the request is not the caller's to see, 409 if it holds the most files."""
     request_repository.get_request_or_raise(session, request_id)

@@ -19,7 +19,7 @@ from oversight.auth.permissions import Action, Resource, is_allowed
 from oversight.errors import NotFound
 from oversight.files import service as file_service
 from oversight.files.kinds import HEIC, JPEG, OFFICE, PDF, PNG
-from oversight.files.models import Attachment, Blob, PreviewState
+from oversight.files.schemas import AttachmentRead
 from oversight.telegram.runtime import Button, Call, Command, Refusal, Reply, _
 
 ATTACHMENTS = frozenset({Resource.attachments})
@@ -62,20 +62,21 @@ def _when(call: Call, moment: datetime) -> str:
     return f"{moment.astimezone(ZoneInfo(call.settings.company.timezone)):%d.%m.%Y %H:%M}"
 
 
-def _name(attachment: Attachment) -> str:
+def _name(attachment: AttachmentRead) -> str:
     name = attachment.filename
     return name if len(name) <= _NAME else name[: _NAME - 1] + "…"
 
 
-def _no_preview(call: Call, blob: Blob) -> str | None:
+def _no_preview(call: Call, attachment: AttachmentRead) -> str | None:
     """Why the attachment has no preview, in the caller's words; None when it has one."""
-    if blob.preview_state is PreviewState.ready:
+    state = attachment.preview_state.value
+    if state == "ready":
         return None
-    if blob.preview_state is PreviewState.pending:
+    if state == "pending":
         return call.t("preview not ready yet")
-    if blob.preview_state is PreviewState.none:
+    if state == "none":
         return call.t("no preview for this type")
-    stored = (blob.preview_reason or "?")[:200]
+    stored = (attachment.preview_reason or "?")[:200]
     known = _REASONS.get(stored)
     image = _IMAGE_REASON.match(stored)
     if known is not None:
@@ -88,7 +89,7 @@ def _no_preview(call: Call, blob: Blob) -> str | None:
 def list_files(call: Call) -> Reply:
     request_id = _number(call, "/files 12")
     try:
-        rows = file_service.request_attachments(call.session, request_id)
+        rows = file_service.request_files(call.session, request_id)
     except NotFound:
         text = call.t("No request #{id}.").format(id=request_id)
         raise Refusal(text, outcome="not_found") from None
@@ -98,11 +99,11 @@ def list_files(call: Call) -> Reply:
     heading = call.t("Request #{id}: {count}")
     lines = [heading.format(id=request_id, count=count.format(count=len(rows)))]
     buttons: list[tuple[str, str]] = []
-    for attachment, blob in rows:
+    for attachment in rows:
         parts = [f"#{attachment.id} {_name(attachment)}",
                  _LABELS.get(attachment.content_type, attachment.content_type),
                  _size(call, attachment.size), _when(call, attachment.uploaded_at)]  # fmt: skip
-        missing = _no_preview(call, blob)
+        missing = _no_preview(call, attachment)
         if missing is None:
             if len(buttons) < BUTTONS_SHOWN:
                 buttons.append((f"🖼 #{attachment.id} {_name(attachment)[:40]}",
@@ -117,18 +118,14 @@ def list_files(call: Call) -> Reply:
 
 def _preview(call: Call, attachment_id: int) -> Reply:
     try:
-        attachment, blob = file_service.attachment_with_blob(call.session, attachment_id)
+        attachment, photo = file_service.read_preview(call.session, call.settings, attachment_id)
     except NotFound:
         text = call.t("No file #{id}.").format(id=attachment_id)
         raise Refusal(text, outcome="not_found") from None
-    missing = _no_preview(call, blob)
-    path = file_service.preview_path(call.settings, blob) if missing is None else None
-    if path is None:
-        reason = missing or call.t("preview not available now")
+    if photo is None:
+        reason = _no_preview(call, attachment) or call.t("preview not available now")
         text = call.t("#{id} {name}: {reason}.")
         return Reply(text.format(id=attachment.id, name=_name(attachment), reason=reason))
-    photo = path.read_bytes()
-    file_service.record_download(call.session, attachment, "preview", blob.tier)
     caption = call.t("#{id} {name}, request #{request}")
     return Reply(
         caption.format(id=attachment.id, name=_name(attachment), request=attachment.request_id),
