@@ -457,6 +457,67 @@ def test_sign_in_flood_guard_answers_429_per_address_after_its_burst(nginx):
     assert fetch(nginx, "/api/v1/auth/login", source="127.0.0.4", method="POST").status == 200
 
 
+def _upload_limit() -> int:
+    """The upload location's client_max_body_size in the shipped file, in bytes."""
+    found = re.search(
+        r"location ~ \^/api/v1/requests/\[0-9\]\+/attachments\$ \{[^}]*"
+        r"client_max_body_size (\d+)m;",
+        SHIPPED_CONF.read_text(),
+    )
+    assert found is not None, "the upload location lost its body limit"
+    return int(found.group(1)) * 1024 * 1024
+
+
+def _post_head(nginx: Nginx, path: str, length: int) -> http.client.HTTPSConnection:
+    connection = _connection(nginx, OUTSIDE)
+    assert isinstance(connection, http.client.HTTPSConnection)
+    connection.putrequest("POST", path, skip_host=True)
+    connection.putheader("Host", SERVER_NAME)
+    connection.putheader("Content-Type", "multipart/form-data; boundary=x")
+    connection.putheader("Content-Length", str(length))
+    connection.endheaders()
+    return connection
+
+
+def test_the_upload_limit_is_the_apps_plus_the_multipart_envelope():
+    from oversight.config import FilesSettings
+
+    app_limit = FilesSettings().max_size_bytes
+    assert _upload_limit() >= app_limit + 64 * 1024  # boundaries and part headers
+    assert _upload_limit() <= app_limit + 2 * 1024 * 1024  # not a different limit altogether
+
+
+def test_an_upload_of_exactly_nginxs_limit_passes_and_one_byte_more_is_413(nginx):
+    limit = _upload_limit()
+    path = "/api/v1/requests/7/attachments"
+    connection = _post_head(nginx, path, limit)
+    try:
+        chunk = bytes(1024 * 1024)
+        for _ in range(limit // len(chunk)):
+            connection.send(chunk)
+        connection.send(bytes(limit % len(chunk)))
+        response = connection.getresponse()
+        reply = Reply(response.status, response.headers, response.read())
+    finally:
+        connection.close()
+    echoed = reply.echo()
+    assert (echoed["backend"], echoed["path"]) == ("oversight_api", path)
+    assert echoed["headers"]["content-length"] == str(limit)
+
+    # One byte more: refused on the header alone, before any of the body is read.
+    connection = _post_head(nginx, path, limit + 1)
+    try:
+        assert connection.getresponse().status == 413
+    finally:
+        connection.close()
+    # Other routes keep nginx's default 1 MiB limit.
+    connection = _post_head(nginx, "/api/v1/requests", 1024 * 1024 + 1)
+    try:
+        assert connection.getresponse().status == 413
+    finally:
+        connection.close()
+
+
 # --- docker compose: the same oversight.conf, another upstream snippet ---------------------
 
 

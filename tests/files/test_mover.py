@@ -5,8 +5,12 @@ nothing and the move is retried after its backoff; cold files stream back throug
 from __future__ import annotations
 
 import hashlib
+import io
 import random
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
+from typing import BinaryIO
 
 import pytest
 from fastapi.testclient import TestClient
@@ -25,7 +29,8 @@ from oversight.files.metrics import backlogs
 from oversight.files.models import Blob, Tier
 from oversight.files.store import object_name
 from oversight.observability.metrics import REGISTRY
-from oversight.storage import open_storage
+from oversight.storage import Storage, open_storage
+from oversight.storage.base import ObjectInfo
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 SIZE = 3 * 1024 * 1024 + 17
@@ -225,3 +230,81 @@ def _gauge(client, name: str) -> float:
         if line.startswith(name + " "):
             return float(line.split()[1])
     raise AssertionError(f"{name} not exported")
+
+
+class _Flipping(Storage):
+    """The real cold backend, except that each object, once written, has one byte flipped
+    in place on the backend (what a failing disk or a bad proxy would leave there)."""
+
+    def __init__(self, inner: Storage) -> None:
+        self.inner = inner
+        self.flipped: list[str] = []
+
+    def put(self, name: str, stream: BinaryIO, *, size: int | None = None) -> ObjectInfo:
+        info = self.inner.put(name, stream, size=size)
+        with self.inner.get(name) as stored:
+            data = bytearray(stored.read())
+        data[len(data) // 2] ^= 0x01
+        self.inner.put(name, io.BytesIO(bytes(data)), size=len(data))
+        self.flipped.append(name)
+        return info
+
+    def get(self, name: str) -> AbstractContextManager[BinaryIO]:
+        return self.inner.get(name)
+
+    def list_objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        return self.inner.list_objects(prefix)
+
+    def stat(self, name: str) -> ObjectInfo:
+        return self.inner.stat(name)
+
+    def delete(self, name: str) -> None:
+        self.inner.delete(name)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+# The wrapper works on any backend; the local one keeps the test cheap.
+@pytest.mark.parametrize("cold_target", ["local"], indirect=True)
+def test_a_checksum_mismatch_on_read_back_keeps_the_local_copy_and_retries(
+    session, files_settings, cold_target, monkeypatch, json_logs
+):
+    settings = _with_cold(files_settings, cold_target)
+    blob = _hot_blob(session, settings)
+    local = settings.files.hot_dir / object_name(blob.sha256)
+    failed_before = _counter("oversight_mover_failed_files_total")
+    flipping: list[_Flipping] = []
+
+    def corrupting(target: StorageTarget) -> Storage:
+        flipping.append(_Flipping(open_storage(target)))
+        return flipping[-1]
+
+    monkeypatch.setattr(mover, "open_storage", corrupting)
+    json_logs()
+    first = mover.run_mover(session, settings, now=NOW)
+    logs = json_logs()
+    session.commit()
+
+    assert (first.moved, first.failed) == (0, 1)
+    assert flipping[0].flipped == [object_name(blob.sha256)]
+    assert blob.tier is Tier.hot
+    assert local.exists()
+    assert hashlib.sha256(local.read_bytes()).hexdigest() == blob.sha256
+    assert blob.move_failures == 1
+    assert blob.move_error is not None
+    assert blob.move_error.startswith("read-back checksum ")
+    assert blob.next_move_at == NOW + timedelta(seconds=60)
+    assert _counter("oversight_mover_failed_files_total") == failed_before + 1
+    [line] = [entry for entry in logs if entry.get("action") == "file_move"]
+    assert (line["status"], line["entity_id"], line["failures"]) == ("failure", blob.id, 1)
+    assert line["reason"] == blob.move_error
+
+    monkeypatch.setattr(mover, "open_storage", open_storage)  # the backend heals
+    later = mover.run_mover(session, settings, now=NOW + timedelta(seconds=61))
+    session.commit()
+    assert (later.moved, later.failed) == (1, 0)
+    assert blob.tier is Tier.cold
+    assert not local.exists()
+    with open_storage(cold_target) as storage, storage.get(object_name(blob.sha256)) as stream:
+        assert hashlib.sha256(stream.read()).hexdigest() == blob.sha256

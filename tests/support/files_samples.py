@@ -123,3 +123,99 @@ def make_attachment(session: Any, **fields: Any) -> Any:
     session.add(attachment)
     session.flush()
     return attachment
+
+
+def pdf_with_object_stream(catalog_extra: bytes = b"", page_extra: bytes = b"") -> bytes:
+    """A PDF 1.5 whose catalog, page tree and page live compressed (FlateDecode) in an object
+    stream, indexed by a cross-reference stream: nothing but the stream's header is readable
+    in the raw bytes. `catalog_extra` / `page_extra` go inside those dictionaries."""
+    import zlib
+
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R " + catalog_extra + b" >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] " + page_extra + b" >>",
+    ]
+    offsets, body = [], b""
+    for obj in objects:
+        offsets.append(len(body))
+        body += obj + b"\n"
+    header = b" ".join(b"%d %d" % (n + 1, off) for n, off in enumerate(offsets)) + b"\n"
+    packed = zlib.compress(header + body)
+    out = bytearray(b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
+    stream_at = len(out)
+    out += (
+        b"4 0 obj\n<< /Type /ObjStm /N 3 /First %d /Filter /FlateDecode /Length %d >>\nstream\n"
+        % (len(header), len(packed))
+    )
+    out += packed + b"\nendstream\nendobj\n"
+    xref_at = len(out)
+    rows = [(0, 0, 0xFFFF)] + [(2, 4, i) for i in range(3)] + [(1, stream_at, 0), (1, xref_at, 0)]
+    table = b"".join(
+        kind.to_bytes(1, "big") + field.to_bytes(4, "big") + extra.to_bytes(2, "big")
+        for kind, field, extra in rows
+    )
+    out += b"5 0 obj\n<< /Type /XRef /Size 6 /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n" % len(
+        table
+    )
+    out += table + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % xref_at
+    return bytes(out)
+
+
+_OOXML_MAIN = {
+    "docx": ("word/document.xml",
+             "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"),
+    "xlsx": ("xl/workbook.xml",
+             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"),
+    "docm": ("word/document.xml", "application/vnd.ms-word.document.macroEnabled.main+xml"),
+}  # fmt: skip
+
+
+def ooxml(kind: str = "docx", extra: dict[str, bytes] | None = None) -> bytes:
+    """A minimal Office Open XML package: content types, package relationships, main part."""
+    import zipfile
+
+    part, content_type = _OOXML_MAIN[kind]
+    types = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/{part}" ContentType="{content_type}"/></Types>'
+    )
+    rels = (
+        '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.'
+        'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://'
+        'schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+        f'Target="{part}"/></Relationships>'
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", types)
+        archive.writestr("_rels/.rels", rels)
+        archive.writestr(part, "<document>Act of completion, request 42</document>" * 20)
+        for name, data in (extra or {}).items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def odf(kind: str = "text", extra: dict[str, bytes] | None = None,
+        *, mimetype_first: bool = True) -> bytes:  # fmt: skip
+    """A minimal OpenDocument file: `mimetype` first and stored, manifest, content."""
+    import zipfile
+
+    mime = f"application/vnd.oasis.opendocument.{kind}"
+    entries = {
+        "content.xml": b"<office:document-content>Estimate</office:document-content>" * 20,
+        "META-INF/manifest.xml": b"<manifest:manifest/>",
+        **(extra or {}),
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        if mimetype_first:
+            archive.writestr("mimetype", mime, compress_type=zipfile.ZIP_STORED)
+        for name, data in entries.items():
+            archive.writestr(name, data)
+        if not mimetype_first:
+            archive.writestr("mimetype", mime, compress_type=zipfile.ZIP_STORED)
+    return out.getvalue()

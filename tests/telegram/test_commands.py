@@ -91,6 +91,8 @@ def test_help_lists_only_what_the_role_may_run(bot, session, settings):
         "a period",
         "/overdue — overdue invoices by client",
         "/chart <name> [YYYY-MM | YYYY-MM-DD YYYY-MM-DD] — a chart as a picture",
+        "/files <request number> — the files attached to a request",
+        "/preview <file number> — a file's preview as a picture",
         "/lang en|ru — language of the answers",
     ]
 

@@ -6,7 +6,8 @@ image whole; pypdfium2 opens a PDF). Images are then re-encoded without metadata
 position, camera make and serial), XMP, comments and anything appended after the image data
 (the usual polyglot trick: a ZIP or PDF behind a valid JPEG) are dropped; only the
 orientation tag is kept so photos still display upright. PDFs cannot be cleaned that way;
-one carrying active content (JavaScript, launch actions, embedded files) is refused.
+one carrying active content (JavaScript, launch actions, embedded files) is refused
+(`oversight.files.pdf`).
 """
 
 from __future__ import annotations
@@ -14,33 +15,19 @@ from __future__ import annotations
 import importlib.util
 import re
 import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageOps
 
+from oversight.files import office
 from oversight.files.errors import BadUpload, UnsupportedFile
+from oversight.files.kinds import HEIC, JPEG, PDF, PNG, ZIP, FileType
 
 ORIENTATION_TAG = 0x0112
 _HEAD = 64
 
 
-@dataclass(frozen=True, slots=True)
-class FileType:
-    mime: str
-    extension: str
-    image: bool
-
-
-JPEG = FileType("image/jpeg", "jpg", image=True)
-PNG = FileType("image/png", "png", image=True)
-HEIC = FileType("image/heic", "heic", image=True)
-PDF = FileType("application/pdf", "pdf", image=False)
-
 _HEIC_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1")
-# Byte patterns a PDF with active content carries (names may be written with #xx escapes:
-# those are refused too, since no honest producer escapes these names).
-_PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFile|RichMedia|OpenAction)\b|/J#", re.I)
 
 
 def heic_supported() -> bool:
@@ -56,19 +43,25 @@ def sniff(head: bytes) -> FileType:
         return PNG
     if head.startswith(b"%PDF-"):
         return PDF
+    if head.startswith(b"PK\x03\x04"):
+        return ZIP  # which document, if any: decided by `sniff_file` from the structure
     if head[4:8] == b"ftyp" and head[8:12] in _HEIC_BRANDS and heic_supported():
         return HEIC
     if not head:
         raise UnsupportedFile("the file is empty")
     raise UnsupportedFile(
-        "file type not accepted (by its content): JPEG, PNG, PDF"
-        + (" or HEIC" if heic_supported() else "")
+        "file type not accepted (by its content): JPEG, PNG, PDF, "
+        + ("HEIC, " if heic_supported() else "")
+        + office.ACCEPTED
     )
 
 
 def sniff_file(path: Path) -> FileType:
+    """The type of the file at `path`: its first bytes, and for a ZIP container its
+    structure (`oversight.files.office`)."""
     with path.open("rb") as stream:
-        return sniff(stream.read(_HEAD))
+        kind = sniff(stream.read(_HEAD))
+    return office.identify(path) if kind is ZIP else kind
 
 
 def _open_image(path: Path) -> Image.Image:
@@ -102,29 +95,6 @@ def clean_image(source: Path, target: Path, kind: FileType) -> None:
                 image.convert("RGB").save(target, format="JPEG", quality=95, exif=exif.tobytes())
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise BadUpload(f"the image cannot be read: {type(error).__name__}") from None
-
-
-def check_pdf(path: Path) -> None:
-    """BadUpload unless pypdfium2 opens the PDF and it holds no active content."""
-    import pypdfium2
-
-    tail = b""  # the end of the previous chunk, so a name split across chunks is still seen
-    with path.open("rb") as stream:
-        while chunk := stream.read(1024 * 1024):
-            if _PDF_ACTIVE.search(tail + chunk):
-                raise UnsupportedFile(
-                    "PDF with active content (JavaScript, launch, embedded files)"
-                )
-            tail = chunk[-32:]
-    try:
-        document = pypdfium2.PdfDocument(str(path))
-    except pypdfium2.PdfiumError:
-        raise BadUpload("the PDF cannot be read") from None
-    try:
-        if len(document) == 0:
-            raise BadUpload("the PDF has no pages")
-    finally:
-        document.close()
 
 
 def upright(image: Image.Image) -> Image.Image:

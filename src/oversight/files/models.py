@@ -25,7 +25,8 @@ class Tier(enum.StrEnum):
 class PreviewState(enum.StrEnum):
     pending = "pending"
     ready = "ready"
-    unavailable = "unavailable"  # the type has no preview, or rendering failed: see the reason
+    unavailable = "unavailable"  # rendering failed: see the reason
+    none = "none"  # the type has no preview (office documents): not a failure
 
 
 class Blob(Base):

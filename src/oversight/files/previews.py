@@ -1,6 +1,8 @@
 """Preview thumbnails: images resized upright (EXIF orientation applied), PDFs by their first
-page (pypdfium2, the PDFium library). A file that cannot be previewed is marked
-`unavailable` with the reason and never blocks anything else."""
+page (pypdfium2, the PDFium library). A file whose preview fails is marked `unavailable`
+with the reason and never blocks anything else. Types without a preview (office documents:
+no well-kept library renders them cheaply) are marked `none`, "no preview for this type":
+not a failure, not counted nor timed."""
 
 from __future__ import annotations
 
@@ -12,11 +14,13 @@ from sqlalchemy.orm import Session
 
 from oversight.config import Settings
 from oversight.files import content, metrics, repository
+from oversight.files.kinds import PREVIEWABLE
 from oversight.files.models import Blob, PreviewState, Tier
 from oversight.files.store import HotStore
 from oversight.observability.logging import get_logger
 
 log = get_logger("oversight.files")
+NO_PREVIEW = "no preview for this type"
 
 
 class PreviewError(Exception):
@@ -69,6 +73,10 @@ def render(source: Path, mime: str, target: Path, max_px: int) -> None:
 
 def render_blob(settings: Settings, blob: Blob) -> None:
     """Render one blob's preview, record the time and the outcome on the row (flush only)."""
+    if blob.content_type not in PREVIEWABLE:
+        blob.preview_state = PreviewState.none
+        blob.preview_reason = NO_PREVIEW
+        return
     store = HotStore(settings.files.hot_dir)
     started = time.perf_counter()
     try:

@@ -27,7 +27,6 @@ from oversight.files.store import CHUNK
 from oversight.files.upload import receive_file
 from oversight.kit.ids import RecordId
 from oversight.observability.logging import get_logger
-from oversight.service_requests import repository as request_repository
 
 log = get_logger("oversight.files")
 
@@ -73,10 +72,9 @@ async def upload_attachment(
 def list_attachments(
     session: SessionDep, _: AttachmentReader, request_id: RecordId
 ) -> list[AttachmentRead]:
-    request_repository.get_request_or_raise(session, request_id)
     return [
-        file_service.to_read(row, repository.get_blob(session, row.blob_id))
-        for row in repository.list_attachments(session, request_id)
+        file_service.to_read(row, blob)
+        for row, blob in file_service.request_attachments(session, request_id)
     ]
 
 
@@ -84,8 +82,7 @@ def list_attachments(
 def read_attachment(
     session: SessionDep, _: AttachmentReader, attachment_id: RecordId
 ) -> AttachmentRead:
-    attachment = repository.get_attachment_or_raise(session, attachment_id)
-    return file_service.to_read(attachment, repository.get_blob(session, attachment.blob_id))
+    return file_service.to_read(*file_service.attachment_with_blob(session, attachment_id))
 
 
 @router.delete("/attachments/{attachment_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from oversight.audit.events import record_event
 from oversight.auth.principal import Principal
 from oversight.config import Settings
-from oversight.files import content, metrics, repository
+from oversight.files import content, metrics, pdf, repository
 from oversight.files.errors import FileUnavailable, TooManyAttachments
+from oversight.files.kinds import HEIC, JPEG, PDF, FileType
 from oversight.files.models import Attachment, Blob, PreviewState, Tier
 from oversight.files.schemas import AttachmentRead
 from oversight.files.store import HotStore, digest, object_name
@@ -52,6 +53,44 @@ def to_read(attachment: Attachment, blob: Blob) -> AttachmentRead:
     )
 
 
+def request_attachments(session: Session, request_id: int) -> list[tuple[Attachment, Blob]]:
+    """The live attachments of a request, each with its blob, in the caller's scope (the API's
+    list and the bot's /files); NotFound when the request is not the caller's to see."""
+    request_repository.get_request_or_raise(session, request_id)
+    return [
+        (row, repository.get_blob(session, row.blob_id))
+        for row in repository.list_attachments(session, request_id)
+    ]
+
+
+def attachment_with_blob(session: Session, attachment_id: int) -> tuple[Attachment, Blob]:
+    """A live attachment in the caller's scope and its blob; NotFound otherwise."""
+    attachment = repository.get_attachment_or_raise(session, attachment_id)
+    return attachment, repository.get_blob(session, attachment.blob_id)
+
+
+def request_files(session: Session, request_id: int) -> list[AttachmentRead]:
+    """`request_attachments` as the API shows them (the bot's /files)."""
+    return [to_read(row, blob) for row, blob in request_attachments(session, request_id)]
+
+
+def read_preview(
+    session: Session, settings: Settings, attachment_id: int
+) -> tuple[AttachmentRead, bytes | None]:
+    """A live attachment in the caller's scope (NotFound otherwise) and its preview's JPEG
+    bytes, None when it has none; a preview returned is an `attachment.preview` download
+    (audit event and counter), as when opened through a signed link."""
+    attachment, blob = attachment_with_blob(session, attachment_id)
+    path = preview_path(settings, blob)
+    try:
+        photo = path.read_bytes() if path is not None else None
+    except OSError:
+        photo = None
+    if photo is not None:
+        record_download(session, attachment, "preview", blob.tier)
+    return to_read(attachment, blob), photo
+
+
 def check_room(session: Session, settings: Settings, request_id: int) -> None:
     """NotFound if the request is not the caller's to see, 409 if it holds the most files."""
     request_repository.get_request_or_raise(session, request_id)
@@ -60,8 +99,9 @@ def check_room(session: Session, settings: Settings, request_id: int) -> None:
         raise TooManyAttachments(f"the request already holds {limit} attachments (the limit)")
 
 
-def _clean(store: HotStore, received: Received) -> tuple[Path, content.FileType]:
-    """The spool file as it will be stored (images re-encoded without metadata) and its type."""
+def _clean(store: HotStore, received: Received) -> tuple[Path, FileType]:
+    """The spool file as it will be stored (images re-encoded without metadata, PDFs and
+    office documents checked and kept as they are) and its type."""
     kind = content.sniff_file(received.path)
     if kind.image:
         cleaned = store.spool_path()
@@ -71,8 +111,9 @@ def _clean(store: HotStore, received: Received) -> tuple[Path, content.FileType]
             cleaned.unlink(missing_ok=True)
             raise
         received.path.unlink(missing_ok=True)
-        return cleaned, (content.JPEG if kind is content.HEIC else kind)
-    content.check_pdf(received.path)
+        return cleaned, (JPEG if kind is HEIC else kind)
+    if kind is PDF:
+        pdf.check_pdf(received.path)
     return received.path, kind
 
 

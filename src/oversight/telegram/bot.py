@@ -28,7 +28,7 @@ from oversight.analytics.cache import make_cache
 from oversight.config import Settings
 from oversight.security.rate_limiter import RateLimiter
 from oversight.telegram.buttons import run_button
-from oversight.telegram.handlers import alerts, backups, charts, kpis, language, start
+from oversight.telegram.handlers import alerts, backups, charts, files, kpis, language, start
 from oversight.telegram.handlers import linking as linking_handlers
 from oversight.telegram.i18n import LANGUAGES, wording
 from oversight.telegram.runtime import (
@@ -51,6 +51,7 @@ HANDLER_MODULES: tuple[ModuleType, ...] = (
     charts,
     alerts,
     backups,
+    files,
     language,
 )
 

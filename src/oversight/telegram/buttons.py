@@ -25,7 +25,9 @@ from oversight.telegram.runtime import (
     Button,
     Call,
     Refusal,
+    Reply,
     logger,
+    send_to_chat,
 )
 
 if TYPE_CHECKING:
@@ -45,10 +47,14 @@ async def run_button(update: Update, context: ContextTypes.DEFAULT_TYPE, button:
         return
     sent_at = query.message.date if query.message is not None else None
     chat_id = query.message.chat.id if query.message is not None else user.id
-    text = await asyncio.to_thread(
+    answer = await asyncio.to_thread(
         execute_button, deps, button, update.update_id, user.id, chat_id, query.data or "", sent_at
     )
-    await query.answer(text)
+    if isinstance(answer, Reply):
+        await query.answer()
+        await send_to_chat(context.bot, chat_id, answer)
+        return
+    await query.answer(answer)
 
 
 def execute_button(
@@ -59,8 +65,9 @@ def execute_button(
     chat_id: int,
     data: str,
     sent_at: datetime | None,
-) -> str:
-    """Run `button` for the press in a unit of work of its own; the answer text, never raises."""
+) -> str | Reply:
+    """Run `button` for the press in a unit of work of its own; the answer text (or a
+    message to send), never raises."""
     context = RequestContext(request_id=f"tg-{update_id}", origin="bot", user_agent=USER_AGENT)
     language: Wording = deps.default_wording
     user_id: int | None = None

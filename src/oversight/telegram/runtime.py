@@ -37,7 +37,7 @@ from oversight.telegram.i18n import Wording, wording
 from oversight.telegram.linking import LinkedCaller
 
 if TYPE_CHECKING:
-    from telegram import Message, Update
+    from telegram import Bot, InlineKeyboardMarkup, Message, Update
     from telegram.ext import ContextTypes
 
 logger = logging.getLogger("oversight.telegram")
@@ -52,11 +52,13 @@ def _(message: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """What the bot answers: a text, or a PNG photo with the text as its caption."""
+    """What the bot answers: a text, or a photo (PNG or JPEG) with the text as its caption.
+    `buttons`: inline buttons under the text, one per row, as (label, callback data)."""
 
     text: str
     photo: bytes | None = None
     unlinked: bool = False  # the refusal an unlinked account gets (sent once per window)
+    buttons: tuple[tuple[str, str], ...] = ()
 
 
 class Refusal(Exception):
@@ -116,11 +118,12 @@ class Command:
 @dataclass(frozen=True, slots=True)
 class Button:
     """A handler of inline-button presses whose callback data matches `pattern` (a regex).
-    `run(call, data, sent_at)` returns the short text the press is answered with."""
+    `run(call, data, sent_at)` returns the short text the press is answered with, or a
+    `Reply` sent to the chat as a message of its own (the press is answered silently)."""
 
     name: str
     pattern: str
-    run: Callable[[Call, str, datetime | None], str]
+    run: Callable[[Call, str, datetime | None], str | Reply]
 
 
 @dataclass
@@ -194,12 +197,33 @@ def message_parts(text: str, limit: int = MAX_TEXT) -> list[str]:
     return parts
 
 
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """The reply's inline buttons, one per row (None without buttons)."""
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+    if not reply.buttons:
+        return None
+    rows = [[InlineKeyboardButton(label, callback_data=data)] for label, data in reply.buttons]
+    return InlineKeyboardMarkup(rows)
+
+
 async def send(message: Message, reply: Reply) -> None:
     if reply.photo is not None:
         await message.reply_photo(photo=reply.photo, caption=reply.text)
         return
+    parts = message_parts(reply.text)
+    for number, part in enumerate(parts, 1):
+        markup = keyboard(reply) if number == len(parts) else None  # under the last part
+        await message.reply_text(part, reply_markup=markup)
+
+
+async def send_to_chat(bot: Bot, chat_id: int, reply: Reply) -> None:
+    """`reply` as a new message to `chat_id` (a button press has no message to reply to)."""
+    if reply.photo is not None:
+        await bot.send_photo(chat_id, photo=reply.photo, caption=reply.text)
+        return
     for part in message_parts(reply.text):
-        await message.reply_text(part)
+        await bot.send_message(chat_id, part)
 
 
 def execute(
