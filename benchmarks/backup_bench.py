@@ -40,7 +40,7 @@ settings = load_settings(_env_file=None)
 engine = open_database(settings.database.url)
 with unit_of_work(session_factory(engine)) as session:
     manifest = service.run(session, settings, prune=False).manifest
-print(manifest.id, manifest.ciphertext_size, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print("RESULT", manifest.id, manifest.ciphertext_size, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
@@ -67,8 +67,20 @@ def timed(argv: list[str], **kwargs: object) -> tuple[float, subprocess.Complete
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--megabytes", type=int, default=1024)
+    parser.add_argument("--megabytes", "--size", type=int, default=1024, help="MB of rows")
+    parser.add_argument(
+        "--profile", type=Path, help="record our runs with py-spy (collapsed stacks) into DIR"
+    )
     args = parser.parse_args()
+
+    def ours(name: str, argv: list[str]) -> list[str]:
+        if args.profile is None:
+            return argv
+        args.profile.mkdir(parents=True, exist_ok=True)
+        out = args.profile / f"{name}.txt"
+        return [str(Path(sys.executable).with_name("py-spy")), "record", "--format", "raw", "--threads", "--subprocesses",
+                "--output", str(out), "--", *argv]  # fmt: skip
+
     identity = pyrage.x25519.Identity.generate()
     with servers.postgres_server() as pg, tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
@@ -90,8 +102,9 @@ def main() -> None:
         }  # fmt: skip
         pg_dump = str(pg.bin("pg_dump"))
         dump_s, _ = timed(["sh", "-c", f'"{pg_dump}" -Fc --dbname="{libpq}" > /dev/null'])
-        backup_s, done = timed([sys.executable, "-c", BACKUP], env=env)
-        backup_id, object_size, rss_kib = done.stdout.split()[-3:]
+        backup_s, done = timed(ours("backup", [sys.executable, "-c", BACKUP]), env=env)
+        result = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
+        backup_id, object_size, rss_kib = result.split()[1:]
         subprocess.run(["sh", "-c", f'"{pg_dump}" -Fc --dbname="{libpq}" > {work}/plain.dump'],
                        check=True)  # fmt: skip
         pg.create_database("plain_target")
@@ -99,9 +112,10 @@ def main() -> None:
         restore_s, _ = timed([str(pg.bin("pg_restore")), "--no-owner",
                               f"--dbname={pg.url('plain_target', driver='postgresql')}",
                               str(work / "plain.dump")])  # fmt: skip
-        ours_s, _ = timed([sys.executable, "-c", "from oversight.cli import main; main()",
-                           "restore", backup_id, "--identity", str(work / "identity.txt"),
-                           "--database", pg.url("ours_target")], env=env)  # fmt: skip
+        ours_s, _ = timed(ours("restore", [
+            sys.executable, "-c", "from oversight.cli import main; main()", "restore", backup_id,
+            "--identity", str(work / "identity.txt"), "--database", pg.url("ours_target"),
+        ]), env=env)  # fmt: skip
         mb = size / 1e6
         print(f"database {mb:,.0f} MB, backup object {int(object_size) / 1e6:,.0f} MB")
         print(f"pg_dump -Fc > /dev/null   {dump_s:7.2f} s  {mb / dump_s:8.1f} MB/s")

@@ -23,6 +23,7 @@ from oversight.auth.models import (
     User,
     UserTotp,
 )
+from oversight.backup.models import StorageSnapshot
 from oversight.customers.models import Customer
 from oversight.db.base import Base
 from oversight.db.sequences import NumberSequence
@@ -59,6 +60,7 @@ __all__ = [
     "RecoveryCode",
     "RefreshToken",
     "ServiceRequest",
+    "StorageSnapshot",
     "TelegramLink",
     "TelegramLinkCode",
     "User",
