@@ -94,7 +94,8 @@ def test_logs_and_audit_ship_once_decrypt_and_expire_on_their_own_retention(
     with world.session() as session:
         report = archiving.run_archives(session, settings)
 
-    assert report.logs is not None and report.audit is not None
+    assert report.logs is not None
+    assert report.audit is not None
     assert [m.name for m in report.logs.members] == ["oversight.log.2"]
     assert [m.name for m in report.audit.members] == [audit_name]
     assert report.leftovers_removed == [
@@ -116,7 +117,8 @@ def test_logs_and_audit_ship_once_decrypt_and_expire_on_their_own_retention(
 
     with world.session() as session:  # nothing new: the audit archive is shipped only once
         again = archiving.run_archives(session, settings)
-    assert again.logs is None and again.audit is None
+    assert again.logs is None
+    assert again.audit is None
 
     later = utcnow() + timedelta(days=400)  # logs kept 365 days, audit 7 years
     with world.session() as session:
@@ -152,7 +154,8 @@ def test_archives_go_to_an_sftp_target_and_a_missing_folder_is_one_clear_failure
     )
     with world.session() as session:
         report = archiving.run_archives(session, settings)
-    assert report.logs is not None and report.audit is None
+    assert report.logs is not None
+    assert report.audit is None
     with open_storage(settings.backup.target) as storage:
         assert unpack(storage, report.logs, world) == {
             "oversight.log.2": contents["oversight.log.2"]
@@ -166,7 +169,8 @@ def test_archives_go_to_an_sftp_target_and_a_missing_folder_is_one_clear_failure
     missing = load_settings(_env_file=None)
     with world.session() as session, pytest.raises(BackupError) as failure:
         archiving.run_archives(session, missing)
-    assert "gone" in str(failure.value) and "\n" not in str(failure.value)
+    assert "gone" in str(failure.value)
+    assert "\n" not in str(failure.value)
     assert (world.root / "logs" / "oversight.log.2").read_bytes() == b"late"
 
 
