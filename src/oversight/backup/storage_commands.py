@@ -100,8 +100,8 @@ def _table(name: str, rows: list[StorageSnapshot], days: int) -> Table:
     table.add_column("size", justify="right")
     table.add_column("Δ size", justify="right")
     table.add_column("backlog", justify="right")
-    table.add_column("newest file", overflow="fold")
-    table.add_column("oldest file", overflow="fold")
+    table.add_column("newest file (UTC)", overflow="fold")
+    table.add_column("oldest file (UTC)", overflow="fold")
     table.add_column("folders", overflow="fold")
     before: StorageSnapshot | None = None
     for row in rows:

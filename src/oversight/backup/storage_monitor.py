@@ -1,6 +1,10 @@
 """The storage monitor: list each watched folder through the storage interface, keep one
 snapshot per path and day, export the gauges, and read the trend back.
 
+Backlog: for the backup target (`backups`), the backups staged on this server and not yet
+uploaded (a failed upload keeps them until it succeeds); for a watched path that sets
+`backlog_after_hours`, its files older than that (something should have collected them).
+
 Works on any backend (`oversight.storage`): SFTP (a cPanel account needs no agent), Drive,
 S3, local. A path that cannot be listed is logged, counted and skipped; the others still
 get their snapshot.
@@ -10,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from prometheus_client import Counter as MetricCounter
@@ -18,6 +22,7 @@ from prometheus_client import Gauge
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from oversight.backup import staging as stage
 from oversight.backup.models import StorageSnapshot
 from oversight.config import Settings
 from oversight.config.storage_monitor import BACKUP_PATH_NAME, MonitoredPath
@@ -46,7 +51,8 @@ BYTES = Gauge(
 )
 BACKLOG = Gauge(
     "oversight_storage_backlog_files",
-    "Files older than the path's backlog_after_hours (only for paths that set it).",
+    "Files waiting: for `backups`, backups staged here and not yet uploaded; for a watched "
+    "path with backlog_after_hours, its files older than that.",
     ("path",),
     registry=REGISTRY,
     multiprocess_mode="max",
@@ -135,6 +141,7 @@ def scan(session: Session, settings: Settings, *, clock: Clock = utcnow) -> list
     """List every watched path, store today's snapshot of each (replacing an earlier one of
     the same day) and export the gauges. Only `flush()`es; the caller commits."""
     results = []
+    staging = settings.backup.staging_dir
     for path in watched_paths(settings):
         now = clock()
         backlog_after = (
@@ -143,6 +150,8 @@ def scan(session: Session, settings: Settings, *, clock: Clock = utcnow) -> list
         try:
             with open_storage(path) as storage:
                 listing = summarise(storage.list_objects(), now=now, backlog_after=backlog_after)
+            if path.name == BACKUP_PATH_NAME and backlog_after is None:
+                listing = replace(listing, backlog_files=len(stage.pending(staging)))
         except StorageError as error:
             SCAN_FAILURES.labels(path.name).inc()
             log.warning("storage_scan_failed", path=path.name, reason=str(error))

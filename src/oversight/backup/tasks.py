@@ -39,6 +39,7 @@ def register(jobs: JobRegistry, settings: Settings) -> None:
         "storage_monitor",
         storage_monitor_scan,
         every=timedelta(minutes=settings.storage_monitor.interval_minutes),
+        run_at_start=True,
     )
     jobs.add("backup_monitor", backup_monitor, every=timedelta(minutes=5))
     identity_file = settings.backup.drill_identity_file
