@@ -120,3 +120,26 @@ def test_a_backup_of_an_older_schema_is_migrated_forward_after_its_checks(
     assert report.migrated_to == db_migrate.current_revision(target)
     assert report.migrated_to != "0006"
     target.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_parallel_restore_decrypts_once_and_leaves_no_plaintext_behind(
+    world, backend, database_url_factory
+):
+    manifest = backup(world)
+    settings = world.settings.model_copy(
+        update={"backup": world.settings.backup.model_copy(update={"restore_jobs": 2})}
+    )
+    target = open_database(database_url_factory(backend))
+    restored = service.restore_backup(
+        settings=settings, manifest=manifest, storage=world.storage,
+        identities=world.identities(), target=target, files_dir=None, force=False,
+    )  # fmt: skip
+    assert restored.rows == sum(manifest.row_counts.values())
+    assert restored.audit_events == manifest.audit_last_id
+    # The decrypted dump lived in a scratch folder under staging, removed afterwards.
+    assert [p.name for p in settings.backup.staging_dir.rglob("*") if p.is_file()] in (
+        [],
+        [".backup.lock"],
+    )
+    target.dispose()

@@ -56,7 +56,10 @@ def test_summarise_counts_folders_dates_and_backlog() -> None:
 
 
 def test_scan_keeps_one_snapshot_per_path_and_day_and_exports_gauges(
-    session, settings, sshd, tmp_path  # noqa: F811
+    session,
+    settings,
+    sshd,
+    tmp_path,  # noqa: F811
 ) -> None:
     remote = sshd.home / f"monitor-{time.monotonic_ns()}"
     local = tmp_path / "local"

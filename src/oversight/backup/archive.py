@@ -106,7 +106,11 @@ def write_archive(
     with (
         compressor.stream_writer(sink, closefd=False) as compressed,
         tarfile.open(
-            fileobj=compressed, mode="w|", format=tarfile.PAX_FORMAT, bufsize=TAR_BUFFER
+            fileobj=compressed,
+            mode="w|",
+            format=tarfile.PAX_FORMAT,
+            bufsize=TAR_BUFFER,
+            copybufsize=TAR_BUFFER,
         ) as tar,
     ):
         data = json.dumps(header, sort_keys=True).encode()

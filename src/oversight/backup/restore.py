@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,10 @@ from oversight.backup.manifest import Manifest
 from oversight.backup.snapshot import row_counts, schema_revision, table_names
 from oversight.backup.verify import Outcome, VerifyFailed, download, verify_archive
 from oversight.db import migrate as db_migrate
+from oversight.observability.logging import get_logger
 from oversight.storage import Storage
+
+log = get_logger("oversight.backup")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +87,13 @@ def restore(
     try:
         with tempfile.TemporaryDirectory(prefix="restore-", dir=scratch_root) as scratch_name:
             scratch = Path(scratch_name)
+            started = time.perf_counter()
             archive = download(storage, manifest, scratch)
+            log.info("restore_step", step="download", seconds=_since(started))
             found = verify_archive(
                 archive, identities, manifest, scratch, bin_dir, files_stage, keep_dump=True
             )
+            log.info("restore_step", step="verify", seconds=_since(started))
             archive.unlink()  # the dump is out: free its space before the database grows
             # Everything has been read and checked: from here on the target changes.
             if manifest.engine == "sqlite":
@@ -95,7 +102,9 @@ def restore(
             else:
                 assert found.pg_dump is not None
                 _restore_postgres(found.pg_dump, engine, bin_dir, clean=replaced, jobs=jobs)
+            log.info("restore_step", step="database", seconds=_since(started))
         report = _check_restored(engine, manifest, found.files, replaced)
+        log.info("restore_step", step="checked", seconds=_since(started))
         if files_dir is not None and files_stage is not None:
             _put_files_in_place(files_stage, files_dir)
             files_stage = None
@@ -103,6 +112,10 @@ def restore(
     finally:
         if files_stage is not None:
             shutil.rmtree(files_stage, ignore_errors=True)
+
+
+def _since(started: float) -> float:
+    return round(time.perf_counter() - started, 3)
 
 
 def _restore_sqlite(copy: Path, engine: Engine) -> None:
