@@ -26,7 +26,6 @@ from oversight.config import get_settings, load_settings
 from oversight.kit.clock import utcnow
 from oversight.observability.metrics import REGISTRY
 from oversight.storage import Storage, open_storage
-from storage_harness import sshd  # noqa: F401 - the session's sshd fixture
 
 from .conftest import World
 
@@ -140,7 +139,7 @@ def test_logs_and_audit_ship_once_decrypt_and_expire_on_their_own_retention(
 def test_archives_go_to_an_sftp_target_and_a_missing_folder_is_one_clear_failure(
     world: World,
     monkeypatch: pytest.MonkeyPatch,
-    sshd,  # noqa: F811
+    sshd,
 ) -> None:
     contents = make_logs(world)
     folder = sshd.home / f"archives-{os.getpid()}-{time.monotonic_ns()}"

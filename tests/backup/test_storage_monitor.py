@@ -18,7 +18,6 @@ from oversight.cli import app
 from oversight.config import MonitoredPath, StorageMonitorSettings, get_settings
 from oversight.observability.metrics import REGISTRY
 from oversight.storage import ObjectInfo
-from storage_harness import sshd  # noqa: F401 - the session's sshd fixture
 
 from .conftest import World
 
@@ -59,7 +58,7 @@ def test_scan_keeps_one_snapshot_per_path_and_day_and_exports_gauges(
     session,
     settings,
     sshd,
-    tmp_path,  # noqa: F811
+    tmp_path,
 ) -> None:
     remote = sshd.home / f"monitor-{time.monotonic_ns()}"
     local = tmp_path / "local"
