@@ -23,7 +23,6 @@ from oversight.auth.models import (
     User,
     UserTotp,
 )
-from oversight.backup.models import StorageSnapshot
 from oversight.customers.models import Customer
 from oversight.db.base import Base
 from oversight.db.sequences import NumberSequence
@@ -31,6 +30,7 @@ from oversight.files.models import Attachment, Blob
 from oversight.invoices.models import Invoice
 from oversight.projects.models import Project, ProjectCost
 from oversight.service_requests.models import CompletionApproval, ServiceRequest, WorkLog
+from oversight.storage_monitor.models import StorageSnapshot
 from oversight.telegram.models import TelegramLink, TelegramLinkCode
 
 metadata = Base.metadata

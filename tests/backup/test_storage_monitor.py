@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from oversight.backup import storage_monitor
-from oversight.backup.models import StorageSnapshot
 from oversight.cli import app
 from oversight.config import MonitoredPath, StorageMonitorSettings, get_settings
 from oversight.observability.metrics import REGISTRY
 from oversight.storage import ObjectInfo
+from oversight.storage_monitor.models import StorageSnapshot
 
 from .conftest import World
 

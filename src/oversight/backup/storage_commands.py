@@ -10,10 +10,10 @@ from rich.console import Console
 from rich.table import Table
 
 from oversight.backup import storage_monitor
-from oversight.backup.models import StorageSnapshot
 from oversight.config.cli import fail, settings_or_exit
 from oversight.db.session import open_database, session_factory, unit_of_work
 from oversight.kit.clock import utcnow
+from oversight.storage_monitor.models import StorageSnapshot
 
 storage_app = typer.Typer(
     no_args_is_help=True, help="Remote storage monitor: scan the watched paths, show the trend."

@@ -23,13 +23,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from oversight.backup import staging as stage
-from oversight.backup.models import StorageSnapshot
 from oversight.config import Settings
 from oversight.config.storage_monitor import BACKUP_PATH_NAME, MonitoredPath
 from oversight.kit.clock import utcnow
 from oversight.observability.logging import get_logger
 from oversight.observability.metrics import REGISTRY
 from oversight.storage import ObjectInfo, StorageError, open_storage
+from oversight.storage_monitor.models import StorageSnapshot
 
 log = get_logger("oversight.backup.storage_monitor")
 Clock = Callable[[], datetime]

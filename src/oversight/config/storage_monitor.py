@@ -11,10 +11,12 @@ The backup target is watched as `backups` unless `include_backup_target` is fals
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator
+from pydantic_settings import NoDecode
 
 from oversight.config.base import _Group
 from oversight.config.storage import StorageTarget
@@ -39,10 +41,21 @@ class MonitoredPath(StorageTarget):
         return value
 
 
+def _paths_from_text(value: Any) -> Any:
+    """The environment gives a JSON list of objects; anything else is a validation error
+    naming the variable (pydantic-settings' own decoding would name only the group)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value) if value.strip() else []
+    except json.JSONDecodeError:
+        raise ValueError('not a JSON list (write [{"name": "…", "url": "…"}])') from None
+
+
 class StorageMonitorSettings(_Group):
     """`storage_monitor` job and `oversight storage report`."""
 
-    paths: tuple[MonitoredPath, ...] = ()
+    paths: Annotated[tuple[MonitoredPath, ...], NoDecode, BeforeValidator(_paths_from_text)] = ()
     include_backup_target: bool = True
     # How often the job lists the paths (each run replaces the day's snapshot).
     interval_minutes: Annotated[int, Field(ge=5, le=24 * 60)] = 60
