@@ -110,9 +110,9 @@ def write_archive(
             mode="w|",
             format=tarfile.PAX_FORMAT,
             bufsize=TAR_BUFFER,
-            copybufsize=TAR_BUFFER,
         ) as tar,
     ):
+        tar.copybufsize = TAR_BUFFER  # type: ignore[attr-defined]  # addfile: 16 KiB pieces by default
         data = json.dumps(header, sort_keys=True).encode()
         tar.addfile(member(HEADER, len(data)), io.BytesIO(data))
         dump.write_into(tar)
