@@ -22,6 +22,7 @@ from oversight.backup.dump import libpq_args, pg_tool
 from oversight.backup.errors import BackupError, RestoreRefused
 from oversight.backup.manifest import Manifest
 from oversight.backup.snapshot import row_counts, schema_revision, table_names
+from oversight.backup.streaming import restore_postgres_streaming
 from oversight.backup.verify import Outcome, VerifyFailed, download, verify_archive
 from oversight.db import migrate as db_migrate
 from oversight.observability.logging import get_logger
@@ -74,8 +75,9 @@ def restore(
     jobs: int = 1,
 ) -> RestoreReport:
     """Restore `manifest`'s backup into `engine` and `files_dir`; see the module docstring.
-    The verify pass leaves the PostgreSQL dump in the scratch folder (the object is decrypted
-    once); `jobs` is `pg_restore --jobs` (1: one transaction)."""
+    The object is decrypted once. PostgreSQL with `jobs` 1: verified and loaded in one pass,
+    nothing committed before every check passed (`streaming`); `jobs` > 1: the verify pass
+    writes the dump to the scratch folder, then `pg_restore --jobs` loads it."""
     replaced = check_target(engine, files_dir, manifest, force=force)
     scratch_root.mkdir(parents=True, exist_ok=True)
     files_stage = None
@@ -90,18 +92,24 @@ def restore(
             started = time.perf_counter()
             archive = download(storage, manifest, scratch)
             log.info("restore_step", step="download", seconds=_since(started))
-            found = verify_archive(
-                archive, identities, manifest, scratch, bin_dir, files_stage, keep_dump=True
-            )
-            log.info("restore_step", step="verify", seconds=_since(started))
-            archive.unlink()  # the dump is out: free its space before the database grows
-            # Everything has been read and checked: from here on the target changes.
-            if manifest.engine == "sqlite":
-                assert found.sqlite_copy is not None
-                _restore_sqlite(found.sqlite_copy, engine)
+            if manifest.engine == "postgresql" and jobs == 1:
+                found = restore_postgres_streaming(
+                    archive=archive, identities=identities, manifest=manifest, engine=engine,
+                    bin_dir=bin_dir, scratch=scratch, files_into=files_stage, clean=replaced,
+                )  # fmt: skip
             else:
-                assert found.pg_dump is not None
-                _restore_postgres(found.pg_dump, engine, bin_dir, clean=replaced, jobs=jobs)
+                found = verify_archive(
+                    archive, identities, manifest, scratch, bin_dir, files_stage, keep_dump=True
+                )
+                log.info("restore_step", step="verify", seconds=_since(started))
+                archive.unlink()  # the dump is out: free its space before the database grows
+                # Everything has been read and checked: from here on the target changes.
+                if manifest.engine == "sqlite":
+                    assert found.sqlite_copy is not None
+                    _restore_sqlite(found.sqlite_copy, engine)
+                else:
+                    assert found.pg_dump is not None
+                    _restore_postgres(found.pg_dump, engine, bin_dir, clean=replaced, jobs=jobs)
             log.info("restore_step", step="database", seconds=_since(started))
         report = _check_restored(engine, manifest, found.files, replaced)
         log.info("restore_step", step="checked", seconds=_since(started))

@@ -14,11 +14,10 @@ Decrypted by hand: `age -d -i key.txt X.tar.zst.age | zstd -d | tar -x`.
 from __future__ import annotations
 
 import io
-import json
 import tarfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -126,7 +125,7 @@ def _pack(sink: IO[bytes], sources: Sequence[Path], level: int) -> list[Member]:
                 Member(
                     name=path.name,
                     size=info.size,
-                    modified=datetime.fromtimestamp(info.mtime).astimezone(),
+                    modified=datetime.fromtimestamp(info.mtime, UTC),
                 )
             )
     return members
@@ -217,10 +216,3 @@ def describe(index: ArchiveIndex | None) -> dict[str, Any]:
         "bytes": index.ciphertext_size,
         "members": [member.name for member in index.members][:200],
     }
-
-
-def read_index_json(data: bytes) -> ArchiveIndex:
-    try:
-        return ArchiveIndex.model_validate(json.loads(data))
-    except (ValueError, ValidationError):
-        raise BackupError("not an archive index") from None

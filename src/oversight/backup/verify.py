@@ -160,7 +160,8 @@ class Structure:
 
 class StructureVisitor:
     """Checks every member; SQLite: writes the database to `scratch` for its integrity check;
-    PostgreSQL: streams the dump through `pg_restore --list`, or (`keep_dump`, for restore)
+    PostgreSQL: streams the dump through `pg_restore --list`, or into `pg_sink` (restore in
+    one pass, `streaming`), or (`keep_dump`, for a parallel restore)
     writes it to `scratch/database.dump` and lists that file, so restore runs `pg_restore` on
     the checked file instead of decrypting a second time; files: extracted under `files_into`
     when given (restore), else only read."""
@@ -173,8 +174,10 @@ class StructureVisitor:
         files_into: Path | None = None,
         *,
         keep_dump: bool = False,
+        pg_sink: Any = None,
     ) -> None:
         self.manifest = manifest
+        self._pg_sink = pg_sink
         self.scratch = scratch
         self.files_into = files_into
         self.found = Structure()
@@ -189,7 +192,9 @@ class StructureVisitor:
             expected = f"{PG_PART_PREFIX}{self.found.dump_parts:06d}"
             if name != expected:
                 raise VerifyFailed(Outcome.other_error, f"dump part {name} out of order")
-            if self._keep_dump:
+            if self._pg_sink is not None:
+                copy_stream(stream, self._pg_sink)
+            elif self._keep_dump:
                 self._dump_write(stream)
             else:
                 self._pg_write(stream)
@@ -237,6 +242,9 @@ class StructureVisitor:
             if self._dump is not None:
                 self._dump.close()
                 self._list_dump_file()
+            elif self._pg_sink is not None:
+                if self.found.dump_parts == 0:
+                    raise VerifyFailed(Outcome.file_missing, "the archive holds no database dump")
             elif self._pg is None:
                 raise VerifyFailed(Outcome.file_missing, "the archive holds no database dump")
             else:
