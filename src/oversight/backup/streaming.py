@@ -12,6 +12,8 @@ writing the plaintext dump to disk).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import subprocess
 import tempfile
 from pathlib import Path
@@ -26,6 +28,7 @@ from oversight.backup.manifest import Manifest
 from oversight.backup.verify import Structure, StructureVisitor, walk
 
 HOLD_BACK = 64 * 1024
+PIPE_SIZE = 1024 * 1024
 
 
 class HeldBackSink:
@@ -82,6 +85,7 @@ def restore_postgres_streaming(
             argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors, env=env
         )
         assert process.stdin is not None
+        _widen_pipe(process.stdin.fileno())
         sink = HeldBackSink(process.stdin)
         visitor = StructureVisitor(manifest, scratch, bin_dir, files_into, pg_sink=sink)
         try:
@@ -103,6 +107,13 @@ def restore_postgres_streaming(
         if process.wait() != 0:
             raise BackupError(f"pg_restore failed: {_last_line(errors)}")
     return found
+
+
+def _widen_pipe(fd: int) -> None:
+    """A 1 MiB pipe instead of Linux's 64 KiB: pg_restore and this process then wake each
+    other up 16 times less often (measured: the pipe was the bottleneck). Best effort."""
+    with contextlib.suppress(OSError, AttributeError):
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
 
 
 def _last_line(errors: IO[bytes]) -> str:
