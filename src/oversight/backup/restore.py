@@ -1,6 +1,7 @@
-"""`oversight restore`: verify first (nothing changes until the whole object has been
-downloaded, compared, decrypted and checked), then restore the database and the files, check
-row counts and the audit chain against the manifest, and migrate forward.
+"""`oversight restore`: nothing is committed until the whole object has been downloaded,
+compared, decrypted and checked (PostgreSQL: checked while `pg_restore` loads it, its COMMIT
+held back — see `streaming`); then the files are put in place, row counts and the audit chain
+checked against the manifest, and the schema migrated forward.
 """
 
 from __future__ import annotations
