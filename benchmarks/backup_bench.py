@@ -4,11 +4,13 @@ here (not part of `make test`).
 1. `oversight backup run` (dump, zstd, age, staging, upload to a local folder, read back)
    against `pg_dump -Fc > /dev/null` alone, same database, same run.
    Goal: at least 0.8 of pg_dump's throughput; peak RSS of the backup process < 150 MB.
-2. `oversight restore` (download, verify, decrypt twice, pg_restore, checks) against
+2. `oversight restore` (download, verify and decrypt once into a scratch dump file,
+   `pg_restore` of that file — `--jobs` with --restore-jobs —, checks) against
    `pg_restore` alone of a plain `pg_dump -Fc` file into an empty database.
    Goal: at least 0.8 of pg_restore's throughput.
 
-Usage: .venv/bin/python benchmarks/backup_bench.py [--megabytes 1024]
+Usage: .venv/bin/python benchmarks/backup_bench.py [--size 1024] [--restore-jobs 2]
+       [--profile DIR]   (py-spy collapsed stacks of our two runs, and restore's step times)
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ settings = load_settings(_env_file=None)
 engine = open_database(settings.database.url)
 with unit_of_work(session_factory(engine)) as session:
     manifest = service.run(session, settings, prune=False).manifest
-print(manifest.id, manifest.ciphertext_size, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print("RESULT", manifest.id, manifest.ciphertext_size, rss)
 """
 
 
@@ -67,8 +70,21 @@ def timed(argv: list[str], **kwargs: object) -> tuple[float, subprocess.Complete
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--megabytes", type=int, default=1024)
+    parser.add_argument("--megabytes", "--size", type=int, default=1024, help="MB of rows")
+    parser.add_argument("--restore-jobs", type=int, default=1, help="OVERSIGHT_BACKUP__RESTORE_JOBS")
+    parser.add_argument(
+        "--profile", type=Path, help="record our runs with py-spy (collapsed stacks) into DIR"
+    )
     args = parser.parse_args()
+
+    def ours(name: str, argv: list[str]) -> list[str]:
+        if args.profile is None:
+            return argv
+        args.profile.mkdir(parents=True, exist_ok=True)
+        out = args.profile / f"{name}.txt"
+        return [str(Path(sys.executable).with_name("py-spy")), "record", "--format", "raw", "--threads", "--subprocesses",
+                "--output", str(out), "--", *argv]  # fmt: skip
+
     identity = pyrage.x25519.Identity.generate()
     with servers.postgres_server() as pg, tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
@@ -87,11 +103,13 @@ def main() -> None:
             "OVERSIGHT_BACKUP__STAGING_DIR": str(work / "staging"),
             "OVERSIGHT_BACKUP__FILES_DIR": str(work / "files"),
             "OVERSIGHT_BACKUP__SET_NAME": "bench",
+            "OVERSIGHT_BACKUP__RESTORE_JOBS": str(args.restore_jobs),
         }  # fmt: skip
         pg_dump = str(pg.bin("pg_dump"))
         dump_s, _ = timed(["sh", "-c", f'"{pg_dump}" -Fc --dbname="{libpq}" > /dev/null'])
-        backup_s, done = timed([sys.executable, "-c", BACKUP], env=env)
-        backup_id, object_size, rss_kib = done.stdout.split()[-3:]
+        backup_s, done = timed(ours("backup", [sys.executable, "-c", BACKUP]), env=env)
+        result = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
+        backup_id, object_size, rss_kib = result.split()[1:]
         subprocess.run(["sh", "-c", f'"{pg_dump}" -Fc --dbname="{libpq}" > {work}/plain.dump'],
                        check=True)  # fmt: skip
         pg.create_database("plain_target")
@@ -99,10 +117,14 @@ def main() -> None:
         restore_s, _ = timed([str(pg.bin("pg_restore")), "--no-owner",
                               f"--dbname={pg.url('plain_target', driver='postgresql')}",
                               str(work / "plain.dump")])  # fmt: skip
-        ours_s, _ = timed([sys.executable, "-c", "from oversight.cli import main; main()",
-                           "restore", backup_id, "--identity", str(work / "identity.txt"),
-                           "--database", pg.url("ours_target")], env=env)  # fmt: skip
+        ours_s, restored = timed(ours("restore", [
+            sys.executable, "-c", "from oversight.cli import main; main()", "restore", backup_id,
+            "--identity", str(work / "identity.txt"), "--database", pg.url("ours_target"),
+        ]), env=env)  # fmt: skip
         mb = size / 1e6
+        if args.profile is not None:
+            print("\n".join(line for line in (restored.stdout + restored.stderr).splitlines()
+                            if "restore_step" in line))  # fmt: skip
         print(f"database {mb:,.0f} MB, backup object {int(object_size) / 1e6:,.0f} MB")
         print(f"pg_dump -Fc > /dev/null   {dump_s:7.2f} s  {mb / dump_s:8.1f} MB/s")
         print(f"oversight backup run      {backup_s:7.2f} s  {mb / backup_s:8.1f} MB/s  "

@@ -21,6 +21,7 @@ from oversight.alerts.commands import alerts_app
 from oversight.analytics.commands import analytics_app
 from oversight.audit.commands import audit_app
 from oversight.backup.commands import backup_app, restore_command
+from oversight.backup.storage_commands import storage_app
 from oversight.config import Settings, SettingsError, get_settings
 from oversight.config import masked_settings as masked
 from oversight.config.cli import exit_for_settings_error, fail, settings_or_exit
@@ -58,6 +59,7 @@ app.add_typer(ratelimit_app, name="ratelimit")
 app.add_typer(backup_app, name="backup")
 app.command("restore")(restore_command)
 app.add_typer(files_app, name="files")
+app.add_typer(storage_app, name="storage")
 
 console = Console()
 

@@ -33,6 +33,7 @@ from oversight.files.models import Attachment, Blob
 from oversight.invoices.models import Invoice
 from oversight.projects.models import Project, ProjectCost
 from oversight.service_requests.models import CompletionApproval, ServiceRequest, WorkLog
+from oversight.storage_monitor.models import StorageSnapshot
 from oversight.telegram.models import TelegramLink, TelegramLinkCode
 
 metadata = Base.metadata
@@ -65,6 +66,7 @@ __all__ = [
     "RecoveryCode",
     "RefreshToken",
     "ServiceRequest",
+    "StorageSnapshot",
     "TelegramLink",
     "TelegramLinkCode",
     "User",

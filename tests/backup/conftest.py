@@ -24,6 +24,9 @@ from oversight.db.migrate import upgrade
 from oversight.db.session import session_factory, unit_of_work
 from oversight.security.fieldcrypt import generate_key
 from oversight.storage.local import LocalStorage
+from storage_harness import sshd
+
+__all__ = ["sshd"]  # the session's sshd (SFTP archives, the storage monitor)
 
 PAYLOAD_SIZES = (0, 65_535, 65_536, 65_537)
 

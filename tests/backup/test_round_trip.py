@@ -120,3 +120,72 @@ def test_a_backup_of_an_older_schema_is_migrated_forward_after_its_checks(
     assert report.migrated_to == db_migrate.current_revision(target)
     assert report.migrated_to != "0006"
     target.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_parallel_restore_decrypts_once_and_leaves_no_plaintext_behind(
+    world, backend, database_url_factory
+):
+    manifest = backup(world)
+    settings = world.settings.model_copy(
+        update={"backup": world.settings.backup.model_copy(update={"restore_jobs": 2})}
+    )
+    target = open_database(database_url_factory(backend))
+    restored = service.restore_backup(
+        settings=settings, manifest=manifest, storage=world.storage,
+        identities=world.identities(), target=target, files_dir=None, force=False,
+    )  # fmt: skip
+    assert restored.rows == sum(manifest.row_counts.values())
+    assert restored.audit_events == manifest.audit_last_id
+    # The decrypted dump lived in a scratch folder under staging, removed afterwards.
+    assert [p.name for p in settings.backup.staging_dir.rglob("*") if p.is_file()] in (
+        [],
+        [".backup.lock"],
+    )
+    target.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_a_check_failing_after_the_whole_dump_was_streamed_leaves_the_target_empty(
+    world, backend, database_url_factory, monkeypatch
+):
+    """One pass loads while it verifies: the last bytes are held back until every check has
+    passed, so a failure at the very end — here the last check, failing after pg_restore has
+    had ample time to load all it was given — still commits nothing."""
+    import time
+
+    from sqlalchemy import inspect
+
+    from oversight.backup import verify
+    from oversight.backup.restore import restore
+
+    def late_failure(self):
+        time.sleep(2)
+        raise verify.VerifyFailed(verify.Outcome.other_error, "the last check failed")
+
+    manifest = backup(world)
+    monkeypatch.setattr(verify.StructureVisitor, "finish", late_failure)
+    target = open_database(database_url_factory(backend))
+    with pytest.raises(verify.VerifyFailed, match="the last check failed"):
+        restore(
+            storage=world.storage, manifest=manifest, identities=world.identities(),
+            engine=target, files_dir=None, force=False, scratch_root=world.root / "scratch",
+            bin_dir=None,
+        )  # fmt: skip
+    with target.connect() as connection:
+        assert inspect(connection).get_table_names() == []
+    target.dispose()
+
+
+def test_the_held_back_sink_passes_everything_but_its_tail_until_released():
+    import io
+
+    from oversight.backup.streaming import HeldBackSink
+
+    out = io.BytesIO()
+    sink = HeldBackSink(out, keep=4)
+    for piece in (b"ab", b"cdefg", b"", b"hij"):
+        sink.write(piece)
+    assert out.getvalue() == b"abcdef"
+    sink.release()
+    assert out.getvalue() == b"abcdefghij"

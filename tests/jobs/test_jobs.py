@@ -120,6 +120,19 @@ def test_scheduler_runs_interval_jobs_and_records_latency(engine, settings):
     assert metrics.sample_value("job_backlog") == 0
 
 
+def test_an_interval_job_marked_run_at_start_runs_when_the_scheduler_starts(engine, settings):
+    done = threading.Event()
+    jobs = JobRegistry()
+    jobs.add("hourly_monitor", lambda session: done.set(), every=timedelta(hours=1),
+             run_at_start=True)  # fmt: skip
+    scheduler = Scheduler(jobs, engine, settings)
+    scheduler.start()
+    try:
+        assert done.wait(15)  # not an hour later
+    finally:
+        scheduler.shutdown()
+
+
 def test_cli_lists_and_runs_jobs(monkeypatch, backend, database_url_factory, tmp_path):
     for name in list(__import__("os").environ):
         if name.startswith("OVERSIGHT_"):

@@ -63,6 +63,35 @@ def run_backup(
     )
 
 
+@backup_app.command("archive")
+def archive_now() -> None:
+    """Ship old log files and new audit archives, encrypted, to the backup storage now, and
+    delete archives past their retention (what the monthly job does)."""
+    from oversight.backup import archiving
+
+    settings = _settings()
+    engine = open_app_database(settings)
+    try:
+        with unit_of_work(session_factory(engine)) as session:
+            report = archiving.run_archives(session, settings)
+    except BackupError as error:
+        _fail(str(error))
+    finally:
+        engine.dispose()
+    for kind, index in (("logs", report.logs), ("audit", report.audit)):
+        if index is None:
+            typer.echo(f"{kind}: nothing to ship")
+        else:
+            typer.echo(
+                f"{kind}: shipped {len(index.members)} file(s) to {index.object} "
+                f"({index.ciphertext_size:,} bytes)"
+            )
+    if report.logs_removed_locally:
+        typer.echo(f"removed {len(report.logs_removed_locally)} shipped log file(s) here")
+    for name in report.expired:
+        typer.echo(f"expired {name}")
+
+
 @backup_app.command("list")
 def list_backups(
     all_objects: Annotated[

@@ -110,6 +110,7 @@ def drill(
                     force=False,
                     scratch_root=scratch,
                     bin_dir=settings.backup.pg_bin_dir,
+                    jobs=settings.backup.restore_jobs,
                 )
         except (BackupError, StorageError) as error:
             _record_drill(storage, backup_set, manifest.id, False, str(error), clock())

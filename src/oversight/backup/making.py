@@ -241,22 +241,17 @@ def upload_staged(settings: BackupSettings, storage: Storage, staging: Path, bac
         (staging / f"{backup_id}{MANIFEST_SUFFIX}").read_bytes(), expected_id=backup_id
     )
     archive = staging / f"{backup_id}{OBJECT_SUFFIX}"
-    retrying = Retrying(
-        stop=stop_after_attempt(settings.upload_attempts),
-        wait=wait_exponential(multiplier=settings.upload_backoff_seconds, max=300),
-        retry=retry_if_exception_type((StorageUnavailable, ChecksumMismatch)),
-        before_sleep=lambda state: log.warning(
-            "backup_upload_retry",
-            backup=backup_id,
-            attempt=state.attempt_number,
-            reason=str(state.outcome.exception()) if state.outcome else "",
-        ),
-        reraise=True,
-    )
+    retrying = upload_retrying(settings, backup_id)
     try:
         for attempt in retrying:
             with attempt:
-                _put_and_check(storage, archive, manifest)
+                put_verified(
+                    storage,
+                    manifest.object,
+                    archive,
+                    size=manifest.ciphertext_size,
+                    sha256=manifest.ciphertext_sha256,
+                )
         crash_point("before_manifest")
         for attempt in retrying:
             with attempt:
@@ -289,15 +284,34 @@ class _UploadStream(io.RawIOBase):
         return len(data)
 
 
-def _put_and_check(storage: Storage, archive: Path, manifest: Manifest) -> None:
-    with open(archive, "rb") as handle:
-        info = storage.put(manifest.object, _UploadStream(handle), size=manifest.ciphertext_size)  # type: ignore[arg-type]
-    remote = read_back(storage, manifest.object)
-    if info.size != manifest.ciphertext_size or remote != manifest.ciphertext_sha256:
-        storage.delete(manifest.object)
-        raise ChecksumMismatch(
-            f"storage {storage.display}: {manifest.object} reads back differently; removed"
-        )
+def upload_retrying(settings: BackupSettings, what: str) -> Retrying:
+    """Retries for one upload: transient storage errors and checksum mismatches, with
+    exponential back-off (`upload_attempts`, `upload_backoff_seconds`); the last error is
+    re-raised. Full or refusing storage is not retried."""
+    return Retrying(
+        stop=stop_after_attempt(settings.upload_attempts),
+        wait=wait_exponential(multiplier=settings.upload_backoff_seconds, max=300),
+        retry=retry_if_exception_type((StorageUnavailable, ChecksumMismatch)),
+        before_sleep=lambda state: log.warning(
+            "backup_upload_retry",
+            object=what,
+            attempt=state.attempt_number,
+            reason=str(state.outcome.exception()) if state.outcome else "",
+        ),
+        reraise=True,
+    )
+
+
+def put_verified(storage: Storage, name: str, path: Path, *, size: int, sha256: str) -> None:
+    """Upload the staged file `path` as `name` (the backend's atomic put), read it back, and
+    remove it again unless its size and SHA-256 are `size` and `sha256` (`ChecksumMismatch`,
+    which `upload_retrying` retries)."""
+    with open(path, "rb") as handle:
+        info = storage.put(name, _UploadStream(handle), size=size)  # type: ignore[arg-type]
+    remote = read_back(storage, name)
+    if info.size != size or remote != sha256:
+        storage.delete(name)
+        raise ChecksumMismatch(f"storage {storage.display}: {name} reads back differently; removed")
 
 
 def read_back(storage: Storage, name: str) -> str:

@@ -53,3 +53,28 @@ VERIFIED_BACKUPS = Gauge(
     registry=REGISTRY,
     multiprocess_mode="max",
 )
+ARCHIVE_LAST_SUCCESS = Gauge(
+    "oversight_archive_last_success_timestamp_seconds",
+    "Unix time of the last successful log and audit archive run.",
+    registry=REGISTRY,
+    multiprocess_mode="max",
+)
+ARCHIVE_SHIPPED_FILES = Counter(
+    "oversight_archive_shipped_files",
+    "Files shipped into encrypted archives, by kind (logs, audit).",
+    ("kind",),
+    registry=REGISTRY,
+)
+ARCHIVE_SHIPPED_BYTES = Counter(
+    "oversight_archive_shipped_bytes",
+    "Bytes of encrypted archive objects uploaded, by kind (logs, audit).",
+    ("kind",),
+    registry=REGISTRY,
+)
+ARCHIVES_STORED = Gauge(
+    "oversight_archive_objects",
+    "Complete archives held by the storage after the last run, by kind.",
+    ("kind",),
+    registry=REGISTRY,
+    multiprocess_mode="max",
+)

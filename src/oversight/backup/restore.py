@@ -1,6 +1,7 @@
-"""`oversight restore`: verify first (nothing changes until the whole object has been
-downloaded, compared, decrypted and checked), then restore the database and the files, check
-row counts and the audit chain against the manifest, and migrate forward.
+"""`oversight restore`: nothing is committed until the whole object has been downloaded,
+compared, decrypted and checked (PostgreSQL: checked while `pg_restore` loads it, its COMMIT
+held back — see `streaming`); then the files are put in place, row counts and the audit chain
+checked against the manifest, and the schema migrated forward.
 """
 
 from __future__ import annotations
@@ -8,25 +9,27 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import subprocess
-import tarfile
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 import pyrage
 from alembic.util import CommandError
 from sqlalchemy import Engine
 
 from oversight.audit.verification import verify_chain
-from oversight.backup.dump import PG_PART_PREFIX, libpq_args, pg_tool
+from oversight.backup.dump import libpq_args, pg_tool
 from oversight.backup.errors import BackupError, RestoreRefused
 from oversight.backup.manifest import Manifest
 from oversight.backup.snapshot import row_counts, schema_revision, table_names
-from oversight.backup.verify import Outcome, VerifyFailed, download, verify_archive, walk
+from oversight.backup.streaming import restore_postgres_streaming
+from oversight.backup.verify import Outcome, VerifyFailed, download, verify_archive
 from oversight.db import migrate as db_migrate
+from oversight.observability.logging import get_logger
 from oversight.storage import Storage
-from oversight.storage.base import CHUNK_SIZE
+
+log = get_logger("oversight.backup")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +73,12 @@ def restore(
     force: bool,
     scratch_root: Path,
     bin_dir: Path | None,
+    jobs: int = 1,
 ) -> RestoreReport:
-    """Restore `manifest`'s backup into `engine` and `files_dir`; see the module docstring."""
+    """Restore `manifest`'s backup into `engine` and `files_dir`; see the module docstring.
+    The object is decrypted once. PostgreSQL with `jobs` 1: verified and loaded in one pass,
+    nothing committed before every check passed (`streaming`); `jobs` > 1: the verify pass
+    writes the dump to the scratch folder, then `pg_restore --jobs` loads it."""
     replaced = check_target(engine, files_dir, manifest, force=force)
     scratch_root.mkdir(parents=True, exist_ok=True)
     files_stage = None
@@ -83,15 +90,30 @@ def restore(
     try:
         with tempfile.TemporaryDirectory(prefix="restore-", dir=scratch_root) as scratch_name:
             scratch = Path(scratch_name)
+            started = time.perf_counter()
             archive = download(storage, manifest, scratch)
-            found = verify_archive(archive, identities, manifest, scratch, bin_dir, files_stage)
-            # Everything has been read and checked: from here on the target changes.
-            if manifest.engine == "sqlite":
-                assert found.sqlite_copy is not None
-                _restore_sqlite(found.sqlite_copy, engine)
+            log.info("restore_step", step="download", seconds=_since(started))
+            if manifest.engine == "postgresql" and jobs == 1:
+                found = restore_postgres_streaming(
+                    archive=archive, identities=identities, manifest=manifest, engine=engine,
+                    bin_dir=bin_dir, scratch=scratch, files_into=files_stage, clean=replaced,
+                )  # fmt: skip
             else:
-                _restore_postgres(archive, identities, manifest, engine, bin_dir, clean=replaced)
+                found = verify_archive(
+                    archive, identities, manifest, scratch, bin_dir, files_stage, keep_dump=True
+                )
+                log.info("restore_step", step="verify", seconds=_since(started))
+                archive.unlink()  # the dump is out: free its space before the database grows
+                # Everything has been read and checked: from here on the target changes.
+                if manifest.engine == "sqlite":
+                    assert found.sqlite_copy is not None
+                    _restore_sqlite(found.sqlite_copy, engine)
+                else:
+                    assert found.pg_dump is not None
+                    _restore_postgres(found.pg_dump, engine, bin_dir, clean=replaced, jobs=jobs)
+            log.info("restore_step", step="database", seconds=_since(started))
         report = _check_restored(engine, manifest, found.files, replaced)
+        log.info("restore_step", step="checked", seconds=_since(started))
         if files_dir is not None and files_stage is not None:
             _put_files_in_place(files_stage, files_dir)
             files_stage = None
@@ -99,6 +121,10 @@ def restore(
     finally:
         if files_stage is not None:
             shutil.rmtree(files_stage, ignore_errors=True)
+
+
+def _since(started: float) -> float:
+    return round(time.perf_counter() - started, 3)
 
 
 def _restore_sqlite(copy: Path, engine: Engine) -> None:
@@ -115,50 +141,31 @@ def _restore_sqlite(copy: Path, engine: Engine) -> None:
 
 
 def _restore_postgres(
-    archive: Path,
-    identities: list[pyrage.x25519.Identity],
-    manifest: Manifest,
-    engine: Engine,
-    bin_dir: Path | None,
-    *,
-    clean: bool,
+    dump: Path, engine: Engine, bin_dir: Path | None, *, clean: bool, jobs: int
 ) -> None:
+    """`pg_restore` of the verified dump file. One job: one transaction (all or nothing);
+    more: `--jobs` loads tables and builds indexes in parallel, which PostgreSQL allows only
+    outside a single transaction (a failure then leaves a partial database behind, which
+    `--force` replaces on the next try)."""
     dbname, env = libpq_args(engine.url)
     argv = [
         pg_tool("pg_restore", bin_dir),
         "--no-owner",
         "--no-privileges",
-        "--single-transaction",
         "--exit-on-error",
+        *(["--single-transaction"] if jobs == 1 else [f"--jobs={jobs}"]),
         *dbname,
     ]
     if clean:
         argv += ["--clean", "--if-exists"]
+    argv.append(str(dump))
     engine.dispose()
-    with tempfile.TemporaryFile() as errors:
-        process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors, env=env
-        )
-        stdin = process.stdin
-        assert stdin is not None
-
-        def feed(info: tarfile.TarInfo, stream: IO[bytes] | None) -> None:
-            if info.name.startswith(PG_PART_PREFIX) and stream is not None:
-                while chunk := stream.read(CHUNK_SIZE):
-                    stdin.write(chunk)
-
-        try:
-            walk(archive, identities, manifest, feed)
-            stdin.close()
-        except BaseException:
-            process.kill()
-            process.wait()
-            raise
-        code = process.wait()
-        errors.seek(0)
-        lines = errors.read().decode(errors="replace").strip().splitlines()
-    if code != 0:
-        raise BackupError(f"pg_restore failed: {lines[-1] if lines else code}")
+    done = subprocess.run(  # noqa: S603 - fixed argv, no shell
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, check=False
+    )
+    if done.returncode != 0:
+        lines = done.stderr.decode(errors="replace").strip().splitlines()
+        raise BackupError(f"pg_restore failed: {lines[-1] if lines else done.returncode}")
 
 
 def _check_restored(

@@ -265,6 +265,7 @@ def restore_backup(
         force=force,
         scratch_root=settings.backup.staging_dir,
         bin_dir=settings.backup.pg_bin_dir,
+        jobs=settings.backup.restore_jobs,
     )
     with unit_of_work(session_factory(target)) as session:
         record_event(

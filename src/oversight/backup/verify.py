@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import fcntl
 import hashlib
 import os
+import shutil
 import sqlite3
 import subprocess
 import tarfile
@@ -82,6 +84,8 @@ def walk(
     header; check the header names the manifest's backup and the plaintext matches the
     manifest. Returns the header."""
     read_fd, write_fd = os.pipe()
+    with contextlib.suppress(OSError, AttributeError):  # fewer wake-ups between the threads
+        fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, CHUNK_SIZE)
     reader = os.fdopen(read_fd, "rb", buffering=CHUNK_SIZE)
     writer = os.fdopen(write_fd, "wb", buffering=CHUNK_SIZE)
     failures: list[BaseException] = []
@@ -151,6 +155,7 @@ class Structure:
     """What a verify pass found, and where it left what restore needs."""
 
     sqlite_copy: Path | None = None
+    pg_dump: Path | None = None
     dump_parts: int = 0
     files: int = 0
     members: list[str] = field(default_factory=list)
@@ -158,8 +163,11 @@ class Structure:
 
 class StructureVisitor:
     """Checks every member; SQLite: writes the database to `scratch` for its integrity check;
-    PostgreSQL: streams the dump through `pg_restore --list`; files: extracted under
-    `files_into` when given (restore), else only read."""
+    PostgreSQL: streams the dump through `pg_restore --list`, or into `pg_sink` (restore in
+    one pass, `streaming`), or (`keep_dump`, for a parallel restore)
+    writes it to `scratch/database.dump` and lists that file, so restore runs `pg_restore` on
+    the checked file instead of decrypting a second time; files: extracted under `files_into`
+    when given (restore), else only read."""
 
     def __init__(
         self,
@@ -167,12 +175,18 @@ class StructureVisitor:
         scratch: Path,
         bin_dir: Path | None,
         files_into: Path | None = None,
+        *,
+        keep_dump: bool = False,
+        pg_sink: Any = None,
     ) -> None:
         self.manifest = manifest
+        self._pg_sink = pg_sink
         self.scratch = scratch
         self.files_into = files_into
         self.found = Structure()
         self._pg: subprocess.Popen[bytes] | None = None
+        self._dump: IO[bytes] | None = None
+        self._keep_dump = keep_dump
         self._bin_dir = bin_dir
 
     def __call__(self, info: tarfile.TarInfo, stream: IO[bytes] | None) -> None:
@@ -181,13 +195,17 @@ class StructureVisitor:
             expected = f"{PG_PART_PREFIX}{self.found.dump_parts:06d}"
             if name != expected:
                 raise VerifyFailed(Outcome.other_error, f"dump part {name} out of order")
-            self._pg_write(stream)
+            if self._pg_sink is not None:
+                copy_stream(stream, self._pg_sink)
+            elif self._keep_dump:
+                self._dump_write(stream)
+            else:
+                self._pg_write(stream)
             self.found.dump_parts += 1
         elif name == SQLITE_MEMBER and stream is not None:
             copy = self.scratch / "database.sqlite3"
             with open(copy, "wb") as out:
-                while chunk := stream.read(CHUNK_SIZE):
-                    out.write(chunk)
+                copy_stream(stream, out)
             self.found.sqlite_copy = copy
         elif name == "files" or name.startswith("files/"):
             if info.isfile():
@@ -198,6 +216,12 @@ class StructureVisitor:
                 )
         elif not name.startswith("extra/"):
             raise VerifyFailed(Outcome.other_error, f"unexpected archive member {name}")
+
+    def _dump_write(self, stream: IO[bytes]) -> None:
+        if self._dump is None:
+            self.found.pg_dump = self.scratch / "database.dump"
+            self._dump = open(self.found.pg_dump, "wb")  # noqa: SIM115 - closed in finish/abort
+        copy_stream(stream, self._dump)
 
     def _pg_write(self, stream: IO[bytes]) -> None:
         if self._pg is None:
@@ -218,28 +242,18 @@ class StructureVisitor:
     def finish(self) -> Structure:
         """Check what the database members held; raises `VerifyFailed`."""
         if self.manifest.engine == "postgresql":
-            if self._pg is None:
+            if self._dump is not None:
+                self._dump.close()
+                self._list_dump_file()
+            elif self._pg_sink is not None:
+                if self.found.dump_parts == 0:
+                    raise VerifyFailed(Outcome.file_missing, "the archive holds no database dump")
+            elif self._pg is None:
                 raise VerifyFailed(Outcome.file_missing, "the archive holds no database dump")
-            assert self._pg.stdin is not None
-            assert self._pg.stderr is not None
-            with contextlib.suppress(BrokenPipeError):
-                self._pg.stdin.close()
-            errors = self._pg.stderr.read()
-            if self._pg.wait() != 0:
-                message = errors.decode(errors="replace").strip()[:300]
-                raise VerifyFailed(Outcome.other_error, f"pg_restore --list: {message}")
+            else:
+                self._finish_pg_list()
         else:
-            if self.found.sqlite_copy is None:
-                raise VerifyFailed(Outcome.file_missing, "the archive holds no database file")
-            connection = sqlite3.connect(self.found.sqlite_copy)
-            try:
-                result = connection.execute("PRAGMA integrity_check").fetchone()
-            except sqlite3.DatabaseError as error:
-                raise VerifyFailed(Outcome.other_error, f"database file: {error}") from None
-            finally:
-                connection.close()
-            if result is None or result[0] != "ok":
-                raise VerifyFailed(Outcome.other_error, f"integrity_check: {result}")
+            self._check_sqlite()
         if self.found.files != self.manifest.files:
             raise VerifyFailed(
                 Outcome.other_error,
@@ -247,7 +261,45 @@ class StructureVisitor:
             )
         return self.found
 
+    def _list_dump_file(self) -> None:
+        assert self.found.pg_dump is not None
+        done = subprocess.run(  # noqa: S603 - fixed argv, no shell
+            [pg_tool("pg_restore", self._bin_dir), "--list", str(self.found.pg_dump)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
+        if done.returncode != 0:
+            message = done.stderr.decode(errors="replace").strip()[:300]
+            raise VerifyFailed(Outcome.other_error, f"pg_restore --list: {message}")
+
+    def _finish_pg_list(self) -> None:
+        assert self._pg is not None
+        assert self._pg.stdin is not None
+        assert self._pg.stderr is not None
+        with contextlib.suppress(BrokenPipeError):
+            self._pg.stdin.close()
+        errors = self._pg.stderr.read()
+        if self._pg.wait() != 0:
+            message = errors.decode(errors="replace").strip()[:300]
+            raise VerifyFailed(Outcome.other_error, f"pg_restore --list: {message}")
+
+    def _check_sqlite(self) -> None:
+        if self.found.sqlite_copy is None:
+            raise VerifyFailed(Outcome.file_missing, "the archive holds no database file")
+        connection = sqlite3.connect(self.found.sqlite_copy)
+        try:
+            result = connection.execute("PRAGMA integrity_check").fetchone()
+        except sqlite3.DatabaseError as error:
+            raise VerifyFailed(Outcome.other_error, f"database file: {error}") from None
+        finally:
+            connection.close()
+        if result is None or result[0] != "ok":
+            raise VerifyFailed(Outcome.other_error, f"integrity_check: {result}")
+
     def abort(self) -> None:
+        if self._dump is not None:
+            self._dump.close()
         if self._pg is not None and self._pg.poll() is None:
             self._pg.kill()
             self._pg.wait()
@@ -268,13 +320,18 @@ def extract_member(
     elif info.isfile() and stream is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target, "wb") as out:
-            while chunk := stream.read(CHUNK_SIZE):
-                out.write(chunk)
+            copy_stream(stream, out)
         os.chmod(target, info.mode & 0o777)
     else:
         raise VerifyFailed(
             Outcome.other_error, f"archive member {info.name} is not a file or folder"
         )
+
+
+def copy_stream(source: IO[bytes], target: IO[bytes]) -> None:
+    """Copy in `CHUNK_SIZE` pieces (a tar member's stream: `shutil.copyfileobj` would do the
+    same with a smaller buffer)."""
+    shutil.copyfileobj(source, target, CHUNK_SIZE)
 
 
 def verify_archive(
@@ -284,9 +341,11 @@ def verify_archive(
     scratch: Path,
     bin_dir: Path | None,
     files_into: Path | None = None,
+    *,
+    keep_dump: bool = False,
 ) -> Structure:
     """The full verify pass over a downloaded object (see `StructureVisitor`)."""
-    visitor = StructureVisitor(manifest, scratch, bin_dir, files_into)
+    visitor = StructureVisitor(manifest, scratch, bin_dir, files_into, keep_dump=keep_dump)
     try:
         walk(archive, identities, manifest, visitor)
         return visitor.finish()

@@ -13,14 +13,15 @@ one capability each:
 - `database`, `auth`, `company` (calendar and SLA targets), `edge` (API and rate limits),
   `desk` (dispatcher roles), `encryption`, `files` (attachments), `observability` (logs,
   metrics, Sentry), `analytics`, `operations` (scheduler and audit archive), `backup`,
-  `storage`, `alerts` (the alert hub), `telegram` (the bot): one module per group or few
-  related groups
+  `archives` (log and audit archives), `storage_monitor`, `storage`, `alerts` (the alert
+  hub), `telegram` (the bot): one module per group or few related groups
 - `cli`: what every `oversight` command does with its settings and user errors
   (`settings_or_exit`, `fail`; import it as `oversight.config.cli`)
 """
 
 from oversight.config.alerts import AlertsSettings, Contact, OnCallSettings, Target
 from oversight.config.analytics import AnalyticsSettings
+from oversight.config.archives import ArchivesSettings
 from oversight.config.auth import LEGACY_KEY_ID, AuthSettings
 from oversight.config.backup import BackupSettings
 from oversight.config.base import Networks
@@ -48,6 +49,7 @@ from oversight.config.settings import (
     load_settings,
     masked_settings,
 )
+from oversight.config.storage_monitor import MonitoredPath, StorageMonitorSettings
 from oversight.config.telegram import BotLanguage, BotMode, TelegramSettings
 
 __all__ = [
@@ -57,6 +59,7 @@ __all__ = [
     "AlertsSettings",
     "AnalyticsSettings",
     "ApiSettings",
+    "ArchivesSettings",
     "AuditSettings",
     "AuthSettings",
     "BackupSettings",
@@ -72,6 +75,7 @@ __all__ = [
     "JobsSettings",
     "Limits",
     "LogFormat",
+    "MonitoredPath",
     "Networks",
     "ObservabilitySettings",
     "OnCallSettings",
@@ -82,6 +86,7 @@ __all__ = [
     "SettingsError",
     "SlaSettings",
     "SlaTarget",
+    "StorageMonitorSettings",
     "Target",
     "TelegramSettings",
     "describe_validation_error",

@@ -54,6 +54,10 @@ class BackupSettings(_Group):
     drill_database_url: str | None = None
     # Where pg_dump / pg_restore live (default: on PATH); they must match the server's version.
     pg_bin_dir: Path | None = None
+    # `pg_restore --jobs` for restores and drills of PostgreSQL backups: 1 restores in one
+    # transaction (all or nothing); more loads tables and builds indexes in parallel (faster
+    # on a multi-core server; a failed restore then leaves a partial database for --force).
+    restore_jobs: Annotated[int, Field(ge=1, le=64)] = 1
     rpo_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 24.0
 
     @field_validator("schedule")

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from oversight.config.alerts import AlertsSettings, TelegramChannel
 from oversight.config.analytics import AnalyticsSettings
+from oversight.config.archives import ArchivesSettings
 from oversight.config.auth import AuthSettings
 from oversight.config.backup import BackupSettings
 from oversight.config.company import CompanySettings, SlaSettings
@@ -35,6 +36,7 @@ from oversight.config.local import (
 )
 from oversight.config.observability import ObservabilitySettings, SentrySettings
 from oversight.config.operations import AuditSettings, JobsSettings
+from oversight.config.storage_monitor import StorageMonitorSettings
 from oversight.config.telegram import TelegramSettings
 
 
@@ -73,6 +75,8 @@ class Settings(BaseSettings):
     encryption: EncryptionSettings = EncryptionSettings()
     ratelimit: RateLimitSettings = RateLimitSettings.model_validate({})
     backup: BackupSettings = BackupSettings()
+    archives: ArchivesSettings = ArchivesSettings()
+    storage_monitor: StorageMonitorSettings = StorageMonitorSettings()
     alerts: AlertsSettings = AlertsSettings()
     telegram: TelegramSettings = TelegramSettings()
     files: FilesSettings = FilesSettings()

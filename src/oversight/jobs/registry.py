@@ -39,6 +39,9 @@ class Job:
     cron: str | None = None
     every: timedelta | None = None
     description: str = ""
+    # An interval job that should also run as soon as the scheduler starts (a monitor whose
+    # gauges would otherwise stay absent for a whole interval after every restart).
+    run_at_start: bool = False
 
     @property
     def schedule(self) -> str:
@@ -62,6 +65,7 @@ class JobRegistry:
         cron: str | None = None,
         every: timedelta | None = None,
         description: str = "",
+        run_at_start: bool = False,
     ) -> Job:
         """Register `func` under `name`; exactly one of `cron` and `every` is required."""
         if not _NAME.match(name):
@@ -72,7 +76,9 @@ class JobRegistry:
             raise ValueError(f"job {name!r}: give exactly one of cron= and every=")
         if every is not None and every.total_seconds() <= 0:
             raise ValueError(f"job {name!r}: every= must be positive")
-        job = Job(name, func, cron, every, description or (func.__doc__ or "").strip())
+        job = Job(
+            name, func, cron, every, description or (func.__doc__ or "").strip(), run_at_start
+        )
         self._jobs[name] = job
         return job
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict, deque
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
@@ -95,8 +95,14 @@ class Scheduler:
             id=LEADER_JOB_ID,
         )
         for job in jobs:
+            first = {"next_run_time": datetime.now(UTC)} if job.run_at_start else {}
             self._scheduler.add_job(
-                self._run, trigger_for(job, settings), args=(job,), id=job.name, name=job.name
+                self._run,
+                trigger_for(job, settings),
+                args=(job,),
+                id=job.name,
+                name=job.name,
+                **first,
             )
 
     def _check_leader(self) -> None:
