@@ -1,7 +1,7 @@
 """storage snapshots
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-02
 
 The storage monitor's daily snapshot per watched path: `storage_snapshots`.
@@ -15,7 +15,7 @@ from alembic import op
 from oversight.db.types import UTCDateTime
 
 revision: str = "0017"
-down_revision: str | None = "0015"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
