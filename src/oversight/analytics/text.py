@@ -184,11 +184,8 @@ def _utilization_line(kpi: s.Utilization, w: Wording) -> str:
         )
     loads = [e.utilization_percent for e in kpi.engineers if e.utilization_percent is not None]
     average = sum(loads, Decimal(0)) / len(loads) if loads else None
-    n = len(kpi.engineers)
-    return w.gettext("Engineers: {engineers}, {hours} h logged, mean load {percent}").format(
-        engineers=w.ngettext("{count} engineer", "{count} engineers", n).format(count=n),
-        hours=w.number(hours),
-        percent=w.percent(average),
+    return w.gettext("Engineers: {count}, {hours} h logged, mean load {percent}").format(
+        count=len(kpi.engineers), hours=w.number(hours), percent=w.percent(average)
     )
 
 
