@@ -5,6 +5,7 @@ were looked at for 1-day, 1-month, 1-year and 3-year periods when the rule was m
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -37,8 +38,9 @@ def test_buckets_cover_the_period_once_with_at_most_about_sixty_bars(name):
     start, end = PERIODS[name]
     unit, groups = buckets(start, end)
     assert (unit, len(groups), groups[0].label, groups[-1].label) == EXPECTED[name]
-    assert groups[0].start == start and groups[-1].end == end
-    for before, after in zip(groups, groups[1:], strict=False):
+    assert groups[0].start == start
+    assert groups[-1].end == end
+    for before, after in itertools.pairwise(groups):
         assert after.start == before.end + timedelta(days=1)
     assert len(groups) <= 62
 
@@ -70,11 +72,13 @@ def test_closed_per_day_draws_one_stacked_bar_per_bucket_with_labels_inside(name
     assert len(axes.patches) == 2 * groups  # on time and late, stacked
     ticks = _ticks(axes)
     labels = [group.label for group in buckets(start, end)[1]]
-    assert ticks and len(ticks) == len(set(ticks)) <= 8
+    assert ticks
+    assert len(ticks) == len(set(ticks)) <= 8
     assert set(ticks) <= set(labels)
     assert ticks[0] == labels[0]
     low, high = axes.get_xlim()
-    assert -1 < low and high < groups
+    assert low > -1
+    assert high < groups
     assert f"Closed per {unit.value}" in axes.get_title()
     charts.plt.close(figure)
 
@@ -133,7 +137,7 @@ def test_margins_name_each_project_and_the_currency(withheld):
             f"PRJ-{n:04d}",
             f"Fire-safety maintenance contract, Customer {n}",
             None if withheld else str(n * 100 - 700),
-        )  # fmt: skip
+        )
         for n in range(1, 15)
     ]
     data = s.Profitability(period=s.PeriodRead(start=DAY, end=DAY), currency="EUR",

@@ -33,6 +33,7 @@ from oversight.analytics.buckets import (
 from oversight.analytics.kpis import CHART_KPIS
 from oversight.analytics.text import PLAIN, Wording
 
+
 def _(message: str) -> str:
     """Marks a phrase for the catalogue (`make messages`); `Wording.gettext` translates it
     where it is drawn."""

@@ -15,8 +15,15 @@ import re
 from datetime import date
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
-from builders import make_customer, make_invoice, make_project, make_project_cost, make_request
-from builders import make_user, make_work_log
+from builders import (
+    make_customer,
+    make_invoice,
+    make_project,
+    make_project_cost,
+    make_request,
+    make_user,
+    make_work_log,
+)
 from oversight.auth.permissions import Action, Resource, is_allowed
 from oversight.invoices.models import InvoiceStatus
 from oversight.vocabulary import Role
