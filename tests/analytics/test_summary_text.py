@@ -34,10 +34,9 @@ LINES: dict[str, typing.Callable[[dict[str, typing.Any]], tuple[str, str]]] = {
     ),
     "revenue": lambda k: ("Revenue: ", text.money(Decimal(k["issued"]), k["currency"])),
     "profitability": lambda k: (
-        "Projects: " if k["withheld"] else "Margin: ",
-        text.PLAIN.ngettext("{count} project", "{count} projects", len(k["projects"])).format(
-            count=len(k["projects"])
-        ),
+        ("Projects with activity: ", f"{len(k['projects'])}, invoiced ")
+        if k["withheld"]
+        else ("Margin: ", f"{len(k['projects'])} project")
     ),
     "overdue_invoices": lambda k: ("Overdue invoices: ", text.money(Decimal(k["total"]), "RUB")),
 }

@@ -194,9 +194,9 @@ def _profitability_line(kpi: s.Profitability, w: Wording) -> str:
     projects = w.ngettext("{count} project", "{count} projects", n).format(count=n)
     invoiced = sum((p.invoiced for p in kpi.projects), Decimal(0))
     if kpi.withheld is not None:
-        return w.gettext("Projects: {projects}, invoiced {amount}, margin withheld").format(
-            projects=projects, amount=w.money(invoiced, kpi.currency)
-        )
+        return w.gettext(
+            "Projects with activity: {count}, invoiced {amount}, margin withheld"
+        ).format(count=n, amount=w.money(invoiced, kpi.currency))
     margin = sum((p.margin or Decimal(0) for p in kpi.projects), Decimal(0))
     losses = sum(1 for p in kpi.projects if p.margin is not None and p.margin < 0)
     return w.gettext("Margin: {amount} ({percent}), {projects}, {losses} at a loss").format(
