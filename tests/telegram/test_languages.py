@@ -51,9 +51,16 @@ def test_russian_summary_and_project(bot, session, settings):
     summary = bot.ask(account, "/analytics 2026-01").text.splitlines()
     assert summary[0].startswith("Открытых заявок: 1 (средний возраст ")
     assert summary[1:] == [
+        "Просрочено: 1 · Срок в ближайшие 24 ч: 0",
+        "Первый ответ: нет за период",
+        "Время до закрытия: закрытых нет",
         "В срок (01.01\u201331.01.2026): —",
-        "Просрочено: 1",
-        "Выручка: 19\xa0400,50\xa0₽",
+        "Закрыто в день: 0,0",
+        "Принято при сдаче: — (0 из 0)",
+        "Доработок на закрытую заявку: —",
+        "Ivan Petrov: 0,0 ч в отчётах, загрузка 0%",
+        "Выручка: 19\xa0400,50\xa0₽ · Оплачено: 0,00\xa0₽",
+        "Маржа: 19\xa0400,50\xa0₽ (100%), 2 проекта, убыточных: 0",
         "Просроченные счета: 2 клиента (ACME, Globex), 19\xa0400,50\xa0₽",
     ]
     project = bot.ask(account, f"/project_stats {company.acme_project_id}").text.splitlines()

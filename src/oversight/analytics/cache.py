@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from typing import TypeVar
 
 from cachetools import TTLCache
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from oversight.config import AnalyticsSettings
 
@@ -72,7 +72,13 @@ class RedisCache(KpiCache):
             self._note_down(error)
             return None
         self._note_up()
-        return schema.model_validate_json(value) if isinstance(value, str) else None
+        if not isinstance(value, str):
+            return None
+        try:
+            return schema.model_validate_json(value)
+        except ValidationError:
+            # stored by a release whose schema differed: a miss, recomputed and replaced
+            return None
 
     def store(self, key: str, value: BaseModel) -> None:
         try:

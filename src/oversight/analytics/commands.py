@@ -16,7 +16,9 @@ from rich.table import Table
 from oversight.analytics import service, text
 from oversight.analytics.cache import MemoryCache
 from oversight.analytics.kpis import CHART_KPIS
-from oversight.config.cli import settings_or_exit
+from oversight.analytics.params import KpiParams
+from oversight.config import Settings
+from oversight.config.cli import fail, settings_or_exit
 from oversight.db.session import open_database, session_factory
 
 analytics_app = typer.Typer(no_args_is_help=True, help="KPI analytics.")
@@ -24,17 +26,36 @@ analytics_app = typer.Typer(no_args_is_help=True, help="KPI analytics.")
 Start = Annotated[
     datetime | None, typer.Option(formats=["%Y-%m-%d"], help="first day (default: month start)")
 ]
-End = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="last day, included")]
+End = Annotated[
+    datetime | None,
+    typer.Option(formats=["%Y-%m-%d"], help="last day, included (default: today)"),
+]
+ToDate = Annotated[
+    bool, typer.Option("--to-date", help="margins: everything up to END, not the period alone")
+]
+
+
+def _params(
+    settings: Settings, start: datetime | None, end: datetime | None, *, to_date: bool = False
+) -> KpiParams:
+    """The period's parameters; a reversed or too long period is one line and exit 2."""
+    try:
+        return service.make_params(
+            settings,
+            start=start.date() if start else None,
+            end=end.date() if end else None,
+            to_date=to_date,
+        )
+    except ValueError as error:
+        fail(str(error), code=2)
 
 
 @analytics_app.command("summary")
 def summary_command(start: Start = None, end: End = None) -> None:
     """Print the director's summary as a table."""
     settings = settings_or_exit()
+    params = _params(settings, start, end)
     engine = open_database(settings)
-    params = service.make_params(
-        settings, start=start.date() if start else None, end=end.date() if end else None
-    )
     with session_factory(engine)() as session:
         result = service.build_summary(session, params, settings, service.allowed_sections(session))
     engine.dispose()
@@ -54,6 +75,7 @@ def chart_command(
     out: Annotated[Path, typer.Option("--out", help="PNG file to write")],
     start: Start = None,
     end: End = None,
+    to_date: ToDate = False,
 ) -> None:
     """Draw chart NAME of the period into a PNG file."""
     if name not in CHART_KPIS:
@@ -64,11 +86,11 @@ def chart_command(
         raise typer.Exit(2)
     from oversight.analytics import charts
 
+    if to_date and not CHART_KPIS[name].to_date:
+        fail(f"--to-date applies only to the margins chart, not to {name!r}", code=2)
     settings = settings_or_exit()
+    params = _params(settings, start, end, to_date=to_date)
     engine = open_database(settings)
-    params = service.make_params(
-        settings, start=start.date() if start else None, end=end.date() if end else None
-    )
     with session_factory(engine)() as session:
         data = service.get_kpi(
             session,

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from oversight.analytics import schemas as s
 from oversight.analytics.params import KpiParams, ratio_percent, two_places
 from oversight.auth.models import User
+from oversight.auth.permissions import Action, Resource, is_allowed
+from oversight.auth.scope import bound_principal
 from oversight.customers.models import Customer
 from oversight.invoices.models import Invoice, InvoiceStatus
 from oversight.invoices.repository import overdue_clause
@@ -143,11 +145,40 @@ def revenue_by_month(session: Session, params: KpiParams, currency: str) -> s.Re
     )
 
 
-def profitability(session: Session, params: KpiParams) -> s.Profitability:
-    """Per project with any invoice, cost or logged hour in the period: invoiced (issued or
-    paid, by issue date) - (project costs by date incurred + logged hours x the engineer's
-    cost rate by work date; an engineer without a cost rate costs nothing)."""
-    period = params.period
+LABOUR_WITHHELD = (
+    "labour cost and margin are shown only to roles that may read engineers' cost rates"
+)
+
+
+def may_read_cost_rates(session: Session) -> bool:
+    """True when the session's principal may read users' cost rates (the `users` resource:
+    admin and director), or has none (CLI, jobs).
+
+    The aggregation rule of labour cost (issue 12, finding 9): labour is hours x rate, and
+    hours are readable per engineer, day and project by every role that reads work logs; any
+    labour figure over a period the caller chooses (one day, one engineer's project) or any
+    figure derived from it (margin, margin %, the order by margin, a count of projects at a
+    loss, against invoices and costs the caller knows or can add) gives the rate away. So no
+    aggregation level is safe and labour, margin and everything derived from them are
+    withheld, whole, from the roles that may not read the rates themselves.
+    """
+    principal = bound_principal(session)
+    return principal is None or is_allowed(principal.role, Resource.users, Action.read)
+
+
+def _between(column: Any, params: KpiParams) -> list[ColumnElement[bool]]:
+    """`column` within the period, or up to its end when `params.to_date`."""
+    upper = column <= params.period.end
+    return [upper] if params.to_date else [column >= params.period.start, upper]
+
+
+def profitability(session: Session, params: KpiParams, currency: str) -> s.Profitability:
+    """Per project with any invoice, cost or logged hour in the period (or up to its end,
+    `to_date`): invoiced (issued or paid, by issue date) - (project costs by date incurred +
+    logged hours x the engineer's cost rate by work date; an engineer without a cost rate
+    costs nothing). Callers who may not read cost rates get labour, margin and margin % as
+    null, `withheld` saying why, and the projects in code order (`may_read_cost_rates`)."""
+    rates = may_read_cost_rates(session)
     project_filters: list[ColumnElement[bool]] = []
     if params.project_id is not None:
         project_filters.append(Project.id == params.project_id)
@@ -160,17 +191,13 @@ def profitability(session: Session, params: KpiParams) -> s.Profitability:
             .where(
                 Invoice.project_id.is_not(None),
                 Invoice.status.in_(BILLED),
-                Invoice.issued_on >= period.start,
-                Invoice.issued_on <= period.end,
+                *_between(Invoice.issued_on, params),
                 *invoice_filters(params),
             )
             .group_by(Invoice.project_id)
         ).all()
     )
-    cost_filters = [
-        ProjectCost.incurred_on >= period.start,
-        ProjectCost.incurred_on <= period.end,
-    ]
+    cost_filters = _between(ProjectCost.incurred_on, params)
     if params.project_id is not None:
         cost_filters.append(ProjectCost.project_id == params.project_id)
     if params.customer_id is not None:
@@ -186,31 +213,39 @@ def profitability(session: Session, params: KpiParams) -> s.Profitability:
             .group_by(ProjectCost.project_id)
         ).all()
     )
-    labour_filters = [
-        SR.project_id.is_not(None),
-        WorkLog.work_date >= period.start,
-        WorkLog.work_date <= period.end,
-    ]
+    # only the period's work logs (by work date): never the whole history unless `to_date`
+    labour_filters = [SR.project_id.is_not(None), *_between(WorkLog.work_date, params)]
     if params.project_id is not None:
         labour_filters.append(SR.project_id == params.project_id)
     if params.customer_id is not None:
         labour_filters.append(SR.customer_id == params.customer_id)
+    labour_query = (
+        select(
+            SR.project_id,
+            _sum(cents(WorkLog.hours) * func.coalesce(cents(User.cost_rate), 0)),
+        )
+        .select_from(WorkLog)
+        .join(SR, SR.id == WorkLog.request_id)
+        .join(User, User.id == WorkLog.engineer_id)
+        if rates
+        else select(SR.project_id, func.count(WorkLog.id))
+        .select_from(WorkLog)
+        .join(SR, SR.id == WorkLog.request_id)
+    )
     labour = _pairs(
-        session.execute(
-            select(
-                SR.project_id,
-                _sum(cents(WorkLog.hours) * func.coalesce(cents(User.cost_rate), 0)),
-            )
-            .select_from(WorkLog)
-            .join(SR, SR.id == WorkLog.request_id)
-            .join(User, User.id == WorkLog.engineer_id)
-            .where(*labour_filters)
-            .group_by(SR.project_id)
-        ).all()
+        session.execute(labour_query.where(*labour_filters).group_by(SR.project_id)).all()
+    )
+    withheld = None if rates else LABOUR_WITHHELD
+    empty = s.Profitability(
+        period=params.period_read,
+        to_date=params.to_date,
+        currency=currency,
+        withheld=withheld,
+        projects=[],
     )
     ids = set(invoiced) | set(costs) | set(labour)
     if not ids:
-        return s.Profitability(period=params.period_read, projects=[])
+        return empty
     projects = session.execute(
         select(Project.id, Project.code, Project.name, Customer.name)
         .join(Customer, Customer.id == Project.customer_id)
@@ -220,8 +255,11 @@ def profitability(session: Session, params: KpiParams) -> s.Profitability:
     for pid, code, name, customer in projects:
         billed = _from_cents(invoiced.get(pid, 0))
         spent = _from_cents(costs.get(pid, 0))
-        hours_cost = two_places(Decimal(int(labour.get(pid, 0))) / (CENTS * CENTS))
-        margin = billed - spent - hours_cost
+        margin = hours_cost = percent = None
+        if rates:
+            hours_cost = two_places(Decimal(int(labour.get(pid, 0))) / (CENTS * CENTS))
+            margin = billed - spent - hours_cost
+            percent = ratio_percent(margin, billed)
         result.append(
             s.ProjectMargin(
                 project_id=pid,
@@ -232,11 +270,12 @@ def profitability(session: Session, params: KpiParams) -> s.Profitability:
                 costs=spent,
                 labour=hours_cost,
                 margin=margin,
-                margin_percent=ratio_percent(margin, billed),
+                margin_percent=percent,
+                withheld=withheld,
             )
         )
-    result.sort(key=lambda project: (project.margin, project.code))
-    return s.Profitability(period=params.period_read, projects=result)
+    result.sort(key=lambda project: (project.margin or Decimal(0), project.code))
+    return empty.model_copy(update={"projects": result})
 
 
 def _pairs(rows: Any) -> dict[Any, Any]:

@@ -58,6 +58,8 @@ class Kpi:
     schema: type[s.KpiSchema]
     compute: Callable[[KpiSource], s.KpiSchema]
     summary: bool = True
+    # takes `to_date` (everything up to the period's end): profitability only
+    to_date: bool = False
 
     @property
     def field(self) -> str:
@@ -124,7 +126,8 @@ KPIS: dict[str, Kpi] = {
             "profitability",
             FINANCE,
             s.Profitability,
-            lambda src: finance.profitability(src.session, src.params),
+            lambda src: finance.profitability(src.session, src.params, src.currency),
+            to_date=True,
         ),
         Kpi(
             "revenue",

@@ -23,6 +23,8 @@ class KpiParams:
     project_id: int | None = None
     customer_id: int | None = None
     engineer_id: int | None = None
+    # profitability only: everything up to `period.end` instead of the period alone
+    to_date: bool = False
 
     @property
     def zone(self) -> ZoneInfo:
@@ -50,6 +52,7 @@ class KpiParams:
             self.project_id,
             self.customer_id,
             self.engineer_id,
+            self.to_date,
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -64,6 +65,22 @@ def kpi_params(
 ParamsDep = Annotated[KpiParams, Depends(kpi_params)]
 
 
+def profit_params(
+    params: ParamsDep,
+    to_date: Annotated[
+        bool,
+        Query(
+            description="profitability: everything up to `end` (the all-time margin) "
+            "instead of the period alone"
+        ),
+    ] = False,
+) -> KpiParams:
+    return replace(params, to_date=to_date)
+
+
+ProfitParamsDep = Annotated[KpiParams, Depends(profit_params)]
+
+
 def require_any_analytics(session: SessionDep, principal: CurrentPrincipal) -> Principal:
     """Admit a caller who may read at least one analytics section."""
     if not service.allowed_sections(session):
@@ -99,11 +116,12 @@ def get_project_text(
     project_id: RecordId,
     session: SessionDep,
     settings: SettingsDep,
-    params: ParamsDep,
+    params: ProfitParamsDep,
     cache: CacheDep,
     _: DeskRead,
 ) -> str:
-    """One project's KPIs as text (`project_stats <ProjectID>`); 404 outside the scope."""
+    """One project's KPIs as text (`project_stats <ProjectID>`); 404 outside the scope.
+    `to_date=true`: its margin up to `end` rather than over the period."""
     stats = service.get_project_stats(session, project_id, params, settings=settings, cache=cache)
     if stats is None:
         raise NotFound(f"project {project_id} not found")
@@ -116,14 +134,20 @@ def get_chart(
     name: str,
     session: SessionDep,
     settings: SettingsDep,
-    params: ParamsDep,
+    params: ProfitParamsDep,
     cache: CacheDep,
     principal: AnyAnalytics,
 ) -> Response:
-    """A PNG chart: open-requests, closed-per-day, revenue-by-month, utilization, margins."""
+    """A PNG chart: open-requests, closed-per-day, revenue-by-month, utilization, margins
+    (`to_date=true`: margins up to `end`; refused for the other charts)."""
     kpi = CHART_KPIS.get(name)
     if kpi is None:
         raise NotFound(f"chart {name!r} not found; charts: {', '.join(sorted(CHART_KPIS))}")
+    if params.to_date and not kpi.to_date:
+        raise InvalidInput(
+            f"to_date applies only to the margins chart, not to {name!r}",
+            details={"field": "to_date"},
+        )
     if kpi.resource not in service.allowed_sections(session):
         deny(
             session,
@@ -160,7 +184,7 @@ def kpi_endpoint(kpi: Kpi) -> Callable[..., s.KpiSchema]:
             for name, kind in (
                 ("session", SessionDep),
                 ("settings", SettingsDep),
-                ("params", ParamsDep),
+                ("params", ProfitParamsDep if kpi.to_date else ParamsDep),
                 ("cache", CacheDep),
                 ("_", reader),
             )

@@ -77,19 +77,29 @@ class Utilization(KpiSchema):
 
 
 class ProjectMargin(KpiSchema):
+    """`labour`, `margin` and `margin_percent` are null, and `withheld` says why, for a caller
+    who may not read engineers' cost rates (labour over hours would give a rate away)."""
+
     project_id: int
     code: str
     name: str
     customer: str
     invoiced: Amount
     costs: Amount
-    labour: Amount
-    margin: Amount
+    labour: Amount | None
+    margin: Amount | None
     margin_percent: Decimal | None
+    withheld: str | None = None
 
 
 class Profitability(KpiSchema):
+    """Projects by margin, worst first (by code when the margin is withheld). `to_date`:
+    everything up to `period.end`, not only the period."""
+
     period: PeriodRead
+    to_date: bool = False
+    currency: str
+    withheld: str | None = None
     projects: list[ProjectMargin]
 
 
@@ -170,6 +180,7 @@ class Summary(KpiSchema):
     """The director's dashboard: every KPI the caller may see; the others are null."""
 
     period: PeriodRead
+    today: date | None = None  # the company-local date it was made on
     open_requests: OpenRequests | None = None
     first_response: FirstResponse | None = None
     time_to_close: TimeToClose | None = None

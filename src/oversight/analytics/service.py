@@ -27,7 +27,7 @@ from oversight.auth.permissions import Action, Resource, is_allowed
 from oversight.auth.scope import bound_principal, get_visible_or_raise, sees_everything
 from oversight.config import Settings
 from oversight.customers.models import Customer
-from oversight.kit.clock import local_today, utcnow
+from oversight.kit.clock import utcnow
 from oversight.projects.models import Project
 
 __all__ = [
@@ -54,16 +54,26 @@ def make_params(
     customer_id: int | None = None,
     engineer_id: int | None = None,
     as_of: datetime | None = None,
+    to_date: bool = False,
 ) -> KpiParams:
-    """Parameters with the defaults filled in: the current local month, 'now' to the minute.
+    """Parameters with the defaults filled in, 'now' to the minute.
 
-    Raises ValueError when the period is reversed or too long.
+    The period: neither day given, month to date (the first day of the current local month
+    to today, so capacity and per-day figures count only days that have happened); `start`
+    alone, to the end of its month; `end` alone, from the first day of its month; both, as
+    given. Raises ValueError when the period is reversed or too long.
     """
     zone = settings.company.calendar.timezone
-    month = Period.month_of(local_today(zone))
-    first = start or (month.start if end is None else end.replace(day=1))
-    period = Period(first, end or Period.month_of(first).end)
     moment = (as_of or utcnow()).replace(second=0, microsecond=0)
+    today = moment.astimezone(zone).date()
+    if end is None:
+        period = (
+            Period(today.replace(day=1), today)
+            if start is None
+            else Period(start, Period.month_of(start).end)
+        )
+    else:
+        period = Period(start or end.replace(day=1), end)
     return KpiParams(
         period=period,
         as_of=moment,
@@ -71,13 +81,17 @@ def make_params(
         project_id=project_id,
         customer_id=customer_id,
         engineer_id=engineer_id,
+        to_date=to_date,
     )
 
 
 def scope_key(session: Session) -> str:
+    """Who may share a cached answer: unrestricted callers share entries, split by whether
+    they may read cost rates (labour and margins are withheld from the others, see
+    `finance.may_read_cost_rates`); everyone else gets their own."""
     principal = bound_principal(session)
     if sees_everything(principal):
-        return "all"
+        return "all" if finance.may_read_cost_rates(session) else "all:no-rates"
     assert principal is not None
     return f"{principal.role.value}:{principal.user_id}:{principal.customer_id}"
 
@@ -127,7 +141,7 @@ def build_summary(
     data that several KPIs read (`kpis.KpiSource`)."""
     source = KpiSource(session, params, settings)
     parts = {kpi.field: kpi.compute(source) for kpi in SUMMARY_KPIS if kpi.resource in sections}
-    return s.Summary.model_validate({"period": params.period_read, **parts})
+    return s.Summary.model_validate({"period": params.period_read, "today": params.today, **parts})
 
 
 def get_summary(
@@ -145,7 +159,11 @@ def get_summary(
 
 
 def build_project_stats(
-    session: Session, project_id: int, params: KpiParams, sections: frozenset[Resource]
+    session: Session,
+    project_id: int,
+    params: KpiParams,
+    sections: frozenset[Resource],
+    currency: str,
 ) -> s.ProjectStats | None:
     """None when the project does not exist or is outside the caller's scope."""
     row = session.execute(
@@ -160,7 +178,7 @@ def build_project_stats(
     closed = desk.closed_facts(session, scoped)
     margin = None
     if Resource.analytics_finance in sections:
-        margins = finance.profitability(session, scoped).projects
+        margins = finance.profitability(session, scoped, currency).projects
         margin = margins[0] if margins else None
     return s.ProjectStats(
         project_id=row[0],
@@ -187,7 +205,7 @@ def get_project_stats(
     cached = cache.load(key, s.ProjectStats)
     if cached is not None:
         return cached
-    value = build_project_stats(session, project_id, params, sections)
+    value = build_project_stats(session, project_id, params, sections, settings.company.currency)
     if value is not None:
         cache.store(key, value)
     return value

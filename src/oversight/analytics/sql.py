@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, ColumnElement, Integer, Select, literal, select, union_all
+from sqlalchemy import BigInteger, ColumnElement, Integer, column, literal, values
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -54,19 +54,23 @@ def utc_literal(value: datetime) -> ColumnElement[datetime]:
 def day_table(days: Sequence[date], timezone: ZoneInfo, name: str = "days") -> CTE:
     """A CTE with one row per local day: `day` (its index), `day_start` and `day_end` in UTC.
 
-    Built from literal SELECTs joined by UNION ALL, which both engines accept (SQLite has no
-    column list on VALUES aliases). The local date is recovered from the index in Python.
+    `WITH days(day, day_start, day_end) AS (VALUES (...), ...)`: both engines accept a column
+    list on a CTE, and a VALUES list is not a compound SELECT, so SQLite's 500-term limit on
+    `UNION ALL` does not bound the period (a three-year period is 1,098 rows). The local date
+    is recovered from the index in Python.
     """
-    rows: list[Select[Any]] = []  # one literal row per day
-    for index, day in enumerate(days):
-        start = local_midnight(day, timezone)
-        end = local_midnight(date.fromordinal(day.toordinal() + 1), timezone)
-        row: Select[Any] = select(  # type: ignore[assignment]
-            literal(index, Integer()).label("day"),
-            literal(start, UTCDateTime()).label("day_start"),
-            literal(end, UTCDateTime()).label("day_end"),
+    rows = [
+        (
+            index,
+            local_midnight(day, timezone),
+            local_midnight(date.fromordinal(day.toordinal() + 1), timezone),
         )
-        rows.append(row)
-    if len(rows) == 1:
-        return rows[0].cte(name)
-    return union_all(*rows).cte(name)
+        for index, day in enumerate(days)
+    ]
+    table = values(
+        column("day", Integer()),
+        column("day_start", UTCDateTime()),
+        column("day_end", UTCDateTime()),
+        name=name,
+    ).data(rows)
+    return table.cte(name)

@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
 
 from oversight.analytics import schemas as s
+from oversight.analytics.params import ratio_percent
 
 SEPARATOR = " · "
 
@@ -75,11 +76,16 @@ class PlainWording:
 PLAIN = PlainWording()
 
 
-def period_label(period: s.PeriodRead, as_of_month: tuple[int, int] | None, w: Wording) -> str:
+def period_label(period: s.PeriodRead, today: date | None, w: Wording) -> str:
+    """ "this month" for the whole current month, "month to date" for its first day to
+    `today` (the default period), else the days."""
     start, end = period.start, period.end
-    whole_month = start.day == 1 and (end + timedelta(days=1)).day == 1 and end.month == start.month
-    if whole_month and as_of_month == (start.year, start.month):
-        return w.gettext("this month")
+    if today is not None and start == today.replace(day=1):
+        whole_month = (end + timedelta(days=1)).day == 1 and end.month == start.month
+        if whole_month:
+            return w.gettext("this month")
+        if end == today:
+            return w.gettext("month to date")
     return w.day_range(start, end)
 
 
@@ -91,29 +97,114 @@ def render_open_requests(kpi: s.OpenRequests, w: Wording = PLAIN) -> str:
     )
 
 
-def render_summary(summary: s.Summary, w: Wording = PLAIN, separator: str = SEPARATOR) -> str:
-    """One line, e.g. 'Open requests: 5 (avg age 2.3 days) · On time this month: 92% ·
-    Revenue: 50,000.00 RUB · Overdue invoices: 2 clients (ACME, Globex), 12,400.00 RUB'.
-    Sections the caller may not see are left out."""
+def render_summary(summary: s.Summary, w: Wording = PLAIN, separator: str = "\n") -> str:
+    """One line per section of the summary the caller may see (the sections they may not see
+    are null and left out), e.g. 'Open requests: 5 (avg age 2.3 days)', 'On time this month:
+    92%', 'Revenue: 50,000.00 RUB'. A test checks every section has its line for every role.
+    """
+    label = period_label(summary.period, summary.today, w)
     parts: list[str] = []
-    as_of = summary.open_requests.as_of if summary.open_requests else None
-    label = period_label(summary.period, (as_of.year, as_of.month) if as_of else None, w)
     if summary.open_requests is not None:
         parts.append(render_open_requests(summary.open_requests, w))
+    if summary.sla_at_risk is not None:
+        parts.append(_at_risk(summary.sla_at_risk, w))
+    if summary.first_response is not None:
+        parts.append(_first_response_line(summary.first_response, w))
+    if summary.time_to_close is not None:
+        parts.append(_time_to_close_line(summary.time_to_close, w))
     if summary.on_time is not None:
         parts.append(
             w.gettext("On time {period}: {percent}").format(
                 period=label, percent=w.percent(summary.on_time.on_time_percent)
             )
         )
-    if summary.sla_at_risk is not None and summary.sla_at_risk.past_due:
-        parts.append(w.gettext("Past due: {count}").format(count=summary.sla_at_risk.past_due))
+    if summary.throughput is not None:
+        parts.append(
+            w.gettext("Closed per day: {number}").format(
+                number=w.number(summary.throughput.per_day)
+            )
+        )
+    if summary.approvals is not None:
+        parts.append(_approvals_line(summary.approvals, w))
+    if summary.revision_cycles is not None:
+        mean_revisions = summary.revision_cycles.mean_revisions
+        parts.append(
+            w.gettext("Revisions per closed request: {number}").format(
+                number="—" if mean_revisions is None else w.number(mean_revisions)
+            )
+        )
+    if summary.utilization is not None:
+        parts.append(_utilization_line(summary.utilization, w))
     if summary.revenue is not None:
-        revenue = w.money(summary.revenue.issued, summary.revenue.currency)
-        parts.append(w.gettext("Revenue: {amount}").format(amount=revenue))
+        revenue = summary.revenue
+        parts.append(
+            w.gettext("Revenue: {amount}").format(amount=w.money(revenue.issued, revenue.currency))
+            + SEPARATOR
+            + w.gettext("Paid: {amount}").format(amount=w.money(revenue.paid, revenue.currency))
+        )
+    if summary.profitability is not None:
+        parts.append(_profitability_line(summary.profitability, w))
     if summary.overdue_invoices is not None:
         parts.append(_overdue_line(summary.overdue_invoices, w))
     return separator.join(parts)
+
+
+def _first_response_line(kpi: s.FirstResponse, w: Wording) -> str:
+    if kpi.mean_hours is None:
+        return w.gettext("First response: none in the period")
+    return w.gettext("First response: avg {hours} h, {percent} within SLA").format(
+        hours=w.number(kpi.mean_hours), percent=w.percent(kpi.within_sla_percent)
+    )
+
+
+def _time_to_close_line(kpi: s.TimeToClose, w: Wording) -> str:
+    if kpi.mean_hours is None or kpi.median_hours is None:
+        return w.gettext("Time to close: none closed")
+    return w.gettext("Time to close: avg {mean} h, median {median} h").format(
+        mean=w.number(kpi.mean_hours), median=w.number(kpi.median_hours)
+    )
+
+
+def _approvals_line(kpi: s.Approvals, w: Wording) -> str:
+    return w.gettext("Approved at completion: {percent} ({approved} of {decided})").format(
+        percent=w.percent(kpi.approval_percent),
+        approved=kpi.approved,
+        decided=kpi.approved + kpi.rejected,
+    )
+
+
+def _utilization_line(kpi: s.Utilization, w: Wording) -> str:
+    hours = sum((e.hours_logged for e in kpi.engineers), Decimal(0))
+    if len(kpi.engineers) == 1:
+        (engineer,) = kpi.engineers
+        return w.gettext("{name}: {hours} h logged, load {percent}").format(
+            name=engineer.name,
+            hours=w.number(hours),
+            percent=w.percent(engineer.utilization_percent),
+        )
+    loads = [e.utilization_percent for e in kpi.engineers if e.utilization_percent is not None]
+    average = sum(loads, Decimal(0)) / len(loads) if loads else None
+    return w.gettext("Engineers: {count}, {hours} h logged, mean load {percent}").format(
+        count=len(kpi.engineers), hours=w.number(hours), percent=w.percent(average)
+    )
+
+
+def _profitability_line(kpi: s.Profitability, w: Wording) -> str:
+    n = len(kpi.projects)
+    projects = w.ngettext("{count} project", "{count} projects", n).format(count=n)
+    invoiced = sum((p.invoiced for p in kpi.projects), Decimal(0))
+    if kpi.withheld is not None:
+        return w.gettext(
+            "Projects with activity: {count}, invoiced {amount}, margin withheld"
+        ).format(count=n, amount=w.money(invoiced, kpi.currency))
+    margin = sum((p.margin or Decimal(0) for p in kpi.projects), Decimal(0))
+    losses = sum(1 for p in kpi.projects if p.margin is not None and p.margin < 0)
+    return w.gettext("Margin: {amount} ({percent}), {projects}, {losses} at a loss").format(
+        amount=w.money(margin, kpi.currency),
+        percent=w.percent(ratio_percent(margin, invoiced)),
+        projects=projects,
+        losses=losses,
+    )
 
 
 def _overdue_line(overdue: s.OverdueInvoices, w: Wording) -> str:
@@ -154,15 +245,26 @@ def render_project(stats: s.ProjectStats, currency: str = "RUB", w: Wording = PL
             else ""
         ),
     ]
-    if stats.margin is not None:
+    if stats.margin is not None and stats.margin.margin is None:
         m = stats.margin
         lines.append(
             w.gettext("Invoiced: {amount}").format(amount=w.money(m.invoiced, currency))
             + SEPARATOR
-            + w.gettext("Costs: {amount}").format(amount=w.money(m.costs + m.labour, currency))
+            + w.gettext("Project costs: {amount}").format(amount=w.money(m.costs, currency))
+            + SEPARATOR
+            + w.gettext("Margin: withheld")
+        )
+    elif stats.margin is not None:
+        m = stats.margin
+        labour = m.labour or Decimal(0)
+        lines.append(
+            w.gettext("Invoiced: {amount}").format(amount=w.money(m.invoiced, currency))
+            + SEPARATOR
+            + w.gettext("Costs: {amount}").format(amount=w.money(m.costs + labour, currency))
             + SEPARATOR
             + w.gettext("Margin: {amount} ({percent})").format(
-                amount=w.money(m.margin, currency), percent=w.percent(m.margin_percent)
+                amount=w.money(m.margin or Decimal(0), currency),
+                percent=w.percent(m.margin_percent),
             )
         )
     return "\n".join(lines)
@@ -258,6 +360,10 @@ def summary_rows(summary: s.Summary) -> list[tuple[str, str]]:
         add("engineers / mean utilization, %", f"{len(loads)} / {average}")
     if summary.profitability:
         projects = summary.profitability.projects
-        add("projects with activity / at a loss",
-            f"{len(projects)} / {sum(1 for p in projects if p.margin < 0)}")  # fmt: skip
+        losses = (
+            "withheld"
+            if summary.profitability.withheld
+            else sum(1 for p in projects if p.margin is not None and p.margin < 0)
+        )
+        add("projects with activity / at a loss", f"{len(projects)} / {losses}")
     return rows
