@@ -96,9 +96,7 @@ def test_invoice_without_project_is_allowed_for_unrestricted_roles(client, sessi
     assert response.json()["currency"] == "RUB"
 
 
-def test_invoice_in_another_currency_is_refused_naming_the_company_currency(
-    client, session, auth
-):
+def test_invoice_in_another_currency_is_refused_naming_the_company_currency(client, session, auth):
     admin = make_user(session, Role.admin)
     customer = make_customer(session)
     body = {"customer_id": customer.id, "amount": "10.00", "currency": "EUR"}

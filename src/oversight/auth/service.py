@@ -41,7 +41,7 @@ VERIFY_HINT = "send a code to POST /api/v1/auth/2fa/verify"
 # The login's audit actions (README, "Login audit events"): the password step of a login
 # with a second factor is `auth.password_accepted`; `auth.login_succeeded` means signed in.
 LOGIN_SUCCEEDED = "auth.login_succeeded"
-PASSWORD_ACCEPTED = "auth.password_accepted"
+PASSWORD_ACCEPTED = "auth.password_accepted"  # noqa: S105 - an audit action
 LOGIN_FAILED = "auth.login_failed"
 LOGIN_THROTTLED = "auth.login_throttled"
 
@@ -77,9 +77,7 @@ def login(
     else:
         _login_event(session, LOGIN_SUCCEEDED, tried, user, None)
         return start_session(session=session, settings=settings, user=user, second_factor=None)
-    _login_event(
-        session, PASSWORD_ACCEPTED, tried, user, None, details={"next_step": step.value}
-    )
+    _login_event(session, PASSWORD_ACCEPTED, tried, user, None, details={"next_step": step.value})
     token, lifetime = issue_pending_token(settings=settings, user=user)
     return PendingLogin(token, lifetime, step)
 

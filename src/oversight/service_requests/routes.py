@@ -2,16 +2,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi.responses import StreamingResponse
 
-from oversight.auth.dependencies import SessionDep, SettingsDep, require
+from oversight.audit.events import record_event
+from oversight.auth.dependencies import SessionDep, SettingsDep, StreamingSessionDep, require
 from oversight.auth.permissions import Action, Resource
-from oversight.auth.principal import Principal
+from oversight.auth.principal import Principal, bind_principal
 from oversight.kit.clock import utcnow
 from oversight.kit.ids import RecordId
-from oversight.kit.pagination import Page, PageQuery, page_of
-from oversight.kit.schemas import Day, Instant
-from oversight.service_requests import repository, work_logs
+from oversight.kit.pagination import Page, PageQuery, SortQuery, UnsortedPageQuery, page_of
+from oversight.kit.ranges import DateRange, DateRangeQuery, legacy_range
+from oversight.kit.spreadsheet import csv_chunks, csv_response, query_described
+from oversight.service_requests import exports, repository, work_logs
 from oversight.service_requests import service as request_service
 from oversight.service_requests.models import RequestStatus
 from oversight.service_requests.repository import RequestFilters
@@ -52,21 +55,20 @@ RequestCanceller = Annotated[Principal, _requires(Action.cancel)]
 WorkLogReader = Annotated[Principal, Depends(require(Resource.work_logs, Action.read))]
 WorkLogCreator = Annotated[Principal, Depends(require(Resource.work_logs, Action.create))]
 WorkLogEditor = Annotated[Principal, Depends(require(Resource.work_logs, Action.update))]
+CreatedRange = Annotated[DateRange, Depends(legacy_range("created_from", "created_to"))]
 
 
-@router.get("")
-def list_requests(
-    session: SessionDep,
-    principal: RequestReader,
-    params: PageQuery,
-    status_: Annotated[list[RequestStatus] | None, Query(alias="status")] = None,
-    priority: Annotated[list[Priority] | None, Query()] = None,
+def request_filters(
+    status_: Annotated[
+        list[RequestStatus] | None, Query(alias="status", description="may repeat")
+    ] = None,
+    priority: Annotated[list[Priority] | None, Query(description="may repeat")] = None,
     customer_id: RecordId | None = None,
     project_id: RecordId | None = None,
     assigned_engineer_id: RecordId | None = None,
-    created_from: Instant | None = None,
-    created_to: Instant | None = None,
-    overdue: bool | None = None,
+    overdue: Annotated[
+        bool | None, Query(description="true: open and past the resolution due date")
+    ] = None,
     unassigned: Annotated[
         bool | None,
         Query(
@@ -74,23 +76,42 @@ def list_requests(
             "engineer); false: every other request"
         ),
     ] = None,
-    search: Annotated[str | None, Query(max_length=100)] = None,
-) -> Page[RequestRead]:
-    """Requests in the caller's scope; `status` and `priority` may repeat. Dispatchers
-    (project managers, `OVERSIGHT_DESK__DISPATCHER_ROLES`) also see the unassigned inbox."""
-    filters = RequestFilters(
+    search: Annotated[
+        str | None, Query(max_length=100, description="part of the title or the number")
+    ] = None,
+) -> RequestFilters:
+    """The filters of the request list and its CSV export but the creation range (`from`/
+    `to`, which the list also takes under its former names for one release)."""
+    return RequestFilters(
         status=status_ or (),
         priority=priority or (),
         customer_id=customer_id,
         project_id=project_id,
         assigned_engineer_id=assigned_engineer_id,
-        created_from=created_from,
-        created_to=created_to,
         overdue=overdue,
         unassigned=unassigned,
         search=search,
     )
+
+
+RequestFiltersDep = Annotated[RequestFilters, Depends(request_filters)]
+
+
+@router.get("")
+def list_requests(
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: RequestReader,
+    params: PageQuery,
+    filters: RequestFiltersDep,
+    created: CreatedRange,
+) -> Page[RequestRead]:
+    """Requests in the caller's scope, a page at a time, newest first unless `sort` says
+    otherwise. `from`/`to` filter on the creation time (a date is that local day); `status`
+    and `priority` may repeat. Dispatchers (project managers,
+    `OVERSIGHT_DESK__DISPATCHER_ROLES`) also see the unassigned inbox (`unassigned=true`)."""
     now = utcnow()
+    filters = filters.created_within(*created.instants(settings.company.calendar.timezone))
     rows, total = repository.list_requests(session, params, filters, now=now)
     return Page[RequestRead](
         items=[request_service.to_read(row, principal, now) for row in rows],
@@ -98,6 +119,36 @@ def list_requests(
         page_size=params.page_size,
         total=total,
     )
+
+
+@router.get(
+    "/export.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "the requests as CSV"}},
+)
+def export_requests(
+    request: Request,
+    session: SessionDep,
+    reader: StreamingSessionDep,
+    settings: SettingsDep,
+    principal: RequestReader,
+    filters: RequestFiltersDep,
+    created: DateRangeQuery,
+    sort: SortQuery = None,
+) -> StreamingResponse:
+    """Download every request the list would show with the same filters (all pages) as CSV,
+    in the caller's scope, streamed. Cells a spreadsheet would run as a formula are prefixed
+    with `'`. Audited as `service_request.exported` with the filters."""
+    bind_principal(reader, principal)
+    filters = filters.created_within(*created.instants(settings.company.calendar.timezone))
+    rows = exports.export_rows(reader, filters, sort, now=utcnow())
+    record_event(
+        session,
+        "service_request.exported",
+        entity_type="service_request",
+        details={"format": "csv", "query": query_described(request.query_params.multi_items())},
+    )
+    return csv_response(csv_chunks(exports.COLUMNS, rows), "oversight-requests.csv")
 
 
 @router.get("/{request_id}")
@@ -245,22 +296,29 @@ def cancel_request(
 
 @router.get("/{request_id}/approvals")
 def list_request_approvals(
-    session: SessionDep, principal: RequestReader, request_id: RecordId
-) -> list[ApprovalRead]:
+    session: SessionDep, principal: RequestReader, request_id: RecordId, params: UnsortedPageQuery
+) -> Page[ApprovalRead]:
+    """The client's decisions on the completed work of one request (approved, or rejected
+    with the comment saying what to redo), oldest first, a page at a time."""
     request = repository.get_request_or_raise(session, request_id)
-    return [ApprovalRead.model_validate(a) for a in repository.list_approvals(session, request.id)]
+    rows, total = repository.list_approvals(session, request.id, params)
+    return page_of(ApprovalRead, rows, total, params)
 
 
 @work_logs_router.get("")
 def list_work_logs(
     session: SessionDep,
+    settings: SettingsDep,
     _: WorkLogReader,
     params: PageQuery,
+    worked: DateRangeQuery,
     request_id: RecordId | None = None,
     engineer_id: RecordId | None = None,
-    date_from: Annotated[Day | None, Query(alias="from")] = None,
-    date_to: Annotated[Day | None, Query(alias="to")] = None,
 ) -> Page[WorkLogRead]:
+    """Work logs in the caller's scope (engineers: their own; project managers: their
+    projects'), a page at a time, latest work date first. `from`/`to` filter on the work
+    date, both included."""
+    date_from, date_to = worked.days(settings.company.calendar.timezone)
     rows, total = repository.list_work_logs(
         session,
         params,
