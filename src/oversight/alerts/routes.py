@@ -28,11 +28,13 @@ from oversight.auth.permissions import Action, Resource
 from oversight.auth.principal import Principal
 from oversight.config import Settings
 from oversight.db.session import unit_of_work
-from oversight.errors import InvalidInput, NotAuthenticated
+from oversight.errors import NotAuthenticated
 from oversight.kit.ids import RecordId
 from oversight.kit.pagination import Page, PageQuery, page_of
-from oversight.kit.schemas import Instant
+from oversight.kit.ranges import DateRange, legacy_range
 from oversight.observability.logging import get_logger
+
+StatsWindow = Annotated[DateRange, Depends(legacy_range("since", "until"))]
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 log = get_logger("oversight.alerts")
@@ -118,6 +120,8 @@ def list_alerts(
     severity: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z_]+$")] = None,
     acknowledged: bool | None = None,
 ) -> Page[AlertRead]:
+    """Alerts received from Alertmanager, a page at a time, filtered by `status`, `severity` or
+    `acknowledged`: what fired, when, and who acknowledged it."""
     rows, total = alert_service.list_alerts(
         session, params=params, status=alert_status, severity=severity, acknowledged=acknowledged
     )
@@ -129,11 +133,12 @@ def read_alert_stats(
     session: SessionDep,
     settings: SettingsDep,
     _: AlertReader,
-    since: Annotated[Instant | None, Query(description="default: 28 days before `until`")] = None,
-    until: Annotated[Instant | None, Query(description="default: now")] = None,
+    window: StatsWindow,
 ) -> AlertStats:
-    if since is not None and until is not None and until <= since:
-        raise InvalidInput("until must be later than since", details={"field": "until"})
+    """MTTR, time to acknowledge and noise of the alerts that fired from `from` (default:
+    28 days before `to`) to `to` (default: now); a date is that local day. `since`/`until`
+    are the former names, kept for one release."""
+    since, until = window.instants(settings.company.calendar.timezone)
     return alert_service.alert_stats(session, settings=settings, since=since, until=until)
 
 
@@ -145,8 +150,10 @@ class OnCallRead(BaseModel):
     until: datetime | None
 
 
-@router.get("/oncall")
+@router.get("/oncall", summary="Who is on call now")
 def read_oncall(settings: SettingsDep, _: AlertReader) -> OnCallRead | None:
+    """Who is on call now (by name), who is next and until when; null when no on-call rotation is
+    configured."""
     rotation: OnCall | None = alert_service.oncall_now(settings)
     if rotation is None:
         return None
@@ -159,6 +166,7 @@ def read_oncall(settings: SettingsDep, _: AlertReader) -> OnCallRead | None:
 
 @router.get("/{alert_id}")
 def read_alert(session: SessionDep, _: AlertReader, alert_id: RecordId) -> AlertRead:
+    """One alert with its labels, times, deliveries and acknowledgement."""
     return AlertRead.model_validate(alert_service.get_alert(session, alert_id=alert_id))
 
 
@@ -189,6 +197,8 @@ def silence_alert(
     alert_id: RecordId,
     body: SilenceCreate,
 ) -> SilenceRead:
+    """Silence an alert in Alertmanager for the given duration (on-call roles); the silence is
+    created there and recorded here."""
     silence = alert_service.silence_alert(
         session,
         alert_id=alert_id,

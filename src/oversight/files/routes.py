@@ -26,6 +26,7 @@ from oversight.files.schemas import AttachmentLinks, AttachmentRead
 from oversight.files.store import CHUNK
 from oversight.files.upload import receive_file
 from oversight.kit.ids import RecordId
+from oversight.kit.pagination import Page, UnsortedPageQuery
 from oversight.observability.logging import get_logger
 from oversight.service_requests import repository as request_repository
 
@@ -71,19 +72,28 @@ async def upload_attachment(
 
 @router.get(UPLOAD_PATH)
 def list_attachments(
-    session: SessionDep, _: AttachmentReader, request_id: RecordId
-) -> list[AttachmentRead]:
+    session: SessionDep, _: AttachmentReader, request_id: RecordId, params: UnsortedPageQuery
+) -> Page[AttachmentRead]:
+    """The photos and signed acts of one request in the caller's scope, oldest first, a page
+    at a time. Download one through POST /attachments/{id}/links."""
     request_repository.get_request_or_raise(session, request_id)
-    return [
-        file_service.to_read(row, repository.get_blob(session, row.blob_id))
-        for row in repository.list_attachments(session, request_id)
-    ]
+    rows, total = repository.list_attachments(session, request_id, params)
+    return Page[AttachmentRead](
+        items=[
+            file_service.to_read(row, repository.get_blob(session, row.blob_id)) for row in rows
+        ],
+        page=params.page,
+        page_size=params.page_size,
+        total=total,
+    )
 
 
 @router.get("/attachments/{attachment_id}")
 def read_attachment(
     session: SessionDep, _: AttachmentReader, attachment_id: RecordId
 ) -> AttachmentRead:
+    """One attachment's metadata (name, type, size, preview state). Fetch the file itself through
+    POST /attachments/{id}/links."""
     attachment = repository.get_attachment_or_raise(session, attachment_id)
     return file_service.to_read(attachment, repository.get_blob(session, attachment.blob_id))
 
@@ -92,6 +102,9 @@ def read_attachment(
 def delete_attachment(
     session: SessionDep, principal: AttachmentDeleter, attachment_id: RecordId
 ) -> None:
+    """Remove an attachment: administrators and project managers any in their scope, other
+    roles only what they uploaded (403 otherwise). It leaves the request's list; the removal
+    is audited."""
     attachment = repository.get_attachment_or_raise(session, attachment_id)
     if not file_service.may_delete(principal, attachment):
         deny(session, principal, "attachments", "delete", "only the uploader may delete it")

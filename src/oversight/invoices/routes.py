@@ -115,6 +115,8 @@ def export_invoices(
 def read_invoice(
     session: SessionDep, settings: SettingsDep, _: InvoiceReader, invoice_id: RecordId
 ) -> InvoiceRead:
+    """One invoice in the caller's scope, with `is_overdue` (issued and past its due date, company
+    time zone)."""
     invoice = repository.get_invoice_or_raise(session, invoice_id)
     return invoice_service.present(invoice, today=invoice_service.company_today(settings))
 
@@ -123,6 +125,8 @@ def read_invoice(
 def create_invoice(
     session: SessionDep, settings: SettingsDep, _: InvoiceCreator, body: InvoiceCreate
 ) -> InvoiceRead:
+    """Create a draft invoice (admin, accountant, a project's manager) in the company currency;
+    another currency is refused (422 naming the company's). The number is assigned."""
     invoice = invoice_service.create_invoice(session=session, settings=settings, data=body)
     return invoice_service.present(invoice, today=invoice_service.company_today(settings))
 
@@ -135,6 +139,8 @@ def update_invoice(
     invoice_id: RecordId,
     body: InvoiceUpdate,
 ) -> InvoiceRead:
+    """Change a draft invoice's amount, description, due date or project; an issued invoice no
+    longer changes (409)."""
     invoice = repository.get_invoice_or_raise(session, invoice_id)
     updated = invoice_service.update_invoice(session=session, invoice=invoice, data=body)
     return invoice_service.present(updated, today=invoice_service.company_today(settings))
@@ -148,6 +154,8 @@ def issue_invoice(
     invoice_id: RecordId,
     body: InvoiceIssue | None = None,
 ) -> InvoiceRead:
+    """Issue a draft invoice (admin, accountant): draft → issued, dated today unless `issued_on`
+    is sent; the due date defaults to the company's payment terms."""
     invoice = repository.get_invoice_or_raise(session, invoice_id)
     issued = invoice_service.issue_invoice(
         session=session, settings=settings, invoice=invoice, data=body or InvoiceIssue()
@@ -163,6 +171,8 @@ def mark_invoice_paid(
     invoice_id: RecordId,
     body: InvoicePayment | None = None,
 ) -> InvoiceRead:
+    """Record payment of an issued invoice (admin, accountant) on `paid_on` (default today; not in
+    the future, not before issue)."""
     invoice = repository.get_invoice_or_raise(session, invoice_id)
     paid = invoice_service.mark_invoice_paid(
         session=session, settings=settings, invoice=invoice, data=body or InvoicePayment()
@@ -178,6 +188,8 @@ def cancel_invoice(
     invoice_id: RecordId,
     body: InvoiceCancellation | None = None,
 ) -> InvoiceRead:
+    """Cancel a draft or issued invoice (admin, accountant) with an optional reason kept beside
+    it."""
     invoice = repository.get_invoice_or_raise(session, invoice_id)
     cancelled = invoice_service.cancel_invoice(
         session=session, settings=settings, invoice=invoice, data=body or InvoiceCancellation()

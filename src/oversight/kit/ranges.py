@@ -53,6 +53,8 @@ def _day_or_instant(value: Any) -> date:
         if not MIN_DAY.year <= parsed.year <= MAX_DAY.year:
             raise ValueError(f"must be between years {MIN_DAY.year} and {MAX_DAY.year}")
         return parsed.astimezone(UTC)
+    if isinstance(value, str) and re.fullmatch(r"-?\d+-\d\d-\d\d", value):
+        raise ValueError(f"date must be between {MIN_DAY} and {MAX_DAY}")
     raise ValueError(
         "must be an ISO 8601 date (YYYY-MM-DD, years 1900-2999) or a timestamp with a UTC "
         "offset (e.g. 2026-03-01T09:00:00Z)"

@@ -155,6 +155,8 @@ def export_requests(
 def read_request(
     session: SessionDep, principal: RequestReader, request_id: RecordId
 ) -> RequestRead:
+    """One request in the caller's scope, with its SLA state (`is_overdue`, `sla_paused`) and
+    `allowed_actions`: what this caller may do to it now."""
     return request_service.to_read(repository.get_request_or_raise(session, request_id), principal)
 
 
@@ -162,6 +164,9 @@ def read_request(
 def create_request(
     session: SessionDep, settings: SettingsDep, principal: RequestCreator, body: RequestCreate
 ) -> RequestRead:
+    """Open a service request. Staff name the project (or, for the inbox, only the customer); a
+    client's requests are for their own company. Its SLA due dates come from the priority.
+    Refused on a completed or cancelled project (409)."""
     request = request_service.create_request(
         session=session, settings=settings, principal=principal, data=body
     )
@@ -176,6 +181,8 @@ def update_request(
     request_id: RecordId,
     body: RequestUpdate,
 ) -> RequestRead:
+    """Change a request's title, description, priority or project (admin, its project manager).
+    Changing the priority re-derives the due dates and is allowed only before work starts."""
     request = repository.get_request_or_raise(session, request_id)
     updated = request_service.update_request(
         session=session, settings=settings, request=request, data=body
@@ -187,6 +194,8 @@ def update_request(
 def assign_request(
     session: SessionDep, principal: RequestAssigner, request_id: RecordId, body: AssignBody
 ) -> RequestRead:
+    """Assign a request to an engineer (admin, its project manager; dispatchers also from the
+    inbox). 409 naming the allowed actions when the state does not allow it."""
     request = repository.get_request_or_raise(session, request_id)
     return request_service.to_read(
         request_service.assign(session=session, request=request, engineer_id=body.engineer_id),
@@ -210,6 +219,8 @@ def assign_requests(
 def start_request(
     session: SessionDep, principal: RequestStarter, request_id: RecordId
 ) -> RequestRead:
+    """The assigned engineer (or a manager) starts work: assigned → in_progress. Counts as the
+    first response."""
     request = repository.get_request_or_raise(session, request_id)
     return request_service.to_read(
         request_service.start(session=session, request=request), principal
@@ -220,6 +231,8 @@ def start_request(
 def complete_request(
     session: SessionDep, principal: RequestCompleter, request_id: RecordId
 ) -> RequestRead:
+    """Work is done: in_progress → awaiting_approval. The resolution clock pauses until the client
+    approves or rejects."""
     request = repository.get_request_or_raise(session, request_id)
     return request_service.to_read(
         request_service.complete(session=session, request=request), principal
@@ -234,6 +247,8 @@ def approve_request(
     request_id: RecordId,
     body: ApproveBody | None = None,
 ) -> RequestRead:
+    """The client (or an admin) accepts the completed work: awaiting_approval → closed, with an
+    optional comment."""
     request = repository.get_request_or_raise(session, request_id)
     approved = request_service.approve(
         session=session,
@@ -253,6 +268,8 @@ def reject_request(
     request_id: RecordId,
     body: RejectBody,
 ) -> RequestRead:
+    """The client (or an admin) sends the work back with a comment saying what is wrong:
+    awaiting_approval → in_progress; counts a revision."""
     request = repository.get_request_or_raise(session, request_id)
     rejected = request_service.reject(
         session=session,
@@ -268,6 +285,8 @@ def reject_request(
 def close_request(
     session: SessionDep, settings: SettingsDep, principal: RequestCloser, request_id: RecordId
 ) -> RequestRead:
+    """Close a request awaiting approval (admin, its project manager) without waiting for
+    the client's decision: awaiting_approval → closed."""
     request = repository.get_request_or_raise(session, request_id)
     return request_service.to_read(
         request_service.close(session=session, settings=settings, request=request), principal
@@ -278,6 +297,8 @@ def close_request(
 def reopen_request(
     session: SessionDep, principal: RequestReopener, request_id: RecordId
 ) -> RequestRead:
+    """Reopen a closed request (admin, its project manager, its client): closed → in_progress;
+    counts a revision."""
     request = repository.get_request_or_raise(session, request_id)
     return request_service.to_read(
         request_service.reopen(session=session, request=request), principal
@@ -288,6 +309,8 @@ def reopen_request(
 def cancel_request(
     session: SessionDep, settings: SettingsDep, principal: RequestCanceller, request_id: RecordId
 ) -> RequestRead:
+    """Cancel an open request (admin, its project manager, its client); a cancelled request takes
+    no more work logs."""
     request = repository.get_request_or_raise(session, request_id)
     return request_service.to_read(
         request_service.cancel(session=session, settings=settings, request=request), principal
@@ -332,6 +355,7 @@ def list_work_logs(
 
 @work_logs_router.get("/{work_log_id}")
 def read_work_log(session: SessionDep, _: WorkLogReader, work_log_id: RecordId) -> WorkLogRead:
+    """One work log in the caller's scope; 404 when it does not exist or is outside your scope."""
     return WorkLogRead.model_validate(repository.get_work_log_or_raise(session, work_log_id))
 
 
@@ -339,6 +363,8 @@ def read_work_log(session: SessionDep, _: WorkLogReader, work_log_id: RecordId) 
 def create_work_log(
     session: SessionDep, settings: SettingsDep, principal: WorkLogCreator, body: WorkLogCreate
 ) -> WorkLogRead:
+    """Log hours on a request (engineers: their own). Refused with the rule named: over 24 hours
+    per engineer per day, a request not open for work, or a date in the future."""
     log = work_logs.create_work_log(
         session=session, settings=settings, principal=principal, data=body
     )
@@ -353,6 +379,8 @@ def update_work_log(
     work_log_id: RecordId,
     body: WorkLogUpdate,
 ) -> WorkLogRead:
+    """Correct a work log's date, hours or description; the same rules as logging apply (24 hours
+    a day, open request, no future date)."""
     log = repository.get_work_log_or_raise(session, work_log_id)
     updated = work_logs.update_work_log(session=session, settings=settings, log=log, data=body)
     return WorkLogRead.model_validate(updated)
