@@ -2,17 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Depends, status
 
-from oversight.audit.events import record_event
-from oversight.auth.dependencies import SessionDep, SettingsDep, StreamingSessionDep, require
+from oversight.auth.dependencies import SessionDep, SettingsDep, require
 from oversight.auth.permissions import Action, Resource
-from oversight.auth.principal import Principal, bind_principal
-from oversight.invoices import exports, repository
+from oversight.auth.principal import Principal
+from oversight.invoices import repository
 from oversight.invoices import service as invoice_service
-from oversight.invoices.models import InvoiceStatus
-from oversight.invoices.repository import InvoiceFilters
+from oversight.invoices.filters import InvoiceFiltersDep
 from oversight.invoices.schemas import (
     InvoiceCancellation,
     InvoiceCreate,
@@ -22,9 +19,8 @@ from oversight.invoices.schemas import (
     InvoiceUpdate,
 )
 from oversight.kit.ids import RecordId
-from oversight.kit.pagination import Page, PageQuery, SortQuery
-from oversight.kit.ranges import DateRange, DateRangeQuery, legacy_range
-from oversight.kit.spreadsheet import csv_chunks, csv_response, query_described
+from oversight.kit.pagination import Page, PageQuery
+from oversight.kit.ranges import DateRange, legacy_range
 
 router = APIRouter(prefix="/invoices", tags=["invoices"])
 
@@ -35,24 +31,6 @@ InvoiceIssuer = Annotated[Principal, Depends(require(Resource.invoices, Action.i
 InvoicePayer = Annotated[Principal, Depends(require(Resource.invoices, Action.mark_paid))]
 InvoiceCanceller = Annotated[Principal, Depends(require(Resource.invoices, Action.cancel))]
 IssuedRange = Annotated[DateRange, Depends(legacy_range("issued_from", "issued_to"))]
-
-
-def invoice_filters(
-    customer_id: Annotated[RecordId | None, Query()] = None,
-    project_id: Annotated[RecordId | None, Query()] = None,
-    invoice_status: Annotated[InvoiceStatus | None, Query(alias="status")] = None,
-    overdue: Annotated[
-        bool | None, Query(description="issued and past due (company time zone)")
-    ] = None,
-) -> InvoiceFilters:
-    """The filters of the invoice list and its CSV export but the issue range (`from`/`to`,
-    which the list also takes under its former names for one release)."""
-    return InvoiceFilters(
-        customer_id=customer_id, project_id=project_id, status=invoice_status, overdue=overdue
-    )
-
-
-InvoiceFiltersDep = Annotated[InvoiceFilters, Depends(invoice_filters)]
 
 
 @router.get("")
@@ -77,38 +55,6 @@ def list_invoices(
         page_size=params.page_size,
         total=total,
     )
-
-
-@router.get(
-    "/export.csv",
-    response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}}, "description": "the invoices as CSV"}},
-)
-def export_invoices(
-    request: Request,
-    session: SessionDep,
-    reader: StreamingSessionDep,
-    settings: SettingsDep,
-    principal: InvoiceReader,
-    filters: InvoiceFiltersDep,
-    issued: DateRangeQuery,
-    sort: SortQuery = None,
-) -> StreamingResponse:
-    """Download every invoice the list would show with the same filters (all pages) as CSV,
-    in the caller's scope, streamed; amounts with two decimals in the company currency. Cells
-    a spreadsheet would run as a formula are prefixed with `'`. Audited as
-    `invoice.exported` with the filters."""
-    bind_principal(reader, principal)
-    today = invoice_service.company_today(settings)
-    filters = filters.issued_within(*issued.days(settings.company.calendar.timezone))
-    rows = exports.export_rows(reader, filters, sort, today=today)
-    record_event(
-        session,
-        "invoice.exported",
-        entity_type="invoice",
-        details={"format": "csv", "query": query_described(request.query_params.multi_items())},
-    )
-    return csv_response(csv_chunks(exports.COLUMNS, rows), "oversight-invoices.csv")
 
 
 @router.get("/{invoice_id}")

@@ -2,22 +2,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Depends, status
 
-from oversight.audit.events import record_event
-from oversight.auth.dependencies import SessionDep, SettingsDep, StreamingSessionDep, require
+from oversight.auth.dependencies import SessionDep, SettingsDep, require
 from oversight.auth.permissions import Action, Resource
-from oversight.auth.principal import Principal, bind_principal
+from oversight.auth.principal import Principal
 from oversight.kit.clock import utcnow
 from oversight.kit.ids import RecordId
-from oversight.kit.pagination import Page, PageQuery, SortQuery, UnsortedPageQuery, page_of
+from oversight.kit.pagination import Page, PageQuery, UnsortedPageQuery, page_of
 from oversight.kit.ranges import DateRange, DateRangeQuery, legacy_range
-from oversight.kit.spreadsheet import csv_chunks, csv_response, query_described
-from oversight.service_requests import exports, repository, work_logs
+from oversight.service_requests import repository, work_logs
 from oversight.service_requests import service as request_service
-from oversight.service_requests.models import RequestStatus
-from oversight.service_requests.repository import RequestFilters
+from oversight.service_requests.filters import RequestFiltersDep
 from oversight.service_requests.schemas import (
     ApprovalRead,
     ApproveBody,
@@ -31,7 +27,6 @@ from oversight.service_requests.schemas import (
     WorkLogRead,
     WorkLogUpdate,
 )
-from oversight.vocabulary import Priority
 
 router = APIRouter(prefix="/requests", tags=["service requests"])
 work_logs_router = APIRouter(prefix="/work-logs", tags=["work logs"])
@@ -58,45 +53,6 @@ WorkLogEditor = Annotated[Principal, Depends(require(Resource.work_logs, Action.
 CreatedRange = Annotated[DateRange, Depends(legacy_range("created_from", "created_to"))]
 
 
-def request_filters(
-    status_: Annotated[
-        list[RequestStatus] | None, Query(alias="status", description="may repeat")
-    ] = None,
-    priority: Annotated[list[Priority] | None, Query(description="may repeat")] = None,
-    customer_id: RecordId | None = None,
-    project_id: RecordId | None = None,
-    assigned_engineer_id: RecordId | None = None,
-    overdue: Annotated[
-        bool | None, Query(description="true: open and past the resolution due date")
-    ] = None,
-    unassigned: Annotated[
-        bool | None,
-        Query(
-            description="true: the unassigned inbox (open requests with no project or no "
-            "engineer); false: every other request"
-        ),
-    ] = None,
-    search: Annotated[
-        str | None, Query(max_length=100, description="part of the title or the number")
-    ] = None,
-) -> RequestFilters:
-    """The filters of the request list and its CSV export but the creation range (`from`/
-    `to`, which the list also takes under its former names for one release)."""
-    return RequestFilters(
-        status=status_ or (),
-        priority=priority or (),
-        customer_id=customer_id,
-        project_id=project_id,
-        assigned_engineer_id=assigned_engineer_id,
-        overdue=overdue,
-        unassigned=unassigned,
-        search=search,
-    )
-
-
-RequestFiltersDep = Annotated[RequestFilters, Depends(request_filters)]
-
-
 @router.get("")
 def list_requests(
     session: SessionDep,
@@ -119,36 +75,6 @@ def list_requests(
         page_size=params.page_size,
         total=total,
     )
-
-
-@router.get(
-    "/export.csv",
-    response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}}, "description": "the requests as CSV"}},
-)
-def export_requests(
-    request: Request,
-    session: SessionDep,
-    reader: StreamingSessionDep,
-    settings: SettingsDep,
-    principal: RequestReader,
-    filters: RequestFiltersDep,
-    created: DateRangeQuery,
-    sort: SortQuery = None,
-) -> StreamingResponse:
-    """Download every request the list would show with the same filters (all pages) as CSV,
-    in the caller's scope, streamed. Cells a spreadsheet would run as a formula are prefixed
-    with `'`. Audited as `service_request.exported` with the filters."""
-    bind_principal(reader, principal)
-    filters = filters.created_within(*created.instants(settings.company.calendar.timezone))
-    rows = exports.export_rows(reader, filters, sort, now=utcnow())
-    record_event(
-        session,
-        "service_request.exported",
-        entity_type="service_request",
-        details={"format": "csv", "query": query_described(request.query_params.multi_items())},
-    )
-    return csv_response(csv_chunks(exports.COLUMNS, rows), "oversight-requests.csv")
 
 
 @router.get("/{request_id}")
