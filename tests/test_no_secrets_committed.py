@@ -17,5 +17,7 @@ def test_no_key_or_secrets_directory_is_tracked():
     tracked = subprocess.run(
         ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.splitlines()
-    leaked = [path for path in tracked if path.endswith(".key") or "secrets" in path.split("/")[:-1]]
+    leaked = [
+        path for path in tracked if path.endswith(".key") or "secrets" in path.split("/")[:-1]
+    ]
     assert leaked == []

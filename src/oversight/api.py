@@ -15,6 +15,7 @@ from oversight.auth.dependencies import get_limited_principal
 from oversight.auth.routes import router as auth_router
 from oversight.customers.routes import router as customers_router
 from oversight.errors import ERROR_RESPONSES
+from oversight.exports.routes import router as exports_router
 from oversight.files.routes import router as files_router
 from oversight.invoices.routes import router as invoices_router
 from oversight.kit.guards import reject_nul_in_query, reject_unknown_query, require_json_body
@@ -44,6 +45,7 @@ api_router.include_router(auth_router)  # public and 2FA routes: each route says
 # whatever the query says. The endpoints' own principal dependencies reuse this one's result.
 _SIGNED_IN = [Depends(get_limited_principal)]
 for router in (
+    exports_router,  # before requests and invoices: `/requests/export.csv` is no `/{id}`
     users_router,
     engineers_router,
     customers_router,

@@ -98,7 +98,7 @@ def test_adoption_is_the_share_per_role_of_people_who_viewed_a_kpi_in_30_days(se
 def test_the_stats_endpoint(hub_client, session, hub, auth, history):
     response = hub_client.get(
         "/api/v1/alerts/stats",
-        params={"since": SINCE.isoformat(), "until": UNTIL.isoformat()},
+        params={"from": SINCE.isoformat(), "to": UNTIL.isoformat()},
         headers=auth(make_user(session, Role.director)),
     )
     assert response.status_code == 200, response.text
@@ -108,13 +108,15 @@ def test_the_stats_endpoint(hub_client, session, hub, auth, history):
 
 
 def test_the_stats_endpoint_refuses_an_empty_period(hub_client, session, auth):
+    """Also under the former names `since`/`until`, kept for one release."""
     response = hub_client.get(
         "/api/v1/alerts/stats",
         params={"since": UNTIL.isoformat(), "until": SINCE.isoformat()},
         headers=auth(make_user(session, Role.admin)),
     )
     assert response.status_code == 422
-    assert "until must be later than since" in response.json()["error"]["message"]
+    assert "the range ends before it starts" in response.json()["error"]["message"]
+    assert response.json()["error"]["details"] == {"field": "until"}
 
 
 def test_the_gauges_export_the_figures_their_goals_and_adoption(session, hub):

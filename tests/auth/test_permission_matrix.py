@@ -286,6 +286,8 @@ READERS = [
     Reader("/users/me", lambda role: True),
     Reader("/engineers", _reads(R.engineers)),
     Reader("/requests/{request_id}/approvals", _reads(R.requests)),
+    Reader("/requests/export.csv", _reads(R.requests)),
+    Reader("/invoices/export.csv", _reads(R.invoices)),
     Reader("/audit", _reads(R.audit)),
     Reader("/audit/export", _reads(R.audit, A.export)),
     Reader("/analytics/summary", _any_analytics),

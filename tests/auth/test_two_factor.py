@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 
@@ -110,7 +111,8 @@ def test_enrolled_user_logs_in_with_a_code(client, session, tf):
     assert client.get(ME, headers=bearer(pending)).status_code == 403
     response = client.post(VERIFY, json={"code": tf.code(admin.id)}, headers=bearer(pending))
     assert response.status_code == 200, response.text
-    tokens = response.json()
+    assert response.json()["recovery_codes"] is None
+    tokens = response.json()["session"]
     _, claims = unverified_parts(tokens["access_token"])
     assert claims["amr"] == ["pwd", "otp"]
     assert client.get("/api/v1/users", headers=bearer(tokens["access_token"])).status_code == 200
@@ -124,7 +126,7 @@ def test_refreshed_sessions_keep_their_second_factor(client, session, tf):
     assert client.get("/api/v1/users", headers=bearer(renewed["access_token"])).status_code == 200
 
 
-def test_wrong_code_is_401_and_audited(client, session, tf):
+def test_wrong_code_is_401_invalid_totp_and_audited(client, session, tf):
     admin = make_user(session, Role.admin)
     tf.enrol(client, admin)
     pending = login(client, admin.username).json()["pending_token"]
@@ -132,7 +134,59 @@ def test_wrong_code_is_401_and_audited(client, session, tf):
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     response = client.post(VERIFY, json={"code": wrong}, headers=bearer(pending))
     assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_totp"
     assert events(session, "auth.totp_failed", entity_id=str(admin.id))[-1].reason == "wrong code"
+    # The pending token still works: the next code signs in.
+    tf.clock.advance()
+    right = client.post(VERIFY, json={"code": tf.code(admin.id)}, headers=bearer(pending))
+    assert right.status_code == 200, right.text
+    # A bad token is still not_authenticated: the two are told apart.
+    expired = client.post(VERIFY, json={"code": code}, headers=bearer(pending + "x"))
+    assert expired.json()["error"]["code"] == "not_authenticated"
+
+
+def test_confirm_and_verify_answer_the_same_session_object(client, session, tf, app):
+    """Both second-factor endpoints return one schema; the session inside is TokenResponse."""
+    admin = make_user(session, Role.admin)
+    pending = login(client, admin.username).json()["pending_token"]
+    client.post(ENROL, headers=bearer(pending))
+    confirmed = client.post(CONFIRM, json={"code": tf.code(admin.id)}, headers=bearer(pending))
+    tf.clock.advance()
+    pending = login(client, admin.username).json()["pending_token"]
+    verified = client.post(VERIFY, json={"code": tf.code(admin.id)}, headers=bearer(pending))
+    assert confirmed.status_code == verified.status_code == 200
+    assert set(confirmed.json()) == set(verified.json()) == {"session", "recovery_codes"}
+    assert set(confirmed.json()["session"]) == set(verified.json()["session"])
+    assert set(verified.json()["session"]) >= {"access_token", "refresh_token", "expires_in"}
+    paths = app.openapi()["paths"]
+    schemas = {
+        json.dumps(paths[f"/api/v1/auth/2fa/{path}"]["post"]["responses"]["200"])
+        for path in ("enrolment/confirm", "verify")
+    }
+    assert len(schemas) == 1
+    assert "SecondFactorAccepted" in schemas.pop()
+
+
+def test_password_step_is_audited_apart_from_the_finished_login(client, session, tf):
+    admin = make_user(session, Role.admin)
+    pending = login(client, admin.username).json()["pending_token"]
+    [accepted] = events(session, "auth.password_accepted", entity_id=str(admin.id))
+    assert '"next_step":"enrol"' in accepted.changes
+    assert not events(session, "auth.login_succeeded", entity_id=str(admin.id))
+    client.post(ENROL, headers=bearer(pending))
+    client.post(CONFIRM, json={"code": tf.code(admin.id)}, headers=bearer(pending))
+    [enrolled_login] = events(session, "auth.login_succeeded", entity_id=str(admin.id))
+    assert '"second_factor":"totp"' in enrolled_login.changes
+    tf.clock.advance()
+    pending = login(client, admin.username).json()["pending_token"]
+    assert len(events(session, "auth.password_accepted", entity_id=str(admin.id))) == 2
+    assert len(events(session, "auth.login_succeeded", entity_id=str(admin.id))) == 1
+    client.post(VERIFY, json={"code": tf.code(admin.id)}, headers=bearer(pending))
+    assert len(events(session, "auth.login_succeeded", entity_id=str(admin.id))) == 2
+    engineer = make_user(session, Role.engineer)
+    login(client, engineer.username)
+    assert events(session, "auth.login_succeeded", entity_id=str(engineer.id))
+    assert not events(session, "auth.password_accepted", entity_id=str(engineer.id))
 
 
 def test_repeated_wrong_codes_are_throttled(client_with, session, tf, settings):
@@ -181,6 +235,7 @@ def test_recovery_code_signs_in_once_in_place_of_a_code(client, session, tf):
     typed = enrolled.recovery_codes[3].upper().replace("-", " ")
     response = client.post(VERIFY, json={"recovery_code": typed}, headers=bearer(pending))
     assert response.status_code == 200, response.text
+    assert response.json()["session"]["access_token"]
     [used] = events(session, "auth.recovery_code_used", entity_id=str(admin.id))
     assert '"remaining":9' in used.changes
 
@@ -198,6 +253,7 @@ def test_regenerating_recovery_codes_invalidates_the_old_set(client, session, tf
         VERIFY, json={"recovery_code": enrolled.recovery_codes[0]}, headers=bearer(pending)
     )
     assert old.status_code == 401
+    assert old.json()["error"]["code"] == "invalid_recovery_code"
     new = client.post(VERIFY, json={"recovery_code": fresh[0]}, headers=bearer(pending))
     assert new.status_code == 200
     assert events(session, "auth.recovery_codes_regenerated", entity_id=str(admin.id))

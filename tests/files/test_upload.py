@@ -195,7 +195,7 @@ def test_list_and_soft_delete_are_audited(files_client, session, auth):
     listed = files_client.get(
         f"/api/v1/requests/{world.request.id}/attachments", headers=auth(world.contact)
     )
-    assert [row["id"] for row in listed.json()] == [ident]
+    assert [row["id"] for row in listed.json()["items"]] == [ident]
     refused = files_client.delete(f"/api/v1/attachments/{ident}", headers=auth(world.contact))
     assert refused.status_code == 403  # a client may delete only what they uploaded
     deleted = files_client.delete(f"/api/v1/attachments/{ident}", headers=auth(world.engineer))
@@ -203,7 +203,7 @@ def test_list_and_soft_delete_are_audited(files_client, session, auth):
     again = files_client.get(
         f"/api/v1/requests/{world.request.id}/attachments", headers=auth(world.contact)
     )
-    assert again.json() == []
+    assert again.json() == {"items": [], "page": 1, "page_size": 50, "total": 0}
     assert (
         files_client.get(f"/api/v1/attachments/{ident}", headers=auth(world.engineer)).status_code
         == 404

@@ -8,7 +8,10 @@ from datetime import date, timedelta
 import pytest
 
 from builders import make_customer, make_invoice, make_project, make_user
+from oversight.errors import InvalidInput
+from oversight.invoices import service as invoice_service
 from oversight.invoices.models import InvoiceStatus
+from oversight.invoices.schemas import InvoiceCreate
 from oversight.kit.clock import local_today
 from oversight.vocabulary import Role
 
@@ -86,11 +89,40 @@ def test_consecutive_invoices_get_consecutive_numbers(client, session, auth):
 def test_invoice_without_project_is_allowed_for_unrestricted_roles(client, session, auth):
     admin = make_user(session, Role.admin)
     customer = make_customer(session)
-    body = {"customer_id": customer.id, "amount": "10.00", "currency": "EUR"}
+    body = {"customer_id": customer.id, "amount": "10.00", "currency": "RUB"}
     response = client.post(URL, json=body, headers=auth(admin))
     assert response.status_code == 201
     assert response.json()["project_id"] is None
-    assert response.json()["currency"] == "EUR"
+    assert response.json()["currency"] == "RUB"
+
+
+def test_invoice_in_another_currency_is_refused_naming_the_company_currency(client, session, auth):
+    admin = make_user(session, Role.admin)
+    customer = make_customer(session)
+    body = {"customer_id": customer.id, "amount": "10.00", "currency": "EUR"}
+    response = client.post(URL, json=body, headers=auth(admin))
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert "company currency RUB" in error["message"]
+    assert error["details"] == {"field": "currency", "company_currency": "RUB"}
+    assert client.get(URL, headers=auth(admin)).json()["total"] == 0
+
+
+def test_the_company_currency_comes_from_the_settings(session, settings):
+    euro = settings.model_copy(
+        update={"company": settings.company.model_copy(update={"currency": "EUR"})}
+    )
+    customer = make_customer(session)
+    draft = invoice_service.create_invoice(
+        session=session, settings=euro, data=InvoiceCreate(customer_id=customer.id, amount="5")
+    )
+    assert draft.currency == "EUR"
+    with pytest.raises(InvalidInput, match="company currency EUR, not RUB"):
+        invoice_service.create_invoice(
+            session=session,
+            settings=euro,
+            data=InvoiceCreate(customer_id=customer.id, amount="5", currency="RUB"),
+        )
 
 
 @pytest.mark.parametrize(

@@ -83,7 +83,8 @@ def test_full_happy_path_from_creation_to_closure(client, session, auth):
     assert closed["allowed_actions"] == ["reopen"]
 
     approvals = client.get(f"/api/v1/requests/{request_id}/approvals", headers=auth(manager))
-    assert [a["decision"] for a in approvals.json()] == ["rejected", "approved"]
+    assert [a["decision"] for a in approvals.json()["items"]] == ["rejected", "approved"]
+    assert approvals.json()["total"] == 2
 
 
 def test_numbers_increase_per_request(client, session, auth):

@@ -28,11 +28,13 @@ from oversight.auth.permissions import Action, Resource
 from oversight.auth.principal import Principal
 from oversight.config import Settings
 from oversight.db.session import unit_of_work
-from oversight.errors import InvalidInput, NotAuthenticated
+from oversight.errors import NotAuthenticated
 from oversight.kit.ids import RecordId
 from oversight.kit.pagination import Page, PageQuery, page_of
-from oversight.kit.schemas import Instant
+from oversight.kit.ranges import DateRange, legacy_range
 from oversight.observability.logging import get_logger
+
+StatsWindow = Annotated[DateRange, Depends(legacy_range("since", "until"))]
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 log = get_logger("oversight.alerts")
@@ -119,6 +121,8 @@ def list_alerts(
     severity: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z_]+$")] = None,
     acknowledged: bool | None = None,
 ) -> Page[AlertRead]:
+    """Alerts received from Alertmanager, a page at a time, filtered by `status`, `severity` or
+    `acknowledged`: what fired, when, and who acknowledged it."""
     rows, total = alert_service.list_alerts(
         session, params=params, status=alert_status, severity=severity, acknowledged=acknowledged
     )
@@ -130,27 +134,30 @@ def read_alert_stats(
     session: SessionDep,
     settings: SettingsDep,
     _: AlertReader,
-    since: Annotated[Instant | None, Query(description="default: 28 days before `until`")] = None,
-    until: Annotated[Instant | None, Query(description="default: now")] = None,
+    window: StatsWindow,
 ) -> AlertStats:
-    if since is not None and until is not None and until <= since:
-        raise InvalidInput("until must be later than since", details={"field": "until"})
+    """MTTR, time to acknowledge and noise of the alerts that fired from `from` (default:
+    28 days before `to`) to `to` (default: now); a date is that local day. `since`/`until`
+    are the former names, kept for one release."""
+    since, until = window.instants(settings.company.calendar.timezone)
     return alert_service.alert_stats(session, settings=settings, since=since, until=until)
 
 
-@router.get("/oncall")
+@router.get("/oncall", summary="Who is on call now")
 def read_oncall(session: SessionDep, settings: SettingsDep, _: AlertReader) -> OnCallRead | None:
     """Who is on call now (by the stored rotation, else the settings'), who is next, until
     when; null when no rotation names anybody."""
     return alert_service.oncall_read(alert_service.oncall_now(session, settings=settings))
 
 
-@router.get("/oncall/rotation")
+@router.get("/oncall/rotation", summary="The on-call rotation in force")
 def read_rotation(session: SessionDep, settings: SettingsDep, _: AlertReader) -> RotationRead:
+    """The rotation in force: the stored one if an admin set it, else the settings'; its people
+    in order, the hand-over time and the stand-ins (overrides) still to come."""
     return alert_service.read_rotation(session, settings=settings)
 
 
-@router.put("/oncall/rotation")
+@router.put("/oncall/rotation", summary="Replace the stored on-call rotation")
 def set_rotation(
     session: SessionDep, settings: SettingsDep, _: RotationEditor, body: RotationWrite
 ) -> RotationRead:
@@ -160,7 +167,7 @@ def set_rotation(
     return alert_service.set_rotation(session, settings=settings, body=body)
 
 
-@router.delete("/oncall/rotation")
+@router.delete("/oncall/rotation", summary="Remove the stored on-call rotation")
 def clear_rotation(session: SessionDep, settings: SettingsDep, _: RotationEditor) -> RotationRead:
     """Remove the stored rotation: the settings' one is in force again (404 if none)."""
     return alert_service.clear_rotation(session, settings=settings)
@@ -168,6 +175,7 @@ def clear_rotation(session: SessionDep, settings: SettingsDep, _: RotationEditor
 
 @router.get("/{alert_id}")
 def read_alert(session: SessionDep, _: AlertReader, alert_id: RecordId) -> AlertRead:
+    """One alert with its labels, times, deliveries and acknowledgement."""
     return AlertRead.model_validate(alert_service.get_alert(session, alert_id=alert_id))
 
 
@@ -198,6 +206,8 @@ def silence_alert(
     alert_id: RecordId,
     body: SilenceCreate,
 ) -> SilenceRead:
+    """Silence an alert in Alertmanager for the given duration (on-call roles); the silence is
+    created there and recorded here."""
     silence = alert_service.silence_alert(
         session,
         alert_id=alert_id,

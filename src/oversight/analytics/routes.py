@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from oversight.analytics import schemas as s
 from oversight.analytics import service, text
 from oversight.analytics.cache import KpiCache
+from oversight.analytics.docs import kpi_description, kpi_summary
 from oversight.analytics.kpis import CHART_KPIS, KPIS, Kpi
 from oversight.analytics.params import KpiParams
 from oversight.analytics.views import record_kpi_view
@@ -23,8 +24,8 @@ from oversight.auth.permissions import Action, Resource
 from oversight.auth.principal import Principal
 from oversight.config import Settings
 from oversight.errors import InvalidInput, NotFound
-from oversight.kit.dates import Day
 from oversight.kit.ids import RecordId
+from oversight.kit.ranges import DateRange, legacy_range
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
@@ -37,18 +38,19 @@ def get_cache(request: Request) -> KpiCache:
 
 
 CacheDep = Annotated[KpiCache, Depends(get_cache)]
+PeriodQuery = Annotated[DateRange, Depends(legacy_range("start", "end"))]
 
 
 def kpi_params(
     settings: SettingsDep,
-    start: Annotated[
-        Day | None, Query(description="first local day (default: month start)")
-    ] = None,
-    end: Annotated[Day | None, Query(description="last local day, included")] = None,
+    period: PeriodQuery,
     project_id: RecordId | None = None,
     customer_id: RecordId | None = None,
     engineer_id: RecordId | None = None,
 ) -> KpiParams:
+    """The period (`from`/`to`, local days, both included; `start`/`end` are the former
+    names, kept for one release) and the filters of every analytics endpoint."""
+    start, end = period.days(settings.company.calendar.timezone)
     try:
         return service.make_params(
             settings,
@@ -59,7 +61,7 @@ def kpi_params(
             engineer_id=engineer_id,
         )
     except ValueError as error:
-        raise InvalidInput(str(error), details={"field": "end"}) from None
+        raise InvalidInput(str(error), details={"field": "to"}) from None
 
 
 ParamsDep = Annotated[KpiParams, Depends(kpi_params)]
@@ -70,7 +72,7 @@ def profit_params(
     to_date: Annotated[
         bool,
         Query(
-            description="profitability: everything up to `end` (the all-time margin) "
+            description="profitability: everything up to `to` (the all-time margin) "
             "instead of the period alone"
         ),
     ] = False,
@@ -199,7 +201,12 @@ def include_kpi_routes(target: APIRouter) -> None:
     """One `GET /analytics/<name>` per KPI of the registry, typed by the KPI's schema."""
     for kpi in KPIS.values():
         target.add_api_route(
-            f"/{kpi.name}", kpi_endpoint(kpi), methods=["GET"], response_model=kpi.schema
+            f"/{kpi.name}",
+            kpi_endpoint(kpi),
+            methods=["GET"],
+            response_model=kpi.schema,
+            summary=kpi_summary(kpi.name),
+            description=kpi_description(kpi.name),
         )
 
 

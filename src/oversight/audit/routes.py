@@ -14,6 +14,7 @@ from oversight.audit.schemas import AuditEventRead, AuditPage, HistoryEntryRead
 from oversight.auth.dependencies import (
     CurrentPrincipal,
     SessionDep,
+    SettingsDep,
     StreamingSessionDep,
     deny,
     require,
@@ -24,7 +25,8 @@ from oversight.auth.scope import get_history_visible_or_raise
 from oversight.db.traits import Audited, registries
 from oversight.errors import NotFound
 from oversight.kit.ids import EventId, RecordId
-from oversight.kit.schemas import Instant
+from oversight.kit.pagination import Page, UnsortedPageQuery, slice_page
+from oversight.kit.ranges import DateRangeQuery
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 history_router = APIRouter(tags=["audit"])
@@ -34,16 +36,19 @@ AuditExporter = Annotated[Principal, Depends(require(Resource.audit, Action.expo
 
 
 def audit_filters(
+    settings: SettingsDep,
+    occurred: DateRangeQuery,
     actor_id: RecordId | None = None,
     actor_type: Annotated[str | None, Query(max_length=16)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
     entity_type: Annotated[str | None, Query(max_length=32)] = None,
     entity_id: Annotated[str | None, Query(max_length=64)] = None,
-    occurred_from: Annotated[Instant | None, Query(alias="from")] = None,
-    occurred_to: Annotated[Instant | None, Query(alias="to")] = None,
     request_id: Annotated[str | None, Query(max_length=64)] = None,
     ip: Annotated[str | None, Query(max_length=45)] = None,
 ) -> AuditFilters:
+    """The filters of the trail and its export; `from`/`to` on the time of the event (a date
+    is that local day of the company's time zone)."""
+    occurred_from, occurred_to = occurred.instants(settings.company.calendar.timezone)
     return AuditFilters(
         actor_id=actor_id, actor_type=actor_type, action=action, entity_type=entity_type,
         entity_id=entity_id, occurred_from=occurred_from, occurred_to=occurred_to,
@@ -124,9 +129,14 @@ if set(_HISTORY) != {entity.value for entity in HistoryEntity}:
 
 @history_router.get("/{entity}/{entity_id}/history", response_model_exclude_unset=True)
 def read_history(
-    session: SessionDep, principal: CurrentPrincipal, entity: HistoryEntity, entity_id: RecordId
-) -> list[HistoryEntryRead]:
-    """Every version of one record: who changed what, when. Administrators see any record
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    entity: HistoryEntity,
+    entity_id: RecordId,
+    params: UnsortedPageQuery,
+) -> Page[HistoryEntryRead]:
+    """Every version of one record, oldest first, a page at a time: who changed what, when.
+    Administrators see any record
     (deleted ones too) and every event about it with its origin (IP, user agent, request id);
     others only records in their own scope, only the changes, and the author as their role's
     history view says (README, "Record history by role")."""
@@ -147,4 +157,7 @@ def read_history(
     )
     if not entries:
         raise NotFound(f"{label} {entity_id} not found")
-    return list(entries)
+    shown, total = slice_page(entries, params)
+    return Page[HistoryEntryRead](
+        items=list(shown), page=params.page, page_size=params.page_size, total=total
+    )

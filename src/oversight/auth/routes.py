@@ -17,7 +17,6 @@ from oversight.auth.dependencies import (
 )
 from oversight.auth.schemas import (
     CodeBody,
-    EnrolmentConfirmed,
     EnrolmentStart,
     EnrolmentStarted,
     LoginRequest,
@@ -25,6 +24,7 @@ from oversight.auth.schemas import (
     PasswordChanged,
     RecoveryCodes,
     RefreshRequest,
+    SecondFactorAccepted,
     TokenResponse,
     TwoFactorChallenge,
     VerifyRequest,
@@ -148,28 +148,33 @@ def enrolment_qr(
 @router.post("/2fa/enrolment/confirm")
 def confirm_enrolment(
     session: SessionDep, settings: SettingsDep, caller: TwoFactorCallerDep, body: CodeBody
-) -> EnrolmentConfirmed:
-    """Finish enrolment with a code from the app. Returns ten recovery codes, shown only
-    now; when enrolment was the second step of a login, also the session."""
+) -> SecondFactorAccepted:
+    """Finish enrolment with a code from the authenticator app. Answers the same object as
+    POST /auth/2fa/verify: `recovery_codes` (ten, shown only now) and — when enrolment was
+    the second step of a login (pending token) — `session`. A wrong code is 401
+    `invalid_totp`: ask for the next code and send it with the same token."""
     codes = two_factor_service.confirm_enrolment(
         session=session, settings=settings, user=caller.user, code=body.code
     )
     issued = None
     if caller.pending:
         issued = _tokens(
-            session_service.start_session(
+            auth_service.finish_login(
                 session=session, settings=settings, user=caller.user, second_factor="totp"
             )
         )
-    return EnrolmentConfirmed(recovery_codes=codes, session=issued)
+    return SecondFactorAccepted(session=issued, recovery_codes=codes)
 
 
 @router.post("/2fa/verify")
 def verify_two_factor(
     session: SessionDep, settings: SettingsDep, caller: TwoFactorCallerDep, body: VerifyRequest
-) -> TokenResponse:
-    """The second step of login: a code from the app (or a recovery code) for a session.
-    A code is accepted once; later codes must be of a later 30-second step."""
+) -> SecondFactorAccepted:
+    """The second step of a login: a code from the authenticator app (or a recovery code)
+    with the pending token; answers `session` (the same object as enrolment confirm).
+    A code is accepted once; later codes must be of a later 30-second step. A wrong code is
+    401 `invalid_totp` (`invalid_recovery_code` for a recovery code); the pending token stays
+    valid until it expires."""
     if not caller.pending:
         auth_service.deny_user(
             session,
@@ -189,11 +194,10 @@ def verify_two_factor(
             session=session, settings=settings, user=caller.user, code=body.recovery_code
         )
         second_factor = "recovery"
-    return _tokens(
-        session_service.start_session(
-            session=session, settings=settings, user=caller.user, second_factor=second_factor
-        )
+    issued = auth_service.finish_login(
+        session=session, settings=settings, user=caller.user, second_factor=second_factor
     )
+    return SecondFactorAccepted(session=_tokens(issued))
 
 
 @router.post("/2fa/recovery-codes")

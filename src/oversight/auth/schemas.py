@@ -91,7 +91,14 @@ class RecoveryCodes(OutputSchema):
     recovery_codes: list[str]
 
 
-class EnrolmentConfirmed(RecoveryCodes):
-    """Recovery codes, and a session when the enrolment finished a login."""
+class SecondFactorAccepted(OutputSchema):
+    """The answer of both second-factor endpoints, enrolment confirm and verify: the same
+    object whichever finished the login.
+
+    `session` is the signed-in session when the code finished a login (always for verify;
+    for confirm when it was sent with the pending token), null when a signed-in user enrolled.
+    `recovery_codes` are the ten new codes, shown only now, when enrolment was confirmed;
+    null after verify."""
 
     session: TokenResponse | None = None
+    recovery_codes: list[str] | None = None

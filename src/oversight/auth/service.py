@@ -38,6 +38,13 @@ ENROL_HINT = (
 )
 VERIFY_HINT = "send a code to POST /api/v1/auth/2fa/verify"
 
+# The login's audit actions (README, "Login audit events"): the password step of a login
+# with a second factor is `auth.password_accepted`; `auth.login_succeeded` means signed in.
+LOGIN_SUCCEEDED = "auth.login_succeeded"
+PASSWORD_ACCEPTED = "auth.password_accepted"  # noqa: S105 - an audit action
+LOGIN_FAILED = "auth.login_failed"
+LOGIN_THROTTLED = "auth.login_throttled"
+
 
 class NextStep(StrEnum):
     verify = "verify"  # enrolled: send a TOTP code or a recovery code
@@ -56,16 +63,35 @@ class PendingLogin:
 def login(
     *, session: Session, settings: Settings, username: str, password: str
 ) -> IssuedSession | PendingLogin:
-    """Check the password; then a session, or — for users with 2FA — a pending token."""
+    """Check the password; then a session, or — for users with 2FA — a pending token.
+
+    Audit: `auth.login_succeeded` when the password alone signs the user in; with a second
+    factor still to come, `auth.password_accepted` (with the next step) now and
+    `auth.login_succeeded` only from `finish_login`, once the second factor is done."""
+    tried = username.strip().lower()
     user = authenticate(session=session, settings=settings, username=username, password=password)
     if two_factor_service.is_enrolled(session, user.id):
         step = NextStep.verify
     elif user.role in settings.auth.two_factor_roles:
         step = NextStep.enrol
     else:
+        _login_event(session, LOGIN_SUCCEEDED, tried, user, None)
         return start_session(session=session, settings=settings, user=user, second_factor=None)
+    _login_event(session, PASSWORD_ACCEPTED, tried, user, None, details={"next_step": step.value})
     token, lifetime = issue_pending_token(settings=settings, user=user)
     return PendingLogin(token, lifetime, step)
+
+
+def finish_login(
+    *, session: Session, settings: Settings, user: User, second_factor: str
+) -> IssuedSession:
+    """The session of a login whose second factor (`totp` or `recovery`) has just been
+    accepted; audited as `auth.login_succeeded` with the factor used."""
+    _login_event(
+        session, LOGIN_SUCCEEDED, user.username, user, None,
+        details={"second_factor": second_factor},
+    )  # fmt: skip
+    return start_session(session=session, settings=settings, user=user, second_factor=second_factor)
 
 
 def _throttle_keys(settings: Settings, username: str) -> list[throttle.ThrottleKey]:
@@ -80,14 +106,15 @@ def authenticate(*, session: Session, settings: Settings, username: str, passwor
     """The active user with these credentials; NotAuthenticated with one message otherwise.
 
     Unknown user, wrong password and disabled account are indistinguishable to the caller:
-    same status, same body, and an unknown user costs a password verification too. Every
-    attempt is an audit event; failures count against the account and the client IP.
+    same status, same body, and an unknown user costs a password verification too. Failures
+    and throttled attempts are audit events here and count against the account and the client
+    IP; the caller audits the success (`login`: it depends on what comes next).
     """
     tried = username.strip().lower()
     keys = _throttle_keys(settings, tried)
     wait = throttle.retry_after(session, keys, now=utcnow())
     if wait is not None:
-        _login_event(session, "auth.login_throttled", tried, None, f"retry after {wait:.0f} s")
+        _login_event(session, LOGIN_THROTTLED, tried, None, f"retry after {wait:.0f} s")
         raise TooManyRequests("too many failed logins: try again later", retry_after=wait)
     passwords = passwords_for(settings.auth.argon2)
     user = account_repository.find_by_username(session, tried)
@@ -104,19 +131,25 @@ def authenticate(*, session: Session, settings: Settings, username: str, passwor
             note_intent(session, user, "user.password_rehashed", "hash parameters changed")
             user.password_hash = passwords.hash(password)
             session.flush()
-        _login_event(session, "auth.login_succeeded", tried, user, None)
         return user
     throttle.note_failure(session, keys)
-    _login_event(session, "auth.login_failed", tried, user, reason)
+    _login_event(session, LOGIN_FAILED, tried, user, reason)
     raise NotAuthenticated(INVALID_CREDENTIALS)
 
 
 def _login_event(
-    session: Session, action: str, tried: str, user: User | None, reason: str | None
+    session: Session,
+    action: str,
+    tried: str,
+    user: User | None,
+    reason: str | None,
+    *,
+    details: dict[str, str] | None = None,
 ) -> None:
     """Kept even though a failed login's transaction rolls back; never the password itself.
     The request context adds the client IP and user agent."""
-    if user is not None and action == "auth.login_succeeded":
+    accepted = action in (LOGIN_SUCCEEDED, PASSWORD_ACCEPTED)
+    if user is not None and accepted:
         actor = {
             "actor_type": "user",
             "actor_id": user.id,
@@ -131,10 +164,10 @@ def _login_event(
         action,
         entity_type="user" if user else None,
         entity_id=user.id if user else None,
-        details={"username": tried[:64]},
+        details={"username": tried[:64], **(details or {})},
         reason=reason,
         actor=actor,
-        survive_rollback=action != "auth.login_succeeded",
+        survive_rollback=not accepted,
     )
 
 

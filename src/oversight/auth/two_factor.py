@@ -27,6 +27,21 @@ from oversight.security import totp
 from oversight.security.tokens import token_digest
 
 WRONG_CODE = "wrong or already used code"
+WRONG_RECOVERY_CODE = "wrong or already used recovery code"
+
+
+class InvalidTotp(NotAuthenticated):
+    """A wrong or replayed authenticator code: 401 `invalid_totp`, told apart from a missing
+    or expired token (`not_authenticated`), so a client asks for another code instead of
+    starting the login again — the pending token still works."""
+
+    code = "invalid_totp"
+
+
+class InvalidRecoveryCode(NotAuthenticated):
+    """A wrong or already spent recovery code: 401 `invalid_recovery_code`."""
+
+    code = "invalid_recovery_code"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +101,7 @@ def confirm_enrolment(*, session: Session, settings: Settings, user: User, code:
 
 
 def verify_code(*, session: Session, settings: Settings, user: User, code: str) -> None:
-    """Accept a TOTP code of an enrolled user once; NotAuthenticated otherwise."""
+    """Accept a TOTP code of an enrolled user once; InvalidTotp otherwise."""
     record = session.get(UserTotp, user.id)
     if record is None or record.confirmed_at is None:
         raise Conflict("two-factor authentication is not set up for this user")
@@ -101,7 +116,7 @@ def _accept_code(
     _check_throttle(session, user, key)
     step = totp.matching_step(open_secret(record), code, now=now)
     if step is None:
-        _refuse(session, user, key, "auth.totp_failed", "wrong code")
+        _refuse(session, user, key, "auth.totp_failed", "wrong code", InvalidTotp(WRONG_CODE))
     accepted = session.execute(
         update(UserTotp)
         .where(
@@ -112,14 +127,17 @@ def _accept_code(
         execution_options={"synchronize_session": False},
     )
     if accepted.rowcount != 1:  # type: ignore[attr-defined]
-        _refuse(session, user, key, "auth.totp_replayed", "code of an already used time step")
+        _refuse(
+            session, user, key, "auth.totp_replayed", "code of an already used time step",
+            InvalidTotp(WRONG_CODE),
+        )  # fmt: skip
     session.refresh(record)
     throttle.note_success(session, key)
     record_event(session, event, entity_type="user", entity_id=user.id, actor=_actor(user))
 
 
 def use_recovery_code(*, session: Session, settings: Settings, user: User, code: str) -> None:
-    """Spend one recovery code of `user`; NotAuthenticated for a wrong or used one."""
+    """Spend one recovery code of `user`; InvalidRecoveryCode for a wrong or used one."""
     key = throttle.second_factor_key(settings.auth, user.id)
     _check_throttle(session, user, key)
     digest = token_digest(totp.normalize_recovery_code(code))
@@ -140,8 +158,14 @@ def use_recovery_code(*, session: Session, settings: Settings, user: User, code:
             .where(RecoveryCode.user_id == user.id, RecoveryCode.code_hash == digest)
         )
         if used_before:
-            _refuse(session, user, key, "auth.recovery_code_reused", "recovery code already used")
-        _refuse(session, user, key, "auth.totp_failed", "wrong recovery code")
+            _refuse(
+                session, user, key, "auth.recovery_code_reused", "recovery code already used",
+                InvalidRecoveryCode(WRONG_RECOVERY_CODE),
+            )  # fmt: skip
+        _refuse(
+            session, user, key, "auth.totp_failed", "wrong recovery code",
+            InvalidRecoveryCode(WRONG_RECOVERY_CODE),
+        )  # fmt: skip
     remaining = session.scalar(
         select(func.count())
         .select_from(RecoveryCode)
@@ -162,11 +186,16 @@ def _check_throttle(session: Session, user: User, key: throttle.ThrottleKey) -> 
 
 
 def _refuse(
-    session: Session, user: User, key: throttle.ThrottleKey, action: str, reason: str
+    session: Session,
+    user: User,
+    key: throttle.ThrottleKey,
+    action: str,
+    reason: str,
+    error: NotAuthenticated,
 ) -> NoReturn:
     throttle.note_failure(session, [key])
     _audit_failure(session, user, action, reason)
-    raise NotAuthenticated(WRONG_CODE)
+    raise error
 
 
 def _audit_failure(session: Session, user: User, action: str, reason: str) -> None:

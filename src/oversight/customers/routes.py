@@ -31,6 +31,8 @@ def list_customers(
     ] = None,
     email: Annotated[str | None, Query(max_length=320, description="exact e-mail")] = None,
 ) -> Page[CustomerRead]:
+    """Customers in the caller's scope, a page at a time: `search` matches part of the name,
+    `phone` and `email` match exactly (they are stored encrypted, so they are not sortable)."""
     rows, total = repository.list_customers(
         session, params, search=search, phone=phone, email=email
     )
@@ -39,11 +41,15 @@ def list_customers(
 
 @router.get("/{customer_id}")
 def read_customer(session: SessionDep, _: CustomerReader, customer_id: RecordId) -> CustomerRead:
+    """One customer in the caller's scope; 404 when it does not exist or is outside your scope
+    (the same answer)."""
     return CustomerRead.model_validate(repository.get_customer_or_raise(session, customer_id))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_customer(session: SessionDep, _: CustomerCreator, body: CustomerCreate) -> CustomerRead:
+    """Create a customer (admin, accountant). Contact names, phones and e-mails are encrypted at
+    rest; the creation is audited."""
     return CustomerRead.model_validate(customer_service.create_customer(session=session, data=body))
 
 
@@ -51,6 +57,8 @@ def create_customer(session: SessionDep, _: CustomerCreator, body: CustomerCreat
 def update_customer(
     session: SessionDep, _: CustomerEditor, customer_id: RecordId, body: CustomerUpdate
 ) -> CustomerRead:
+    """Change a customer's details (admin, accountant); only the fields sent change, and each
+    change is audited field by field."""
     customer = repository.get_customer_or_raise(session, customer_id)
     updated = customer_service.update_customer(session=session, customer=customer, data=body)
     return CustomerRead.model_validate(updated)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from oversight.auth.scope import get_visible_or_raise
 from oversight.errors import NotFound
 from oversight.files.models import Attachment, Blob, PreviewState, Tier
+from oversight.kit.pagination import PageParams, fetch_page
 
 
 def get_attachment_or_raise(session: Session, attachment_id: int) -> Attachment:
@@ -22,12 +23,16 @@ def get_attachment_or_raise(session: Session, attachment_id: int) -> Attachment:
     return attachment
 
 
-def list_attachments(session: Session, request_id: int) -> Sequence[Attachment]:
-    return session.scalars(
+def list_attachments(
+    session: Session, request_id: int, params: PageParams
+) -> tuple[Sequence[Attachment], int]:
+    """One page of a request's live attachments, oldest first, and their number."""
+    statement = (
         select(Attachment)
         .where(Attachment.request_id == request_id, Attachment.deleted_at.is_(None))
         .order_by(Attachment.id)
-    ).all()
+    )
+    return fetch_page(session, statement, params)
 
 
 def count_live(session: Session, request_id: int) -> int:

@@ -26,6 +26,7 @@ from oversight.files.schemas import AttachmentLinks, AttachmentRead
 from oversight.files.store import CHUNK
 from oversight.files.upload import receive_file
 from oversight.kit.ids import RecordId
+from oversight.kit.pagination import Page, UnsortedPageQuery
 from oversight.observability.logging import get_logger
 
 log = get_logger("oversight.files")
@@ -70,18 +71,19 @@ async def upload_attachment(
 
 @router.get(UPLOAD_PATH)
 def list_attachments(
-    session: SessionDep, _: AttachmentReader, request_id: RecordId
-) -> list[AttachmentRead]:
-    return [
-        file_service.to_read(row, blob)
-        for row, blob in file_service.request_attachments(session, request_id)
-    ]
+    session: SessionDep, _: AttachmentReader, request_id: RecordId, params: UnsortedPageQuery
+) -> Page[AttachmentRead]:
+    """The photos and signed acts of one request in the caller's scope, oldest first, a page
+    at a time. Download one through POST /attachments/{id}/links."""
+    return file_service.attachments_page(session, request_id, params)
 
 
 @router.get("/attachments/{attachment_id}")
 def read_attachment(
     session: SessionDep, _: AttachmentReader, attachment_id: RecordId
 ) -> AttachmentRead:
+    """One attachment's metadata (name, type, size, preview state). Fetch the file itself through
+    POST /attachments/{id}/links."""
     return file_service.to_read(*file_service.attachment_with_blob(session, attachment_id))
 
 
@@ -89,6 +91,9 @@ def read_attachment(
 def delete_attachment(
     session: SessionDep, principal: AttachmentDeleter, attachment_id: RecordId
 ) -> None:
+    """Remove an attachment: administrators and project managers any in their scope, other
+    roles only what they uploaded (403 otherwise). It leaves the request's list; the removal
+    is audited."""
     attachment = repository.get_attachment_or_raise(session, attachment_id)
     if not file_service.may_delete(principal, attachment):
         deny(session, principal, "attachments", "delete", "only the uploader may delete it")

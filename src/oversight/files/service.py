@@ -25,6 +25,7 @@ from oversight.files.schemas import AttachmentRead
 from oversight.files.store import HotStore, digest, object_name
 from oversight.files.upload import Received
 from oversight.kit.clock import utcnow
+from oversight.kit.pagination import Page, PageParams
 from oversight.service_requests import repository as request_repository
 from oversight.storage import StorageError, open_storage
 from oversight.vocabulary import Role
@@ -53,14 +54,25 @@ def to_read(attachment: Attachment, blob: Blob) -> AttachmentRead:
     )
 
 
-def request_attachments(session: Session, request_id: int) -> list[tuple[Attachment, Blob]]:
-    """The live attachments of a request, each with its blob, in the caller's scope (the API's
-    list and the bot's /files); NotFound when the request is not the caller's to see."""
+def request_attachments(
+    session: Session, request_id: int, params: PageParams
+) -> tuple[list[tuple[Attachment, Blob]], int]:
+    """One page of a request's live attachments, each with its blob, in the caller's scope, and
+    their number; NotFound when the request is not the caller's to see."""
     request_repository.get_request_or_raise(session, request_id)
-    return [
-        (row, repository.get_blob(session, row.blob_id))
-        for row in repository.list_attachments(session, request_id)
-    ]
+    rows, total = repository.list_attachments(session, request_id, params)
+    return [(row, repository.get_blob(session, row.blob_id)) for row in rows], total
+
+
+def attachments_page(session: Session, request_id: int, params: PageParams) -> Page[AttachmentRead]:
+    """`request_attachments` as the API's page."""
+    rows, total = request_attachments(session, request_id, params)
+    return Page[AttachmentRead](
+        items=[to_read(row, blob) for row, blob in rows],
+        page=params.page,
+        page_size=params.page_size,
+        total=total,
+    )
 
 
 def attachment_with_blob(session: Session, attachment_id: int) -> tuple[Attachment, Blob]:
@@ -69,9 +81,12 @@ def attachment_with_blob(session: Session, attachment_id: int) -> tuple[Attachme
     return attachment, repository.get_blob(session, attachment.blob_id)
 
 
-def request_files(session: Session, request_id: int) -> list[AttachmentRead]:
-    """`request_attachments` as the API shows them (the bot's /files)."""
-    return [to_read(row, blob) for row, blob in request_attachments(session, request_id)]
+def request_files(session: Session, settings: Settings, request_id: int) -> list[AttachmentRead]:
+    """Every live attachment of a request as the API shows them (the bot's /files): a request
+    holds at most `files.max_per_request`, so one page of that size is all of them."""
+    params = PageParams(page=1, page_size=settings.files.max_per_request)
+    rows, _ = request_attachments(session, request_id, params)
+    return [to_read(row, blob) for row, blob in rows]
 
 
 def read_preview(

@@ -7,10 +7,11 @@ keep them side by side and in agreement.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from oversight.auth.scope import get_visible_or_raise
@@ -63,32 +64,49 @@ def is_visible(session: Session, invoice_id: int) -> bool:
     return session.scalar(select(Invoice.id).where(Invoice.id == invoice_id)) is not None
 
 
-def list_invoices(
-    session: Session,
-    params: PageParams,
-    *,
-    today: date,
-    customer_id: int | None = None,
-    project_id: int | None = None,
-    status: InvoiceStatus | None = None,
-    overdue: bool | None = None,
-    issued_from: date | None = None,
-    issued_to: date | None = None,
-) -> tuple[Sequence[Invoice], int]:
+@dataclass(frozen=True, slots=True)
+class InvoiceFilters:
+    """What the invoice list and its export filter on; the issue dates both included."""
+
+    customer_id: int | None = None
+    project_id: int | None = None
+    status: InvoiceStatus | None = None
+    overdue: bool | None = None
+    issued_from: date | None = None
+    issued_to: date | None = None
+
+    def issued_within(self, first: date | None, last: date | None) -> InvoiceFilters:
+        """These filters with the issue dates from `first` to `last` (`DateRange.days`)."""
+        return replace(self, issued_from=first, issued_to=last)
+
+
+def _filtered(filters: InvoiceFilters, today: date) -> Select[Invoice]:
     statement = select(Invoice)
-    if customer_id is not None:
-        statement = statement.where(Invoice.customer_id == customer_id)
-    if project_id is not None:
-        statement = statement.where(Invoice.project_id == project_id)
-    if status is not None:
-        statement = statement.where(Invoice.status == status)
-    if overdue is not None:
-        statement = statement.where(overdue_clause(today) if overdue else not_overdue_clause(today))
-    if issued_from is not None:
-        statement = statement.where(Invoice.issued_on >= issued_from)
-    if issued_to is not None:
-        statement = statement.where(Invoice.issued_on <= issued_to)
-    statement = statement.order_by(
-        *order_by_clauses(params.sort, SORTABLE, "-created_at", Invoice.id)
+    if filters.customer_id is not None:
+        statement = statement.where(Invoice.customer_id == filters.customer_id)
+    if filters.project_id is not None:
+        statement = statement.where(Invoice.project_id == filters.project_id)
+    if filters.status is not None:
+        statement = statement.where(Invoice.status == filters.status)
+    if filters.overdue is not None:
+        statement = statement.where(
+            overdue_clause(today) if filters.overdue else not_overdue_clause(today)
+        )
+    if filters.issued_from is not None:
+        statement = statement.where(Invoice.issued_on >= filters.issued_from)
+    if filters.issued_to is not None:
+        statement = statement.where(Invoice.issued_on <= filters.issued_to)
+    return statement
+
+
+def export_statement(filters: InvoiceFilters, sort: str | None, *, today: date) -> Select[Invoice]:
+    """Every invoice the list would show for `filters`, in the list's order (no pages)."""
+    return _filtered(filters, today).order_by(
+        *order_by_clauses(sort, SORTABLE, "-created_at", Invoice.id)
     )
-    return fetch_page(session, statement, params)
+
+
+def list_invoices(
+    session: Session, params: PageParams, filters: InvoiceFilters, *, today: date
+) -> tuple[Sequence[Invoice], int]:
+    return fetch_page(session, export_statement(filters, params.sort, today=today), params)

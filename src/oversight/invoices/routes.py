@@ -2,15 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, status
 
 from oversight.auth.dependencies import SessionDep, SettingsDep, require
 from oversight.auth.permissions import Action, Resource
 from oversight.auth.principal import Principal
-from oversight.errors import InvalidInput
 from oversight.invoices import repository
 from oversight.invoices import service as invoice_service
-from oversight.invoices.models import InvoiceStatus
+from oversight.invoices.filters import InvoiceFiltersDep
 from oversight.invoices.schemas import (
     InvoiceCancellation,
     InvoiceCreate,
@@ -19,9 +18,9 @@ from oversight.invoices.schemas import (
     InvoiceRead,
     InvoiceUpdate,
 )
-from oversight.kit.dates import Day
 from oversight.kit.ids import RecordId
 from oversight.kit.pagination import Page, PageQuery
+from oversight.kit.ranges import DateRange, legacy_range
 
 router = APIRouter(prefix="/invoices", tags=["invoices"])
 
@@ -31,6 +30,7 @@ InvoiceEditor = Annotated[Principal, Depends(require(Resource.invoices, Action.u
 InvoiceIssuer = Annotated[Principal, Depends(require(Resource.invoices, Action.issue))]
 InvoicePayer = Annotated[Principal, Depends(require(Resource.invoices, Action.mark_paid))]
 InvoiceCanceller = Annotated[Principal, Depends(require(Resource.invoices, Action.cancel))]
+IssuedRange = Annotated[DateRange, Depends(legacy_range("issued_from", "issued_to"))]
 
 
 @router.get("")
@@ -39,32 +39,16 @@ def list_invoices(
     settings: SettingsDep,
     _: InvoiceReader,
     params: PageQuery,
-    customer_id: Annotated[RecordId | None, Query()] = None,
-    project_id: Annotated[RecordId | None, Query()] = None,
-    invoice_status: Annotated[InvoiceStatus | None, Query(alias="status")] = None,
-    overdue: Annotated[
-        bool | None, Query(description="issued and past due (company time zone)")
-    ] = None,
-    issued_from: Annotated[Day | None, Query(description="issued on or after")] = None,
-    issued_to: Annotated[Day | None, Query(description="issued on or before")] = None,
+    filters: InvoiceFiltersDep,
+    issued: IssuedRange,
 ) -> Page[InvoiceRead]:
-    if issued_from is not None and issued_to is not None and issued_to < issued_from:
-        raise InvalidInput(
-            f"issued_to {issued_to.isoformat()} is before issued_from {issued_from.isoformat()}",
-            details={"field": "issued_to"},
-        )
+    """Invoices in the caller's scope (project managers: their projects'; clients: their
+    company's issued ones), a page at a time, newest first unless `sort` says otherwise.
+    `from`/`to` filter on the issue date, both included; `overdue=true` lists the issued
+    invoices past their due date."""
     today = invoice_service.company_today(settings)
-    rows, total = repository.list_invoices(
-        session,
-        params,
-        today=today,
-        customer_id=customer_id,
-        project_id=project_id,
-        status=invoice_status,
-        overdue=overdue,
-        issued_from=issued_from,
-        issued_to=issued_to,
-    )
+    filters = filters.issued_within(*issued.days(settings.company.calendar.timezone))
+    rows, total = repository.list_invoices(session, params, filters, today=today)
     return Page[InvoiceRead](
         items=[invoice_service.present(row, today=today) for row in rows],
         page=params.page,
@@ -77,6 +61,8 @@ def list_invoices(
 def read_invoice(
     session: SessionDep, settings: SettingsDep, _: InvoiceReader, invoice_id: RecordId
 ) -> InvoiceRead:
+    """One invoice in the caller's scope, with `is_overdue` (issued and past its due date, company
+    time zone)."""
     invoice = repository.get_invoice_or_raise(session, invoice_id)
     return invoice_service.present(invoice, today=invoice_service.company_today(settings))
 
@@ -85,6 +71,8 @@ def read_invoice(
 def create_invoice(
     session: SessionDep, settings: SettingsDep, _: InvoiceCreator, body: InvoiceCreate
 ) -> InvoiceRead:
+    """Create a draft invoice (admin, accountant, a project's manager) in the company currency;
+    another currency is refused (422 naming the company's). The number is assigned."""
     invoice = invoice_service.create_invoice(session=session, settings=settings, data=body)
     return invoice_service.present(invoice, today=invoice_service.company_today(settings))
 
@@ -97,6 +85,8 @@ def update_invoice(
     invoice_id: RecordId,
     body: InvoiceUpdate,
 ) -> InvoiceRead:
+    """Change a draft invoice's amount, description, due date or project; an issued invoice no
+    longer changes (409)."""
     invoice = repository.get_invoice_or_raise(session, invoice_id)
     updated = invoice_service.update_invoice(session=session, invoice=invoice, data=body)
     return invoice_service.present(updated, today=invoice_service.company_today(settings))
@@ -110,6 +100,8 @@ def issue_invoice(
     invoice_id: RecordId,
     body: InvoiceIssue | None = None,
 ) -> InvoiceRead:
+    """Issue a draft invoice (admin, accountant): draft → issued, dated today unless `issued_on`
+    is sent; the due date defaults to the company's payment terms."""
     invoice = repository.get_invoice_or_raise(session, invoice_id)
     issued = invoice_service.issue_invoice(
         session=session, settings=settings, invoice=invoice, data=body or InvoiceIssue()
@@ -125,6 +117,8 @@ def mark_invoice_paid(
     invoice_id: RecordId,
     body: InvoicePayment | None = None,
 ) -> InvoiceRead:
+    """Record payment of an issued invoice (admin, accountant) on `paid_on` (default today; not in
+    the future, not before issue)."""
     invoice = repository.get_invoice_or_raise(session, invoice_id)
     paid = invoice_service.mark_invoice_paid(
         session=session, settings=settings, invoice=invoice, data=body or InvoicePayment()
@@ -140,6 +134,8 @@ def cancel_invoice(
     invoice_id: RecordId,
     body: InvoiceCancellation | None = None,
 ) -> InvoiceRead:
+    """Cancel a draft or issued invoice (admin, accountant) with an optional reason kept beside
+    it."""
     invoice = repository.get_invoice_or_raise(session, invoice_id)
     cancelled = invoice_service.cancel_invoice(
         session=session, settings=settings, invoice=invoice, data=body or InvoiceCancellation()

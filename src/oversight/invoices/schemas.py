@@ -25,7 +25,11 @@ class InvoiceCreate(InputSchema):
     customer_id: RecordId
     project_id: RecordId | None = None
     amount: Amount
-    currency: Currency | None = Field(default=None, description="defaults to the company's")
+    currency: Currency | None = Field(
+        default=None,
+        description="the company currency (OVERSIGHT_COMPANY__CURRENCY), its default; "
+        "any other is refused with 422",
+    )
     description: Description = ""
     due_on: Day | None = None
 

@@ -64,8 +64,24 @@ def next_invoice_number(session: Session, today: date) -> str:
     return f"INV-{today.year}-{next_value(session, f'invoice-{today.year}'):05d}"
 
 
+def ensure_company_currency(settings: Settings, currency: str | None) -> str:
+    """The currency of a new invoice: the company's (`OVERSIGHT_COMPANY__CURRENCY`).
+
+    The company keeps its books in one currency, so money KPIs never add amounts of
+    different currencies: an invoice in another one is refused (422 naming the company's)."""
+    company = settings.company.currency
+    if currency is not None and currency != company:
+        raise InvalidInput(
+            f"invoices are in the company currency {company}, not {currency}: "
+            f"convert the amount to {company} or leave currency out",
+            details={"field": "currency", "company_currency": company},
+        )
+    return company
+
+
 def create_invoice(*, session: Session, settings: Settings, data: InvoiceCreate) -> Invoice:
-    """A new draft invoice with a generated number."""
+    """A new draft invoice with a generated number, in the company currency."""
+    currency = ensure_company_currency(settings, data.currency)
     with referenced_by("customer_id"):
         get_customer_or_raise(session, data.customer_id)
     if data.project_id is not None:
@@ -81,7 +97,7 @@ def create_invoice(*, session: Session, settings: Settings, data: InvoiceCreate)
         customer_id=data.customer_id,
         project_id=data.project_id,
         amount=data.amount,
-        currency=data.currency or settings.company.currency,
+        currency=currency,
         status=InvoiceStatus.draft,
         description=data.description,
         due_on=data.due_on,

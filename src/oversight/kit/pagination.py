@@ -31,17 +31,21 @@ class PageParams:
         return (self.page - 1) * self.page_size
 
 
+SortQuery = Annotated[
+    str | None,
+    Query(
+        max_length=200,
+        pattern=r"^-?[a-z_]+(,-?[a-z_]+)*$",
+        description="comma-separated fields, '-' for descending, e.g. -created_at,number",
+    ),
+]
+"""`sort` of a list (or of its export): unknown fields are refused naming the sortable ones."""
+
+
 def page_params(
     page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="items per page")] = 50,
-    sort: Annotated[
-        str | None,
-        Query(
-            max_length=200,
-            pattern=r"^-?[a-z_]+(,-?[a-z_]+)*$",
-            description="comma-separated fields, '-' for descending, e.g. -created_at,number",
-        ),
-    ] = None,
+    sort: SortQuery = None,
 ) -> PageParams:
     return PageParams(page=page, page_size=page_size, sort=sort)
 
@@ -49,7 +53,22 @@ def page_params(
 PageQuery = Annotated[PageParams, Depends(page_params)]
 
 
+def unsorted_page_params(
+    page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")] = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="items per page")] = 50,
+) -> PageParams:
+    return PageParams(page=page, page_size=page_size)
+
+
+UnsortedPageQuery = Annotated[PageParams, Depends(unsorted_page_params)]
+"""`page`/`page_size` of a list in one fixed order (a record's history, a request's
+approvals): no `sort` is offered, so none is silently ignored."""
+
+
 class Page(BaseModel, Generic[T]):
+    """The one shape of every list of the API (the audit trail's cursor pages excepted):
+    `items` of page `page` (1-based) of `page_size`, out of `total` matching items."""
+
     items: list[T]
     page: int
     page_size: int

@@ -68,9 +68,11 @@ def readiness_checks(request: Request) -> dict[str, Check]:
     return checks
 
 
-@router.get("/health")
+@router.get("/health", summary="Liveness: the process is up")
 def health() -> dict[str, str]:
-    """The process is up."""
+    """Answers `{"status": "ok"}` while the process runs, without touching the database: for
+    a liveness probe (restart when it fails). Use GET /ready to decide whether to send it
+    traffic."""
     return {"status": "ok"}
 
 

@@ -4,13 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from oversight.auth.dependencies import SessionDep, require
+from oversight.auth.dependencies import SessionDep, SettingsDep, require
 from oversight.auth.permissions import Action, Resource
 from oversight.auth.principal import Principal
-from oversight.errors import InvalidInput
-from oversight.kit.dates import Day
 from oversight.kit.ids import RecordId
 from oversight.kit.pagination import Page, PageQuery, page_of
+from oversight.kit.ranges import DateRangeQuery
 from oversight.projects import repository
 from oversight.projects import service as project_service
 from oversight.projects.models import CostCategory, ProjectStatus
@@ -46,6 +45,9 @@ def list_projects(
     project_status: Annotated[ProjectStatus | None, Query(alias="status")] = None,
     search: Annotated[str | None, Query(max_length=100, description="in name or code")] = None,
 ) -> Page[ProjectRead]:
+    """Projects in the caller's scope (project managers: the ones they manage; clients: their
+    company's), a page at a time, filtered by customer, manager, `status` or part of the name
+    (`search`)."""
     rows, total = repository.list_projects(
         session,
         params,
@@ -66,6 +68,8 @@ def list_projects(
 def read_project(
     session: SessionDep, principal: ProjectReader, project_id: RecordId
 ) -> ProjectRead:
+    """One project in the caller's scope, with `allowed_actions` (the moves the caller may make
+    now: start, hold, resume, complete, cancel)."""
     return project_service.to_read(repository.get_project_or_raise(session, project_id), principal)
 
 
@@ -120,20 +124,14 @@ def list_project_costs(
     session: SessionDep,
     _: CostReader,
     params: PageQuery,
+    settings: SettingsDep,
+    incurred: DateRangeQuery,
     project_id: Annotated[RecordId | None, Query()] = None,
     category: Annotated[CostCategory | None, Query()] = None,
-    incurred_from: Annotated[
-        Day | None, Query(alias="from", description="incurred on or after")
-    ] = None,
-    incurred_to: Annotated[
-        Day | None, Query(alias="to", description="incurred on or before")
-    ] = None,
 ) -> Page[ProjectCostRead]:
-    if incurred_from is not None and incurred_to is not None and incurred_to < incurred_from:
-        raise InvalidInput(
-            f"to {incurred_to.isoformat()} is before from {incurred_from.isoformat()}",
-            details={"field": "to"},
-        )
+    """Project costs in the caller's scope (project managers: their projects'), a page at a
+    time. `from`/`to` filter on the date the cost was incurred, both included."""
+    incurred_from, incurred_to = incurred.days(settings.company.calendar.timezone)
     rows, total = repository.list_costs(
         session,
         params,
@@ -147,6 +145,8 @@ def list_project_costs(
 
 @costs_router.get("/{cost_id}")
 def read_project_cost(session: SessionDep, _: CostReader, cost_id: RecordId) -> ProjectCostRead:
+    """One project cost in the caller's scope; 404 when it does not exist or is outside your
+    scope."""
     return ProjectCostRead.model_validate(repository.get_cost_or_raise(session, cost_id))
 
 
@@ -154,6 +154,8 @@ def read_project_cost(session: SessionDep, _: CostReader, cost_id: RecordId) -> 
 def create_project_cost(
     session: SessionDep, _: CostCreator, body: ProjectCostCreate
 ) -> ProjectCostRead:
+    """Record a cost on a project (admin, accountant, the project's manager): date incurred,
+    category, amount. Refused on a completed or cancelled project (409)."""
     return ProjectCostRead.model_validate(project_service.create_cost(session=session, data=body))
 
 
@@ -161,6 +163,8 @@ def create_project_cost(
 def update_project_cost(
     session: SessionDep, _: CostEditor, cost_id: RecordId, body: ProjectCostUpdate
 ) -> ProjectCostRead:
+    """Correct a project cost (admin, accountant, the project's manager); only the fields sent
+    change, audited field by field."""
     cost = repository.get_cost_or_raise(session, cost_id)
     updated = project_service.update_cost(session=session, cost=cost, data=body)
     return ProjectCostRead.model_validate(updated)

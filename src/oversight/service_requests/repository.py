@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
@@ -49,6 +49,10 @@ class RequestFilters:
     overdue: bool | None = None
     unassigned: bool | None = None
     search: str | None = None
+
+    def created_within(self, lower: datetime | None, upper: datetime | None) -> RequestFilters:
+        """These filters with the creation range [lower, upper) (`DateRange.instants`)."""
+        return replace(self, created_from=lower, created_to=upper)
 
 
 def overdue_clause(now: datetime) -> ColumnElement[bool]:
@@ -101,13 +105,25 @@ def list_requests(
     return fetch_page(session, statement, params)
 
 
-def list_approvals(session: Session, request_id: int) -> Sequence[CompletionApproval]:
+def export_statement(
+    filters: RequestFilters, sort: str | None, *, now: datetime
+) -> Select[ServiceRequest]:
+    """Every request the list would show for `filters`, in the list's order (no pages)."""
+    return _filtered(filters, now).order_by(
+        *order_by_clauses(sort, REQUEST_SORTABLE, "-created_at", SR.id)
+    )
+
+
+def list_approvals(
+    session: Session, request_id: int, params: PageParams
+) -> tuple[Sequence[CompletionApproval], int]:
+    """One page of a request's approval decisions, oldest first, and their number."""
     statement = (
         select(CompletionApproval)
         .where(CompletionApproval.request_id == request_id)
         .order_by(CompletionApproval.decided_at, CompletionApproval.id)
     )
-    return session.scalars(statement).all()
+    return fetch_page(session, statement, params)
 
 
 def get_work_log_or_raise(session: Session, work_log_id: int) -> WorkLog:

@@ -2,19 +2,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, status
 
 from oversight.auth.dependencies import SessionDep, SettingsDep, require
 from oversight.auth.permissions import Action, Resource
 from oversight.auth.principal import Principal
 from oversight.kit.clock import utcnow
 from oversight.kit.ids import RecordId
-from oversight.kit.pagination import Page, PageQuery, page_of
-from oversight.kit.schemas import Day, Instant
+from oversight.kit.pagination import Page, PageQuery, UnsortedPageQuery, page_of
+from oversight.kit.ranges import DateRange, DateRangeQuery, legacy_range
 from oversight.service_requests import repository, work_logs
 from oversight.service_requests import service as request_service
-from oversight.service_requests.models import RequestStatus
-from oversight.service_requests.repository import RequestFilters
+from oversight.service_requests.filters import RequestFiltersDep
 from oversight.service_requests.schemas import (
     ApprovalRead,
     ApproveBody,
@@ -28,7 +27,6 @@ from oversight.service_requests.schemas import (
     WorkLogRead,
     WorkLogUpdate,
 )
-from oversight.vocabulary import Priority
 
 router = APIRouter(prefix="/requests", tags=["service requests"])
 work_logs_router = APIRouter(prefix="/work-logs", tags=["work logs"])
@@ -52,45 +50,24 @@ RequestCanceller = Annotated[Principal, _requires(Action.cancel)]
 WorkLogReader = Annotated[Principal, Depends(require(Resource.work_logs, Action.read))]
 WorkLogCreator = Annotated[Principal, Depends(require(Resource.work_logs, Action.create))]
 WorkLogEditor = Annotated[Principal, Depends(require(Resource.work_logs, Action.update))]
+CreatedRange = Annotated[DateRange, Depends(legacy_range("created_from", "created_to"))]
 
 
 @router.get("")
 def list_requests(
     session: SessionDep,
+    settings: SettingsDep,
     principal: RequestReader,
     params: PageQuery,
-    status_: Annotated[list[RequestStatus] | None, Query(alias="status")] = None,
-    priority: Annotated[list[Priority] | None, Query()] = None,
-    customer_id: RecordId | None = None,
-    project_id: RecordId | None = None,
-    assigned_engineer_id: RecordId | None = None,
-    created_from: Instant | None = None,
-    created_to: Instant | None = None,
-    overdue: bool | None = None,
-    unassigned: Annotated[
-        bool | None,
-        Query(
-            description="true: the unassigned inbox (open requests with no project or no "
-            "engineer); false: every other request"
-        ),
-    ] = None,
-    search: Annotated[str | None, Query(max_length=100)] = None,
+    filters: RequestFiltersDep,
+    created: CreatedRange,
 ) -> Page[RequestRead]:
-    """Requests in the caller's scope; `status` and `priority` may repeat. Dispatchers
-    (project managers, `OVERSIGHT_DESK__DISPATCHER_ROLES`) also see the unassigned inbox."""
-    filters = RequestFilters(
-        status=status_ or (),
-        priority=priority or (),
-        customer_id=customer_id,
-        project_id=project_id,
-        assigned_engineer_id=assigned_engineer_id,
-        created_from=created_from,
-        created_to=created_to,
-        overdue=overdue,
-        unassigned=unassigned,
-        search=search,
-    )
+    """Requests in the caller's scope, a page at a time, newest first unless `sort` says
+    otherwise. `from`/`to` filter on the creation time (a date is that local day); `status`
+    and `priority` may repeat. Dispatchers (project managers,
+    `OVERSIGHT_DESK__DISPATCHER_ROLES`) also see the unassigned inbox (`unassigned=true`)."""
     now = utcnow()
+    filters = filters.created_within(*created.instants(settings.company.calendar.timezone))
     rows, total = repository.list_requests(session, params, filters, now=now)
     return Page[RequestRead](
         items=[request_service.to_read(row, principal, now) for row in rows],
@@ -104,6 +81,8 @@ def list_requests(
 def read_request(
     session: SessionDep, principal: RequestReader, request_id: RecordId
 ) -> RequestRead:
+    """One request in the caller's scope, with its SLA state (`is_overdue`, `sla_paused`) and
+    `allowed_actions`: what this caller may do to it now."""
     return request_service.to_read(repository.get_request_or_raise(session, request_id), principal)
 
 
@@ -111,6 +90,9 @@ def read_request(
 def create_request(
     session: SessionDep, settings: SettingsDep, principal: RequestCreator, body: RequestCreate
 ) -> RequestRead:
+    """Open a service request. Staff name the project (or, for the inbox, only the customer); a
+    client's requests are for their own company. Its SLA due dates come from the priority.
+    Refused on a completed or cancelled project (409)."""
     request = request_service.create_request(
         session=session, settings=settings, principal=principal, data=body
     )
@@ -125,6 +107,8 @@ def update_request(
     request_id: RecordId,
     body: RequestUpdate,
 ) -> RequestRead:
+    """Change a request's title, description, priority or project (admin, its project manager).
+    Changing the priority re-derives the due dates and is allowed only before work starts."""
     request = repository.get_request_or_raise(session, request_id)
     updated = request_service.update_request(
         session=session, settings=settings, request=request, data=body
@@ -136,6 +120,8 @@ def update_request(
 def assign_request(
     session: SessionDep, principal: RequestAssigner, request_id: RecordId, body: AssignBody
 ) -> RequestRead:
+    """Assign a request to an engineer (admin, its project manager; dispatchers also from the
+    inbox). 409 naming the allowed actions when the state does not allow it."""
     request = repository.get_request_or_raise(session, request_id)
     return request_service.to_read(
         request_service.assign(session=session, request=request, engineer_id=body.engineer_id),
@@ -159,6 +145,8 @@ def assign_requests(
 def start_request(
     session: SessionDep, principal: RequestStarter, request_id: RecordId
 ) -> RequestRead:
+    """The assigned engineer (or a manager) starts work: assigned → in_progress. Counts as the
+    first response."""
     request = repository.get_request_or_raise(session, request_id)
     return request_service.to_read(
         request_service.start(session=session, request=request), principal
@@ -169,6 +157,8 @@ def start_request(
 def complete_request(
     session: SessionDep, principal: RequestCompleter, request_id: RecordId
 ) -> RequestRead:
+    """Work is done: in_progress → awaiting_approval. The resolution clock pauses until the client
+    approves or rejects."""
     request = repository.get_request_or_raise(session, request_id)
     return request_service.to_read(
         request_service.complete(session=session, request=request), principal
@@ -183,6 +173,8 @@ def approve_request(
     request_id: RecordId,
     body: ApproveBody | None = None,
 ) -> RequestRead:
+    """The client (or an admin) accepts the completed work: awaiting_approval → closed, with an
+    optional comment."""
     request = repository.get_request_or_raise(session, request_id)
     approved = request_service.approve(
         session=session,
@@ -202,6 +194,8 @@ def reject_request(
     request_id: RecordId,
     body: RejectBody,
 ) -> RequestRead:
+    """The client (or an admin) sends the work back with a comment saying what is wrong:
+    awaiting_approval → in_progress; counts a revision."""
     request = repository.get_request_or_raise(session, request_id)
     rejected = request_service.reject(
         session=session,
@@ -217,6 +211,8 @@ def reject_request(
 def close_request(
     session: SessionDep, settings: SettingsDep, principal: RequestCloser, request_id: RecordId
 ) -> RequestRead:
+    """Close a request awaiting approval (admin, its project manager) without waiting for
+    the client's decision: awaiting_approval → closed."""
     request = repository.get_request_or_raise(session, request_id)
     return request_service.to_read(
         request_service.close(session=session, settings=settings, request=request), principal
@@ -227,6 +223,8 @@ def close_request(
 def reopen_request(
     session: SessionDep, principal: RequestReopener, request_id: RecordId
 ) -> RequestRead:
+    """Reopen a closed request (admin, its project manager, its client): closed → in_progress;
+    counts a revision."""
     request = repository.get_request_or_raise(session, request_id)
     return request_service.to_read(
         request_service.reopen(session=session, request=request), principal
@@ -237,6 +235,8 @@ def reopen_request(
 def cancel_request(
     session: SessionDep, settings: SettingsDep, principal: RequestCanceller, request_id: RecordId
 ) -> RequestRead:
+    """Cancel an open request (admin, its project manager, its client); a cancelled request takes
+    no more work logs."""
     request = repository.get_request_or_raise(session, request_id)
     return request_service.to_read(
         request_service.cancel(session=session, settings=settings, request=request), principal
@@ -245,22 +245,29 @@ def cancel_request(
 
 @router.get("/{request_id}/approvals")
 def list_request_approvals(
-    session: SessionDep, principal: RequestReader, request_id: RecordId
-) -> list[ApprovalRead]:
+    session: SessionDep, principal: RequestReader, request_id: RecordId, params: UnsortedPageQuery
+) -> Page[ApprovalRead]:
+    """The client's decisions on the completed work of one request (approved, or rejected
+    with the comment saying what to redo), oldest first, a page at a time."""
     request = repository.get_request_or_raise(session, request_id)
-    return [ApprovalRead.model_validate(a) for a in repository.list_approvals(session, request.id)]
+    rows, total = repository.list_approvals(session, request.id, params)
+    return page_of(ApprovalRead, rows, total, params)
 
 
 @work_logs_router.get("")
 def list_work_logs(
     session: SessionDep,
+    settings: SettingsDep,
     _: WorkLogReader,
     params: PageQuery,
+    worked: DateRangeQuery,
     request_id: RecordId | None = None,
     engineer_id: RecordId | None = None,
-    date_from: Annotated[Day | None, Query(alias="from")] = None,
-    date_to: Annotated[Day | None, Query(alias="to")] = None,
 ) -> Page[WorkLogRead]:
+    """Work logs in the caller's scope (engineers: their own; project managers: their
+    projects'), a page at a time, latest work date first. `from`/`to` filter on the work
+    date, both included."""
+    date_from, date_to = worked.days(settings.company.calendar.timezone)
     rows, total = repository.list_work_logs(
         session,
         params,
@@ -274,6 +281,7 @@ def list_work_logs(
 
 @work_logs_router.get("/{work_log_id}")
 def read_work_log(session: SessionDep, _: WorkLogReader, work_log_id: RecordId) -> WorkLogRead:
+    """One work log in the caller's scope; 404 when it does not exist or is outside your scope."""
     return WorkLogRead.model_validate(repository.get_work_log_or_raise(session, work_log_id))
 
 
@@ -281,6 +289,8 @@ def read_work_log(session: SessionDep, _: WorkLogReader, work_log_id: RecordId) 
 def create_work_log(
     session: SessionDep, settings: SettingsDep, principal: WorkLogCreator, body: WorkLogCreate
 ) -> WorkLogRead:
+    """Log hours on a request (engineers: their own). Refused with the rule named: over 24 hours
+    per engineer per day, a request not open for work, or a date in the future."""
     log = work_logs.create_work_log(
         session=session, settings=settings, principal=principal, data=body
     )
@@ -295,6 +305,8 @@ def update_work_log(
     work_log_id: RecordId,
     body: WorkLogUpdate,
 ) -> WorkLogRead:
+    """Correct a work log's date, hours or description; the same rules as logging apply (24 hours
+    a day, open request, no future date)."""
     log = repository.get_work_log_or_raise(session, work_log_id)
     updated = work_logs.update_work_log(session=session, settings=settings, log=log, data=body)
     return WorkLogRead.model_validate(updated)

@@ -42,13 +42,18 @@ UserEditor = Annotated[Principal, Depends(require(Resource.users, Action.update)
 EngineerReader = Annotated[Principal, Depends(require(Resource.engineers, Action.read))]
 
 
-@router.get("/me")
+@router.get("/me", summary="Your own account")
 def read_me(session: SessionDep, principal: CurrentPrincipal) -> UserRead:
+    """The signed-in caller's own account: name, role, contact details, whether two-factor
+    authentication is on. Works with a temporary password too, so a client can tell the user to
+    change it."""
     return UserRead.model_validate(account_repository.get_user_or_raise(session, principal.user_id))
 
 
-@router.patch("/me")
+@router.patch("/me", summary="Update your own profile")
 def update_me(session: SessionDep, principal: CurrentPrincipal, body: ProfileUpdate) -> UserRead:
+    """Change your own name and contact details (role, status and username are not yours to
+    change: 422). Any signed-in role may; the change is audited."""
     user = account_repository.get_user_or_raise(session, principal.user_id)
     return UserRead.model_validate(
         user_service.update_profile(session=session, user=user, data=body)
@@ -64,6 +69,8 @@ def list_users(
     is_active: Annotated[bool | None, Query()] = None,
     email: Annotated[str | None, Query(max_length=320, description="exact e-mail")] = None,
 ) -> Page[UserRead]:
+    """Users a page at a time (admin, director), filtered by `role`, `is_active` or exact `email`.
+    For dispatch, project managers use GET /engineers instead, which shows no personal data."""
     rows, total = repository.list_users(
         session, params, role=role, is_active=is_active, email=email
     )
@@ -72,6 +79,8 @@ def list_users(
 
 @router.get("/{user_id}")
 def read_user(session: SessionDep, _: UserReader, user_id: RecordId) -> UserRead:
+    """One user by id (admin, director): role, status, contact details. 404 when there is no such
+    user."""
     return UserRead.model_validate(account_repository.get_user_or_raise(session, user_id))
 
 
@@ -79,6 +88,8 @@ def read_user(session: SessionDep, _: UserReader, user_id: RecordId) -> UserRead
 def create_user(
     session: SessionDep, settings: SettingsDep, _: UserCreator, body: UserCreate
 ) -> UserRead:
+    """Create a user (admin only). The password must pass the password policy (422 naming the
+    rule); a client needs `customer_id`. The user signs in with POST /auth/login."""
     return UserRead.model_validate(
         user_service.create_user(session=session, settings=settings, data=body)
     )
@@ -88,6 +99,8 @@ def create_user(
 def update_user(
     session: SessionDep, _: UserEditor, user_id: RecordId, body: UserUpdate
 ) -> UserRead:
+    """Change a user's role, status or details (admin only). The last active administrator cannot
+    be demoted or disabled (409 `last_admin`); disabling a user ends their sessions."""
     user = account_repository.get_user_or_raise(session, user_id)
     return UserRead.model_validate(user_service.update_user(session=session, user=user, data=body))
 

@@ -38,5 +38,5 @@ def test_every_two_factor_answer_is_not_cached(client: TestClient, session, tf) 
     token = login(client, admin.username).json()["pending_token"]
     verified = client.post(VERIFY, json={"code": tf.code(admin.id)}, headers=bearer(token))
     _not_cached(verified)
-    access = verified.json()["access_token"]
+    access = verified.json()["session"]["access_token"]
     _not_cached(client.post("/api/v1/auth/2fa/recovery-codes", headers=bearer(access)))

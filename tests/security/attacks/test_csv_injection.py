@@ -19,7 +19,7 @@ import typer.main
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from builders import make_user
+from builders import make_invoice, make_request, make_user
 from oversight.audit.events import record_event
 from oversight.cli import app as cli
 from oversight.config import DatabaseSettings, get_settings
@@ -152,9 +152,37 @@ def _export_command_audit(tmp_path, fmt: str) -> str:
 COMMAND_CASES: dict[str, Callable[..., str]] = {"audit export": _export_command_audit}
 
 
+def _plant_request(session, payload: str) -> None:
+    make_request(session, title=payload[:200])
+
+
+def _plant_invoice(session, payload: str) -> None:
+    make_invoice(session, description=payload)
+
+
+# Exports of desk records (CSV only): the text a user typed into a record is planted there.
+RECORD_CASES: dict[str, Callable[..., None]] = {
+    "GET /api/v1/requests/export.csv": _plant_request,
+    "GET /api/v1/invoices/export.csv": _plant_invoice,
+}
+
+
 def test_every_csv_route_and_command_has_a_case_here(app):
-    assert csv_routes(app) == set(ROUTE_CASES)
+    assert csv_routes(app) == set(ROUTE_CASES) | set(RECORD_CASES)
     assert csv_commands() == set(COMMAND_CASES)
+
+
+@pytest.mark.parametrize("route", sorted(RECORD_CASES))
+def test_record_exports_neutralise_formulas_typed_into_records(client, session, auth, route):
+    for payload in OVER_HTTP + OTHER_TEXT:
+        RECORD_CASES[route](session, payload)
+    response = client.get(route.split(" ")[1], headers=auth(make_user(session, Role.admin)))
+    assert response.status_code == 200, response.text
+    cells = list(_cells(response.text))
+    dangerous = [cell for cell in cells if cell.startswith(FORMULA_PREFIXES)]
+    assert dangerous == [], dangerous
+    for payload in OVER_HTTP + OTHER_TEXT:
+        assert "'" + payload in cells, repr(payload)
 
 
 @pytest.mark.parametrize("route", sorted(ROUTE_CASES))

@@ -61,7 +61,7 @@ def test_the_reported_leak_a_client_sees_neither_the_probe_nor_staff_addresses(
         f"/api/v1/requests/{request.id}/history", headers=auth(readers[Role.client])
     )
     assert response.status_code == 200, response.text
-    entries = response.json()
+    entries = response.json()["items"]
     assert [entry["action"] for entry in entries] == [
         "service_request.create",
         "service_request.update",
@@ -82,7 +82,7 @@ def test_each_role_sees_exactly_the_fields_the_policy_grid_gives_it(
     view = HISTORY_VIEWS[role]
     response = client.get(f"/api/v1/requests/{request.id}/history", headers=auth(readers[role]))
     assert response.status_code == 200, response.text
-    entries = response.json()
+    entries = response.json()["items"]
     assert all(set(entry) == set(visible_fields(view)) for entry in entries), entries
     actions = {entry["action"] for entry in entries}
     if view.forensic:
@@ -109,10 +109,10 @@ def test_a_client_sees_staff_by_role_and_never_by_name(client, auth, probed_requ
     request, readers, _, admin = probed_request
     entries = client.get(
         f"/api/v1/requests/{request.id}/history", headers=auth(readers[Role.client])
-    ).json()
+    ).json()["items"]
     assert all("actor_name" not in entry and "actor_id" not in entry for entry in entries)
     staff = client.get(
         f"/api/v1/requests/{request.id}/history", headers=auth(readers[Role.accountant])
-    ).json()
+    ).json()["items"]
     assert staff[1]["actor_name"] == admin.username
     assert "actor_id" not in staff[1]

@@ -89,7 +89,7 @@ def _no_preview(call: Call, attachment: AttachmentRead) -> str | None:
 def list_files(call: Call) -> Reply:
     request_id = _number(call, "/files 12")
     try:
-        rows = file_service.request_files(call.session, request_id)
+        rows = file_service.request_files(call.session, call.settings, request_id)
     except NotFound:
         text = call.t("No request #{id}.").format(id=request_id)
         raise Refusal(text, outcome="not_found") from None
