@@ -31,10 +31,11 @@ from oversight.db.session import unit_of_work
 from oversight.errors import InvalidInput, NotAuthenticated
 from oversight.kit.ids import RecordId
 from oversight.kit.pagination import Page, PageQuery, page_of
+from oversight.kit.routing import OffloadedRoute
 from oversight.kit.schemas import Instant
 from oversight.observability.logging import get_logger
 
-router = APIRouter(prefix="/alerts", tags=["alerts"])
+router = APIRouter(prefix="/alerts", tags=["alerts"], route_class=OffloadedRoute)
 log = get_logger("oversight.alerts")
 
 AlertReader = Annotated[Principal, Depends(require(Resource.alerts, Action.read))]

@@ -24,10 +24,11 @@ from oversight.auth.scope import get_history_visible_or_raise
 from oversight.db.traits import Audited, registries
 from oversight.errors import NotFound
 from oversight.kit.ids import EventId, RecordId
+from oversight.kit.routing import OffloadedRoute
 from oversight.kit.schemas import Instant
 
-router = APIRouter(prefix="/audit", tags=["audit"])
-history_router = APIRouter(tags=["audit"])
+router = APIRouter(prefix="/audit", tags=["audit"], route_class=OffloadedRoute)
+history_router = APIRouter(tags=["audit"], route_class=OffloadedRoute)
 
 AuditReader = Annotated[Principal, Depends(require(Resource.audit, Action.read))]
 AuditExporter = Annotated[Principal, Depends(require(Resource.audit, Action.export))]

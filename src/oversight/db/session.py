@@ -86,18 +86,46 @@ def _run_survivors(session: Session) -> bool:
     return bool(survivors)
 
 
+def _roll_back(session: Session) -> None:
+    session.rollback()
+    if _run_survivors(session):
+        session.commit()
+
+
+def end_transaction(session: Session, *, succeeded: bool) -> None:
+    """End the unit of work as `transaction_scope` does when its block ends: survivors, then
+    commit, if it succeeded (rolled back if the commit fails, and the error raised); rolled
+    back, then survivors in a transaction of their own, if it failed. For callers that cannot
+    wrap the work in a `with` block on one thread (the request's async session dependency,
+    which runs this on a worker thread: it does I/O)."""
+    if not succeeded:
+        _roll_back(session)
+        return
+    try:
+        _run_survivors(session)
+        session.commit()
+    except BaseException:
+        _roll_back(session)
+        raise
+
+
 @contextmanager
 def transaction_scope(session: Session) -> Iterator[Session]:
     """Commit when the block succeeds, roll back when it raises; survivors land either way."""
     try:
         yield session
-        _run_survivors(session)
-        session.commit()
     except BaseException:
-        session.rollback()
-        if _run_survivors(session):
-            session.commit()
+        end_transaction(session, succeeded=False)
         raise
+    end_transaction(session, succeeded=True)
+
+
+def end_unit_of_work(session: Session, *, succeeded: bool) -> None:
+    """`end_transaction`, then close the session (what `unit_of_work` does on leaving)."""
+    try:
+        end_transaction(session, succeeded=succeeded)
+    finally:
+        session.close()
 
 
 @contextmanager

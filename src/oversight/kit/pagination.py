@@ -31,7 +31,7 @@ class PageParams:
         return (self.page - 1) * self.page_size
 
 
-def page_params(
+async def page_params(
     page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="items per page")] = 50,
     sort: Annotated[
@@ -43,6 +43,7 @@ def page_params(
         ),
     ] = None,
 ) -> PageParams:
+    """The page asked for (`async`: pure computation, no worker-thread hand-off)."""
     return PageParams(page=page, page_size=page_size, sort=sort)
 
 

@@ -10,6 +10,7 @@ from oversight.auth.principal import Principal
 from oversight.kit.clock import utcnow
 from oversight.kit.ids import RecordId
 from oversight.kit.pagination import Page, PageQuery, page_of
+from oversight.kit.routing import OffloadedRoute
 from oversight.kit.schemas import Day, Instant
 from oversight.service_requests import repository, work_logs
 from oversight.service_requests import service as request_service
@@ -30,8 +31,8 @@ from oversight.service_requests.schemas import (
 )
 from oversight.vocabulary import Priority
 
-router = APIRouter(prefix="/requests", tags=["service requests"])
-work_logs_router = APIRouter(prefix="/work-logs", tags=["work logs"])
+router = APIRouter(prefix="/requests", tags=["service requests"], route_class=OffloadedRoute)
+work_logs_router = APIRouter(prefix="/work-logs", tags=["work logs"], route_class=OffloadedRoute)
 
 
 def _requires(action: Action) -> object:
