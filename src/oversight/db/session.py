@@ -49,13 +49,23 @@ def create_db_engine(settings: DatabaseSettings) -> Engine:
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"check_same_thread": False}
+        if url.database and url.database != ":memory:":
+            # A file database: a queue pool, kept as large as PostgreSQL's (each new
+            # connection runs the pragmas below).
+            kwargs |= {"pool_size": settings.pool_size, "max_overflow": settings.max_overflow}
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-    return create_engine(url, pool_size=settings.pool_size, pool_pre_ping=True, **kwargs)
+    return create_engine(
+        url,
+        pool_size=settings.pool_size,
+        max_overflow=settings.max_overflow,
+        pool_pre_ping=True,
+        **kwargs,
+    )
 
 
 def session_factory(engine: Engine, *, write: bool = True) -> sessionmaker[Session]:
