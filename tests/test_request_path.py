@@ -22,7 +22,7 @@ from oversight.vocabulary import Role
 
 
 @pytest.fixture
-def hand_offs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
+def hand_offs(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """The functions run on worker threads (starlette's run_in_threadpool calls anyio's
     run_sync), counted by name."""
     seen: Counter[str] = Counter()
@@ -34,7 +34,7 @@ def hand_offs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
         return await run_sync(func, *args, **kwargs)
 
     monkeypatch.setattr(anyio.to_thread, "run_sync", counting)
-    yield seen
+    return seen
 
 
 def test_an_authenticated_list_and_read_hand_off_only_their_io(client, session, auth, hand_offs):
