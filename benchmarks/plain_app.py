@@ -28,7 +28,7 @@ import jwt
 from fastapi import Depends, FastAPI, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import DateTime, String, create_engine, func, select, update
+from sqlalchemy import DateTime, String, create_engine, event, func, select, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -173,6 +173,19 @@ def make() -> FastAPI:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
     engine = create_engine(url, connect_args=connect_args)
+    if url.startswith("sqlite"):
+        # As Oversight (and SQLAlchemy's pysqlite recipe): transactions begin IMMEDIATE and
+        # wait for the write lock up to a busy timeout. Without it, 16 concurrent creates
+        # fail with "database is locked" (a transaction that has read cannot become a writer
+        # once another has committed); with it both apps queue writers the same way.
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+            dbapi_connection.execute("PRAGMA busy_timeout=5000")
+
+        @event.listens_for(engine, "begin")
+        def _begin(connection: Any) -> None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     def get_db() -> Generator[Session, None, None]:
         with Session(engine) as session:

@@ -70,6 +70,7 @@ def start(name: str, factory: str, env: dict[str, str]) -> Server:
         [str(BIN / "uvicorn"), "--factory", factory, "--port", str(port), "--log-level",
          "warning", "--no-access-log", "--workers", "1"],
         cwd=HERE, env=env | {"BENCH_VARIANT": "full"}, stdout=subprocess.DEVNULL,
+    stderr=subprocess.DEVNULL,
     )  # fmt: skip
     for _ in range(400):
         try:
