@@ -24,6 +24,7 @@ import contextlib
 import os
 import re
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -216,6 +217,7 @@ def run_engine(engine: str) -> list[tuple[str, str, int, float, float, float, fl
             for server in servers:
                 server.process.terminate()
                 server.process.wait()
+    shutil.rmtree(tmp, ignore_errors=True)
     return rows
 
 
