@@ -49,6 +49,7 @@ bench: $(STAMP_DEV)
 	command -v wrk >/dev/null || scripts/ensure-system-deps.sh wrk
 	$(BIN)/python benchmarks/bench_http.py
 	$(BIN)/python benchmarks/edge_bench.py
+	$(BIN)/python benchmarks/request_bench.py
 	$(BIN)/python benchmarks/audit_bench.py
 	$(BIN)/python benchmarks/files_bench.py
 	@echo 'analytics: see benchmarks/analytics_bench.py (needs a PostgreSQL with 1M demo requests in OVERSIGHT_DATABASE__URL)'

@@ -22,6 +22,7 @@ from oversight.edge.app import install_edge
 from oversight.edge.docs import install_docs
 from oversight.errors import errors_documented_as_sent
 from oversight.files.metrics import FilesCollector
+from oversight.kit.memory import freeze_startup_heap
 from oversight.observability.app import install_observability
 from oversight.observability.error_responses import install_error_handlers
 from oversight.telegram.webhook import install_webhook_bot, webhook_bot
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         build_route_table(app)
         if app.state.rate_limiter is not None:
             await app.state.rate_limiter.warm_up()
+        freeze_startup_heap()
         telegram = webhook_bot(app)
         if telegram is not None:
             await telegram.start()

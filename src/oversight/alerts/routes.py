@@ -32,11 +32,13 @@ from oversight.errors import NotAuthenticated
 from oversight.kit.ids import RecordId
 from oversight.kit.pagination import Page, PageQuery, page_of
 from oversight.kit.ranges import DateRange, legacy_range
+from oversight.kit.routing import OffloadedRoute
 from oversight.observability.logging import get_logger
 
 StatsWindow = Annotated[DateRange, Depends(legacy_range("since", "until"))]
 
-router = APIRouter(prefix="/alerts", tags=["alerts"])
+
+router = APIRouter(prefix="/alerts", tags=["alerts"], route_class=OffloadedRoute)
 log = get_logger("oversight.alerts")
 
 AlertReader = Annotated[Principal, Depends(require(Resource.alerts, Action.read))]

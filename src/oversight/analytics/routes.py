@@ -26,8 +26,9 @@ from oversight.config import Settings
 from oversight.errors import InvalidInput, NotFound
 from oversight.kit.ids import RecordId
 from oversight.kit.ranges import DateRange, legacy_range
+from oversight.kit.routing import OffloadedRoute
 
-router = APIRouter(prefix="/analytics", tags=["analytics"])
+router = APIRouter(prefix="/analytics", tags=["analytics"], route_class=OffloadedRoute)
 
 DeskRead = Annotated[Principal, Depends(require(Resource.analytics_desk, Action.read))]
 

@@ -27,9 +27,10 @@ from oversight.errors import NotFound
 from oversight.kit.ids import EventId, RecordId
 from oversight.kit.pagination import Page, UnsortedPageQuery, slice_page
 from oversight.kit.ranges import DateRangeQuery
+from oversight.kit.routing import OffloadedRoute
 
-router = APIRouter(prefix="/audit", tags=["audit"])
-history_router = APIRouter(tags=["audit"])
+router = APIRouter(prefix="/audit", tags=["audit"], route_class=OffloadedRoute)
+history_router = APIRouter(tags=["audit"], route_class=OffloadedRoute)
 
 AuditReader = Annotated[Principal, Depends(require(Resource.audit, Action.read))]
 AuditExporter = Annotated[Principal, Depends(require(Resource.audit, Action.export))]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Annotated, NoReturn
 
 from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from oversight.audit.events import record_event
 from oversight.auth import service as auth_service
@@ -16,28 +17,40 @@ from oversight.auth.principal import Principal, TwoFactorCaller
 from oversight.auth.scope import bind_principal
 from oversight.config import Settings
 from oversight.context import note_user
-from oversight.db.session import unit_of_work
+from oversight.db.session import end_unit_of_work
 from oversight.edge.limit_enforcement import enforce_user_limit
 from oversight.errors import NotAuthenticated, PermissionDenied
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-def no_store(response: Response) -> None:
+async def no_store(response: Response) -> None:
     """For answers that hold credentials (tokens, recovery codes, a TOTP secret, an
     enrolment token): no cache may keep them (RFC 6749, section 5.1)."""
     response.headers.update(NO_STORE)
 
 
-def get_settings_dep(request: Request) -> Settings:
+# The request's dependencies that do no I/O are `async def`: FastAPI runs a plain `def`
+# dependency on a worker thread, and the hand-off costs more than such a dependency's work.
+
+
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One session per request: committed when the handler succeeds, rolled back otherwise."""
-    with unit_of_work(request.app.state.session_factory) as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One session per request: committed when the handler succeeds, rolled back otherwise
+    (`oversight.db.session.end_transaction`). Opening a session does no I/O (it connects on
+    its first statement), so it happens on the event loop; the ending, which talks to the
+    database, runs on a worker thread in one hand-off."""
+    session: Session = request.app.state.session_factory()
+    try:
         yield session
+    except BaseException:
+        await run_in_threadpool(end_unit_of_work, session, succeeded=False)
+        raise
+    await run_in_threadpool(end_unit_of_work, session, succeeded=True)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
@@ -143,15 +156,19 @@ def deny(
     raise PermissionDenied(message or f"role {principal.role.value!r} may not {action} {resource}")
 
 
-_REQUIREMENTS: dict[Callable[..., Principal], tuple[Resource, Action]] = {}
+_REQUIREMENTS: dict[Callable[..., object], tuple[Resource, Action]] = {}
 
 
-def require(resource: Resource, action: Action) -> Callable[..., Principal]:
-    """A dependency that admits the caller only if the permission table allows `action`."""
+def require(
+    resource: Resource, action: Action
+) -> Callable[..., Coroutine[object, object, Principal]]:
+    """A dependency that admits the caller only if the permission table allows `action`.
+    The table lookup runs on the event loop; only a refusal (which records an audit event)
+    goes to a worker thread."""
 
-    def check(session: SessionDep, principal: CurrentPrincipal) -> Principal:
+    async def check(session: SessionDep, principal: CurrentPrincipal) -> Principal:
         if not is_allowed(principal.role, resource, action):
-            deny(session, principal, resource.value, action.value)
+            await run_in_threadpool(deny, session, principal, resource.value, action.value)
         return principal
 
     check.__name__ = f"require_{resource.value}_{action.value}"
@@ -161,4 +178,4 @@ def require(resource: Resource, action: Action) -> Callable[..., Principal]:
 
 def required_permission(dependency: Callable[..., object]) -> tuple[Resource, Action] | None:
     """The (resource, action) a dependency made by `require` checks; None for any other."""
-    return _REQUIREMENTS.get(dependency)  # type: ignore[arg-type]
+    return _REQUIREMENTS.get(dependency)

@@ -30,9 +30,12 @@ from oversight.auth.schemas import (
     VerifyRequest,
 )
 from oversight.auth.sessions import IssuedSession
+from oversight.kit.routing import OffloadedRoute
 from oversight.security import totp
 
-router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(no_store)])
+router = APIRouter(
+    prefix="/auth", tags=["auth"], dependencies=[Depends(no_store)], route_class=OffloadedRoute
+)
 
 QR_PATH = "/api/v1/auth/2fa/enrolment/qr.png"
 

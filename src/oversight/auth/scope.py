@@ -211,6 +211,9 @@ def get_history_visible_or_raise(
     get_visible_or_raise(session, model, ident, label)
 
 
+_SCOPE_OPTIONS = "oversight.scope_options"
+
+
 def _apply_row_scope(state: ORMExecuteState) -> None:
     principal = bound_principal(state.session)
     if (
@@ -220,11 +223,15 @@ def _apply_row_scope(state: ORMExecuteState) -> None:
         or state.execution_options.get(UNSCOPED)
     ):
         return
-    criteria = criteria_for(principal)
-    if criteria:
-        state.statement = state.statement.options(
-            *(with_loader_criteria(model, clause) for model, clause in criteria.items())
-        )
+    # The options depend on the principal only: built once per bound principal and kept in
+    # the session beside it (binding another principal builds them anew).
+    bound: tuple[Principal, tuple[Any, ...]] | None = state.session.info.get(_SCOPE_OPTIONS)
+    if bound is None or bound[0] is not principal:
+        criteria = criteria_for(principal)
+        options = tuple(with_loader_criteria(model, clause) for model, clause in criteria.items())
+        bound = state.session.info[_SCOPE_OPTIONS] = (principal, options)
+    if bound[1]:
+        state.statement = state.statement.options(*bound[1])
 
 
 def install_row_scope() -> None:

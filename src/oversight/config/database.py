@@ -14,7 +14,13 @@ from oversight.config.base import _Group
 class DatabaseSettings(_Group):
     url: str = "sqlite:///var/oversight.db"
     echo: bool = False
-    pool_size: Annotated[int, Field(ge=1, le=200)] = 5
+    # Connections a process keeps open, and how many more it may open for a burst (closed
+    # again when returned to a full pool). One request holds a connection from its first
+    # statement to its commit; 15 kept covers a worker's usual concurrency without reopening
+    # connections under load, and 4 workers x (15 + 5) stays below PostgreSQL's default
+    # max_connections of 100.
+    pool_size: Annotated[int, Field(ge=1, le=200)] = 15
+    max_overflow: Annotated[int, Field(ge=0, le=200)] = 5
 
     @field_validator("url")
     @classmethod

@@ -12,8 +12,9 @@ from oversight.customers import service as customer_service
 from oversight.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate
 from oversight.kit.ids import RecordId
 from oversight.kit.pagination import Page, PageQuery, page_of
+from oversight.kit.routing import OffloadedRoute
 
-router = APIRouter(prefix="/customers", tags=["customers"])
+router = APIRouter(prefix="/customers", tags=["customers"], route_class=OffloadedRoute)
 
 CustomerReader = Annotated[Principal, Depends(require(Resource.customers, Action.read))]
 CustomerCreator = Annotated[Principal, Depends(require(Resource.customers, Action.create))]

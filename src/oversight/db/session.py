@@ -49,13 +49,23 @@ def create_db_engine(settings: DatabaseSettings) -> Engine:
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"check_same_thread": False}
+        if url.database and url.database != ":memory:":
+            # A file database: a queue pool, kept as large as PostgreSQL's (each new
+            # connection runs the pragmas below).
+            kwargs |= {"pool_size": settings.pool_size, "max_overflow": settings.max_overflow}
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-    return create_engine(url, pool_size=settings.pool_size, pool_pre_ping=True, **kwargs)
+    return create_engine(
+        url,
+        pool_size=settings.pool_size,
+        max_overflow=settings.max_overflow,
+        pool_pre_ping=True,
+        **kwargs,
+    )
 
 
 def session_factory(engine: Engine, *, write: bool = True) -> sessionmaker[Session]:
@@ -86,18 +96,46 @@ def _run_survivors(session: Session) -> bool:
     return bool(survivors)
 
 
+def _roll_back(session: Session) -> None:
+    session.rollback()
+    if _run_survivors(session):
+        session.commit()
+
+
+def end_transaction(session: Session, *, succeeded: bool) -> None:
+    """End the unit of work as `transaction_scope` does when its block ends: survivors, then
+    commit, if it succeeded (rolled back if the commit fails, and the error raised); rolled
+    back, then survivors in a transaction of their own, if it failed. For callers that cannot
+    wrap the work in a `with` block on one thread (the request's async session dependency,
+    which runs this on a worker thread: it does I/O)."""
+    if not succeeded:
+        _roll_back(session)
+        return
+    try:
+        _run_survivors(session)
+        session.commit()
+    except BaseException:
+        _roll_back(session)
+        raise
+
+
 @contextmanager
 def transaction_scope(session: Session) -> Iterator[Session]:
     """Commit when the block succeeds, roll back when it raises; survivors land either way."""
     try:
         yield session
-        _run_survivors(session)
-        session.commit()
     except BaseException:
-        session.rollback()
-        if _run_survivors(session):
-            session.commit()
+        end_transaction(session, succeeded=False)
         raise
+    end_transaction(session, succeeded=True)
+
+
+def end_unit_of_work(session: Session, *, succeeded: bool) -> None:
+    """`end_transaction`, then close the session (what `unit_of_work` does on leaving)."""
+    try:
+        end_transaction(session, succeeded=succeeded)
+    finally:
+        session.close()
 
 
 @contextmanager

@@ -27,11 +27,12 @@ from oversight.files.store import CHUNK
 from oversight.files.upload import receive_file
 from oversight.kit.ids import RecordId
 from oversight.kit.pagination import Page, UnsortedPageQuery
+from oversight.kit.routing import OffloadedRoute
 from oversight.observability.logging import get_logger
 
 log = get_logger("oversight.files")
 
-router = APIRouter(tags=["attachments"])
+router = APIRouter(tags=["attachments"], route_class=OffloadedRoute)
 UPLOAD_PATH = "/requests/{request_id}/attachments"
 SIGNED_DOWNLOAD = "/files/{attachment_id}/content"
 SIGNED_PREVIEW = "/files/{attachment_id}/preview"

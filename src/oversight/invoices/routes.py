@@ -21,8 +21,9 @@ from oversight.invoices.schemas import (
 from oversight.kit.ids import RecordId
 from oversight.kit.pagination import Page, PageQuery
 from oversight.kit.ranges import DateRange, legacy_range
+from oversight.kit.routing import OffloadedRoute
 
-router = APIRouter(prefix="/invoices", tags=["invoices"])
+router = APIRouter(prefix="/invoices", tags=["invoices"], route_class=OffloadedRoute)
 
 InvoiceReader = Annotated[Principal, Depends(require(Resource.invoices, Action.read))]
 InvoiceCreator = Annotated[Principal, Depends(require(Resource.invoices, Action.create))]

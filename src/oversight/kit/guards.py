@@ -1,4 +1,7 @@
-"""Checks every API request passes before its handler, applied once on the API router."""
+"""Checks every API request passes before its handler, applied once on the API router.
+
+Each is pure computation on the request, so each is `async def`: FastAPI runs a plain `def`
+dependency on a worker thread, a hand-off that would cost more than the check itself."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from oversight.errors import InvalidInput, UnsupportedMediaType
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
-def reject_nul_in_query(request: Request) -> None:
+async def reject_nul_in_query(request: Request) -> None:
     """A NUL character in any query parameter is invalid input (422 naming the parameter).
 
     PostgreSQL text cannot hold U+0000 and its driver refuses to send it; without this check a
@@ -71,7 +74,7 @@ async def reject_unknown_query(request: Request) -> None:
         )
 
 
-def require_json_body(request: Request) -> None:
+async def require_json_body(request: Request) -> None:
     """A request body must be JSON: 415 naming the media type otherwise.
 
     Without this a form or text body would be read as no body at all, and the caller would be

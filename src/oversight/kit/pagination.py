@@ -42,18 +42,19 @@ SortQuery = Annotated[
 """`sort` of a list (or of its export): unknown fields are refused naming the sortable ones."""
 
 
-def page_params(
+async def page_params(
     page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="items per page")] = 50,
     sort: SortQuery = None,
 ) -> PageParams:
+    """The page asked for (`async`: pure computation, no worker-thread hand-off)."""
     return PageParams(page=page, page_size=page_size, sort=sort)
 
 
 PageQuery = Annotated[PageParams, Depends(page_params)]
 
 
-def unsorted_page_params(
+async def unsorted_page_params(
     page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="items per page")] = 50,
 ) -> PageParams:

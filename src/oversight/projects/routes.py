@@ -10,6 +10,7 @@ from oversight.auth.principal import Principal
 from oversight.kit.ids import RecordId
 from oversight.kit.pagination import Page, PageQuery, page_of
 from oversight.kit.ranges import DateRangeQuery
+from oversight.kit.routing import OffloadedRoute
 from oversight.projects import repository
 from oversight.projects import service as project_service
 from oversight.projects.models import CostCategory, ProjectStatus
@@ -23,8 +24,10 @@ from oversight.projects.schemas import (
 )
 from oversight.projects.workflow import TRANSITIONS, ProjectAction
 
-router = APIRouter(prefix="/projects", tags=["projects"])
-costs_router = APIRouter(prefix="/project-costs", tags=["project costs"])
+router = APIRouter(prefix="/projects", tags=["projects"], route_class=OffloadedRoute)
+costs_router = APIRouter(
+    prefix="/project-costs", tags=["project costs"], route_class=OffloadedRoute
+)
 
 ProjectReader = Annotated[Principal, Depends(require(Resource.projects, Action.read))]
 ProjectCreator = Annotated[Principal, Depends(require(Resource.projects, Action.create))]

@@ -11,6 +11,7 @@ from oversight.kit.clock import utcnow
 from oversight.kit.ids import RecordId
 from oversight.kit.pagination import Page, PageQuery, UnsortedPageQuery, page_of
 from oversight.kit.ranges import DateRange, DateRangeQuery, legacy_range
+from oversight.kit.routing import OffloadedRoute
 from oversight.service_requests import repository, work_logs
 from oversight.service_requests import service as request_service
 from oversight.service_requests.filters import RequestFiltersDep
@@ -28,8 +29,8 @@ from oversight.service_requests.schemas import (
     WorkLogUpdate,
 )
 
-router = APIRouter(prefix="/requests", tags=["service requests"])
-work_logs_router = APIRouter(prefix="/work-logs", tags=["work logs"])
+router = APIRouter(prefix="/requests", tags=["service requests"], route_class=OffloadedRoute)
+work_logs_router = APIRouter(prefix="/work-logs", tags=["work logs"], route_class=OffloadedRoute)
 
 
 def _requires(action: Action) -> object:

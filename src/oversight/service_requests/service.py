@@ -58,6 +58,12 @@ def actions_for(principal: Principal, request: ServiceRequest) -> list[RequestAc
     ]
 
 
+# The fields of the API view read straight from the row (the others are derived below).
+_COPIED_FIELDS = tuple(
+    field for field in RequestRead.model_fields if hasattr(ServiceRequest, field)
+)
+
+
 def to_read(
     request: ServiceRequest, principal: Principal, now: datetime | None = None
 ) -> RequestRead:
@@ -66,11 +72,7 @@ def to_read(
     now = now or utcnow()
     return RequestRead.model_validate(
         {
-            **{
-                field: getattr(request, field)
-                for field in RequestRead.model_fields
-                if hasattr(request, field)
-            },
+            **{field: getattr(request, field) for field in _COPIED_FIELDS},
             "sla_paused": request.sla_paused_at is not None,
             "is_overdue": is_overdue(request, now),
             "allowed_actions": actions_for(principal, request),

@@ -14,12 +14,13 @@ from oversight.auth.principal import Principal
 from oversight.auth.repository import get_user_or_raise
 from oversight.errors import InvalidInput, NotFound, PermissionDenied
 from oversight.kit.ids import RecordId
+from oversight.kit.routing import OffloadedRoute
 from oversight.telegram import linking
 from oversight.telegram.schemas import LinkCodeRead
 from oversight.telegram.webhook import SECRET_HEADER, webhook_bot
 
 logger = logging.getLogger("oversight.telegram")
-router = APIRouter(tags=["telegram"])
+router = APIRouter(tags=["telegram"], route_class=OffloadedRoute)
 
 UserAdmin = Annotated[Principal, Depends(require(Resource.users, Action.update))]
 

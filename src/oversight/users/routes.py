@@ -20,6 +20,7 @@ from oversight.auth.schemas import EnrolmentTokenIssued
 from oversight.auth.scope import open_loads
 from oversight.kit.ids import RecordId
 from oversight.kit.pagination import Page, PageQuery, page_of
+from oversight.kit.routing import OffloadedRoute
 from oversight.users import repository
 from oversight.users import service as user_service
 from oversight.users.schemas import (
@@ -33,8 +34,8 @@ from oversight.users.schemas import (
 )
 from oversight.vocabulary import Role
 
-router = APIRouter(prefix="/users", tags=["users"])
-engineers_router = APIRouter(prefix="/engineers", tags=["dispatch"])
+router = APIRouter(prefix="/users", tags=["users"], route_class=OffloadedRoute)
+engineers_router = APIRouter(prefix="/engineers", tags=["dispatch"], route_class=OffloadedRoute)
 
 UserReader = Annotated[Principal, Depends(require(Resource.users, Action.read))]
 UserCreator = Annotated[Principal, Depends(require(Resource.users, Action.create))]
