@@ -36,7 +36,7 @@ AuditReader = Annotated[Principal, Depends(require(Resource.audit, Action.read))
 AuditExporter = Annotated[Principal, Depends(require(Resource.audit, Action.export))]
 
 
-def audit_filters(
+async def audit_filters(
     settings: SettingsDep,
     occurred: DateRangeQuery,
     actor_id: RecordId | None = None,

@@ -12,7 +12,7 @@ from oversight.invoices.repository import InvoiceFilters
 from oversight.kit.ids import RecordId
 
 
-def invoice_filters(
+async def invoice_filters(
     customer_id: Annotated[RecordId | None, Query()] = None,
     project_id: Annotated[RecordId | None, Query()] = None,
     invoice_status: Annotated[InvoiceStatus | None, Query(alias="status")] = None,

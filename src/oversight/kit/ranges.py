@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Annotated, Any
@@ -144,7 +144,7 @@ _FROM_DOC = "start of the range: a date (that local day's start) or a timestamp 
 _TO_DOC = "end of the range: a date (included) or a timestamp with offset (excluded)"
 
 
-def date_range(
+async def date_range(
     start: Annotated[DayOrInstant | None, Query(alias="from", description=_FROM_DOC)] = None,
     end: Annotated[DayOrInstant | None, Query(alias="to", description=_TO_DOC)] = None,
 ) -> DateRange:
@@ -155,11 +155,11 @@ DateRangeQuery = Annotated[DateRange, Depends(date_range)]
 """`from`/`to` of a list or report (module docstring)."""
 
 
-def legacy_range(old_from: str, old_to: str) -> Callable[..., DateRange]:
+def legacy_range(old_from: str, old_to: str) -> Callable[..., Awaitable[DateRange]]:
     """The `date_range` dependency that also takes the operation's former names for one
     release: `deprecated` in the OpenAPI document, refused together with `from`/`to`."""
 
-    def dependency(**values: date | None) -> DateRange:
+    async def dependency(**values: date | None) -> DateRange:
         chosen: list[date | None] = []
         for new, old in (("from_", old_from), ("to_", old_to)):
             if values[new] is not None and values[old] is not None:

@@ -13,7 +13,7 @@ from oversight.service_requests.repository import RequestFilters
 from oversight.vocabulary import Priority
 
 
-def request_filters(
+async def request_filters(
     status_: Annotated[
         list[RequestStatus] | None, Query(alias="status", description="may repeat")
     ] = None,
