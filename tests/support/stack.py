@@ -81,7 +81,7 @@ def restartable_redis() -> Iterator[RestartableRedis]:
         redis.close()
 
 
-def oversight_env(database_url: str, field_keys: str, **settings: str) -> dict[str, str]:
+def oversight_env(database_url: str, field_keys: str | None = None, **settings: str) -> dict[str, str]:
     """The environment of an `oversight` subprocess: this test run's state directory (so
     tokens issued by the test are valid there), the database, and `settings` given as
     OVERSIGHT_ variable names without the prefix (`RATELIMIT__REDIS_URL=...`)."""
@@ -91,9 +91,10 @@ def oversight_env(database_url: str, field_keys: str, **settings: str) -> dict[s
         "OVERSIGHT_STATE_DIR": os.environ["OVERSIGHT_STATE_DIR"],
         "OVERSIGHT_ENV": "test",
         "OVERSIGHT_DATABASE__URL": database_url,
-        "OVERSIGHT_ENCRYPTION__KEYS": field_keys,
         "OVERSIGHT_OBSERVABILITY__LOG_FORMAT": "json",
     }
+    if field_keys is not None:
+        env["OVERSIGHT_ENCRYPTION__KEYS"] = field_keys
     env |= {f"OVERSIGHT_{name}": value for name, value in settings.items()}
     return env
 
