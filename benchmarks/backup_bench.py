@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests" / "support")]
 
 import servers
+from common import Row, Scale, absolute_row, print_rows, ratio_row
 from oversight.db.migrate import upgrade
 
 BACKUP = """
@@ -69,12 +70,18 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--megabytes", type=int, default=1024)
     args = parser.parse_args()
+    print_rows(rows(Scale(), megabytes=args.megabytes))
+
+
+def rows(scale: Scale, *, megabytes: int | None = None) -> list[Row]:
+    """Backup vs pg_dump, restore vs pg_restore, peak RSS of the backup."""
+    megabytes = megabytes or scale.pick(256, 16)
     identity = pyrage.x25519.Identity.generate()
     with servers.postgres_server() as pg, tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         pg.create_database("bench")
         url = pg.url("bench")
-        fill(url, args.megabytes)
+        fill(url, megabytes)
         libpq = pg.url("bench", driver="postgresql")
         with create_engine(url).connect() as connection:
             size = connection.execute(text("SELECT pg_database_size('bench')")).scalar_one()
@@ -103,14 +110,14 @@ def main() -> None:
                            "restore", backup_id, "--identity", str(work / "identity.txt"),
                            "--database", pg.url("ours_target")], env=env)  # fmt: skip
         mb = size / 1e6
-        print(f"database {mb:,.0f} MB, backup object {int(object_size) / 1e6:,.0f} MB")
-        print(f"pg_dump -Fc > /dev/null   {dump_s:7.2f} s  {mb / dump_s:8.1f} MB/s")
-        print(f"oversight backup run      {backup_s:7.2f} s  {mb / backup_s:8.1f} MB/s  "
-              f"ratio {dump_s / backup_s:.2f} (goal >= 0.8)")  # fmt: skip
-        print(f"backup peak RSS           {int(rss_kib) / 1024:7.0f} MiB (goal < 150)")
-        print(f"pg_restore                {restore_s:7.2f} s  {mb / restore_s:8.1f} MB/s")
-        print(f"oversight restore         {ours_s:7.2f} s  {mb / ours_s:8.1f} MB/s  "
-              f"ratio {restore_s / ours_s:.2f} (goal >= 0.8)")  # fmt: skip
+        note = f"database {mb:,.0f} MB, object {int(object_size) / 1e6:,.0f} MB"
+        return [
+            ratio_row("backup run vs pg_dump -Fc", mb / backup_s, mb / dump_s, "MB/s",
+                      at_least=0.8, note=note),
+            absolute_row("backup run: peak RSS", int(rss_kib) / 1024, "MiB", at_most=150),
+            ratio_row("restore vs pg_restore", mb / ours_s, mb / restore_s, "MB/s",
+                      at_least=0.8, note=note),
+        ]  # fmt: skip
 
 
 if __name__ == "__main__":

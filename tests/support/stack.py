@@ -156,10 +156,11 @@ def serve(env: dict[str, str], cwd: Path, workers: int = 2) -> Iterator[Served]:
     process = processes.start(argv, log, env=env, cwd=cwd)
     base = f"http://127.0.0.1:{port}"
     try:
-        processes.wait_http(f"{base}/health", process, log)
+        # Two workers importing the app on a busy 2-core host took over 60 s (load 11).
+        processes.wait_http(f"{base}/health", process, log, timeout=240)
         served = Served(process, base, log)
         if workers > 1:
-            served.wait_workers(workers)
+            served.wait_workers(workers, timeout=240)
         yield served
     finally:
         processes.stop(process)
@@ -212,7 +213,7 @@ class Load:
             while not self._stop.is_set():
                 sequence += 1
                 name = f"Load {number}-{sequence} {time.monotonic_ns()}"
-                self._send(client, "GET", "/api/v1/customers", params={"limit": 5})
+                self._send(client, "GET", "/api/v1/customers", params={"page_size": 5})
                 created = self._send(client, "POST", "/api/v1/customers", json={"name": name})
                 if created is not None and created.status_code == 201:
                     customer_id = created.json()["id"]

@@ -1,0 +1,81 @@
+# ruff: noqa: S603 - runs this checkout's own benchmark modules
+"""`make bench`: every benchmark in MODULES, one table, benchmarks/results.json, BENCHMARKS.md.
+
+Each module runs in a process of its own (its servers, its metrics registry, its memory
+figures stay its own) and hands back its rows as JSON. A module that fails gives one "short"
+row naming why, and the others still run.
+
+    python benchmarks/run.py                 # everything, full size
+    BENCH_QUICK=1 python benchmarks/run.py   # small data, short runs: proves each one works
+    python benchmarks/run.py load_bench      # only these modules
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+from common import HERE, ROOT, Row, Scale, failed_row, machine, print_rows, write_results
+
+# The order of the table. A new benchmark: a module here with `rows(scale) -> list[Row]`.
+MODULES = [
+    "bench_http",
+    "edge_bench",
+    "audit_bench",
+    "files_bench",
+    "backup_bench",
+    "analytics_bench",
+    "load_bench",
+]
+
+ONE = """
+import json, sys
+sys.path.insert(0, {here!r})
+import common
+module = __import__({name!r})
+rows = module.rows(common.Scale.from_environment())
+print("\\nROWS " + json.dumps([row.as_dict() for row in rows]))
+"""
+
+
+def run_module(name: str) -> tuple[list[Row], float]:
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", ONE.format(here=str(HERE), name=name)],
+                          cwd=ROOT, capture_output=True, text=True, check=False)  # fmt: skip
+    elapsed = time.monotonic() - started
+    lines = [line for line in done.stdout.splitlines() if line.startswith("ROWS ")]
+    if done.returncode != 0 or not lines:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        return [failed_row(name, RuntimeError(tail[0]))], elapsed
+    fields = {"benchmark", "figure", "unit", "goal_op", "goal", "baseline", "higher_better",
+              "note"}  # fmt: skip
+    rows = [Row(**{k: v for k, v in row.items() if k in fields})
+            for row in json.loads(lines[-1][5:])]  # fmt: skip
+    return rows, elapsed
+
+
+def main(argv: list[str]) -> int:
+    scale = Scale.from_environment()
+    described = machine()
+    chosen = argv or MODULES
+    rows: list[Row] = []
+    timings: list[str] = []
+    for name in chosen:
+        print(f"... {name}", flush=True)
+        got, elapsed = run_module(name)
+        rows += got
+        timings.append(f"- {name}: {elapsed:.0f} s")
+    print_rows(rows)
+    extra = ["## Time per benchmark", "", *timings]
+    notes = HERE / "NOTES.md"
+    if notes.exists():
+        extra += ["", notes.read_text().strip()]
+    write_results(rows, described, quick=scale.quick, extra=extra)
+    print(f"\nwritten: {HERE / 'results.json'}, {ROOT / 'BENCHMARKS.md'}")
+    return 0 if all(row.met is not False for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
