@@ -71,7 +71,8 @@ def test_a_remote_cut_mid_backup_is_retried_keeps_the_staged_copy_and_the_next_r
         assert [r["attempt"] for r in retries] == [1, 2]
         assert failures() == before + 1
         staged = sorted(p.name for p in backup.staging_dir.iterdir() if p.name != ".backup.lock")
-        assert len(staged) == 2 and staged[0].endswith(".age")
+        assert len(staged) == 2
+        assert staged[0].endswith(".age")
         with open_storage(target.model_copy(update={"url": sshd.url(root)})) as storage:
             assert [e for e in catalogue(storage, "x") if e.verified] == []
 

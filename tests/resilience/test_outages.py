@@ -61,6 +61,11 @@ class Stack:
             assert time.monotonic() < deadline, f"not within {timeout} s"
             time.sleep(0.1)
 
+    def sign_in(self) -> httpx.Response:
+        """A login with a wrong password: 401 while its counters answer, 503 without."""
+        wrong = {"username": "nobody", "password": "not-the-password"}
+        return httpx.post(self.served.base + "/api/v1/auth/login", json=wrong, timeout=15)
+
     def ready(self) -> httpx.Response:
         return httpx.get(self.served.base + "/ready", timeout=15)
 
@@ -128,18 +133,13 @@ def test_redis_killed_mid_load_the_api_answers_on_and_resumes_without_a_restart(
         written = len(load.acknowledged)
         s.wait_until(lambda: len(load.acknowledged) >= written + 3)  # writes go on
         assert s.get("/api/v1/analytics/summary").status_code == 200  # KPI cache: computed
-        signin = httpx.post(s.served.base + "/api/v1/auth/login", timeout=15,
-                            json={"username": "nobody", "password": "not-the-password"})  # fmt: skip
+        signin = s.sign_in()
         assert signin.status_code == 503  # sign-in fails closed without its counters
         assert signin.json()["error"]["code"] == "service_unavailable"
     finally:
         s.redis.start()
     s.wait_until(lambda: s.ready().status_code == 200)
-    s.wait_until(
-        lambda: httpx.post(s.served.base + "/api/v1/auth/login", timeout=15,
-                           json={"username": "nobody", "password": "not-the-password"}
-                           ).status_code == 401  # fmt: skip
-    )
+    s.wait_until(lambda: s.sign_in().status_code == 401)  # counted again, not refused
     written = len(load.acknowledged)
     s.wait_until(lambda: len(load.acknowledged) >= written + 3)
     s.finish(load)
@@ -179,6 +179,12 @@ def test_a_worker_killed_during_writes_leaves_no_half_written_request(outage_sta
     s.finish(load)
 
 
+SLOW_BODY_HEAD = (
+    b"POST /api/v1/customers HTTP/1.1\r\nHost: x\r\n"
+    b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"
+)
+
+
 class SlowClients:
     """Connections that trickle their request: half send header lines one at a time
     (slowloris), half announce a body and send it a byte at a time."""
@@ -191,8 +197,7 @@ class SlowClients:
             if number % 2:
                 sock.sendall(b"GET /api/v1/customers HTTP/1.1\r\nHost: x\r\n")
             else:
-                sock.sendall(b"POST /api/v1/customers HTTP/1.1\r\nHost: x\r\n"
-                             b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")  # fmt: skip
+                sock.sendall(SLOW_BODY_HEAD)
             self.sockets.append(sock)
         self._thread = threading.Thread(target=self._trickle, daemon=True)
         self._thread.start()

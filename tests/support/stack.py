@@ -81,7 +81,9 @@ def restartable_redis() -> Iterator[RestartableRedis]:
         redis.close()
 
 
-def oversight_env(database_url: str, field_keys: str | None = None, **settings: str) -> dict[str, str]:
+def oversight_env(
+    database_url: str, field_keys: str | None = None, **settings: str
+) -> dict[str, str]:
     """The environment of an `oversight` subprocess: this test run's state directory (so
     tokens issued by the test are valid there), the database, and `settings` given as
     OVERSIGHT_ variable names without the prefix (`RATELIMIT__REDIS_URL=...`)."""

@@ -74,7 +74,9 @@ def redis_readiness_checks(settings: Settings) -> dict[str, Check]:
     urls = {
         "redis": settings.rate_limit_redis_url if settings.ratelimit.enabled else None,
         "redis_kpi_cache": (
-            settings.analytics.redis_url.get_secret_value() if settings.analytics.redis_url else None
+            settings.analytics.redis_url.get_secret_value()
+            if settings.analytics.redis_url
+            else None
         ),
     }
     checks: dict[str, Check] = {}
