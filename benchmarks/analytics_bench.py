@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import text
 
-from common import BIN_DIR, Row, Scale, absolute_row, print_rows, ratio_row
+from common import BIN_DIR, Row, Scale, print_rows, ratio_row
 from oversight.analytics import service
 from oversight.analytics.cache import MemoryCache
 from oversight.config import get_settings

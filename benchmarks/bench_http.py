@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from common import Row, Scale, absolute_row, print_rows, ratio_row
+from common import Row, Scale, print_rows, ratio_row
 
 HERE = Path(__file__).parent
 BIN = Path(sys.executable).parent
@@ -48,7 +48,7 @@ def start(variant: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], i
         cwd=HERE, env=env | {"BENCH_VARIANT": variant}, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    for _ in range(200):
+    for _ in range(2400):  # up to 2 minutes: seven servers start at once on a busy host
         try:
             httpx.get(f"http://127.0.0.1:{port}/docs", timeout=1)
             return process, port

@@ -56,23 +56,45 @@ def run_module(name: str) -> tuple[list[Row], float]:
     return rows, elapsed
 
 
+def previous_rows() -> dict[str, list[Row]]:
+    """The last run's rows by module (a run of some modules keeps the others' rows)."""
+    try:
+        saved = json.loads((HERE / "results.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    fields = {"benchmark", "figure", "unit", "goal_op", "goal", "baseline", "higher_better",
+              "note"}  # fmt: skip
+    by_module: dict[str, list[Row]] = {}
+    for row in saved.get("rows", []):
+        module = row.get("module")
+        if module:
+            by_module.setdefault(module, []).append(
+                Row(**{k: v for k, v in row.items() if k in fields})
+            )
+    return by_module
+
+
 def main(argv: list[str]) -> int:
     scale = Scale.from_environment()
     described = machine()
     chosen = argv or MODULES
-    rows: list[Row] = []
+    by_module = previous_rows() if argv else {}
     timings: list[str] = []
     for name in chosen:
         print(f"... {name}", flush=True)
         got, elapsed = run_module(name)
-        rows += got
+        by_module[name] = got
         timings.append(f"- {name}: {elapsed:.0f} s")
+    order = [*MODULES, *(name for name in by_module if name not in MODULES)]
+    modules = [(name, row) for name in order for row in by_module.get(name, [])]
+    rows = [row for _, row in modules]
     print_rows(rows)
     extra = ["## Time per benchmark", "", *timings]
     notes = HERE / "NOTES.md"
     if notes.exists():
         extra += ["", notes.read_text().strip()]
-    write_results(rows, described, quick=scale.quick, extra=extra)
+    write_results(rows, described, quick=scale.quick, extra=extra,
+                  modules=[name for name, _ in modules])  # fmt: skip
     print(f"\nwritten: {HERE / 'results.json'}, {ROOT / 'BENCHMARKS.md'}")
     return 0 if all(row.met is not False for row in rows) else 1
 
