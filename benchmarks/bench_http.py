@@ -54,6 +54,8 @@ def start(variant: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], i
             return process, port
         except httpx.HTTPError:
             time.sleep(0.05)
+    process.terminate()
+    process.wait()
     raise RuntimeError(f"{variant} did not start")
 
 
@@ -102,8 +104,10 @@ def rows(scale: Scale) -> list[Row]:
         "edge": base_env,
         "instrumentator": base_env,
     }
-    servers = {name: start(name, env) for name, env in variants.items()}
+    servers: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
     try:
+        for name, env in variants.items():  # in the try: a failed start stops the others
+            servers[name] = start(name, env)
         port = servers["full"][1]
         token = httpx.post(
             f"http://127.0.0.1:{port}/api/v1/auth/login",
