@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck imports unit bench messages clean
+.PHONY: run test lint typecheck imports unit bench resilience messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,16 +43,16 @@ imports: $(STAMP_DEV)
 unit: $(STAMP_DEV)
 	$(BIN)/pytest -n 2 --dist loadfile -q
 
-## bench: throughput ratios with wrk (not part of `make test`)
+## bench: every benchmark in benchmarks/ (builds its own data), one table, BENCHMARKS.md
+## (BENCH_QUICK=1: small data and short runs, to prove they work; not part of `make test`)
 bench: $(STAMP_DEV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
 	command -v wrk >/dev/null || scripts/ensure-system-deps.sh wrk
-	$(BIN)/python benchmarks/bench_http.py
-	$(BIN)/python benchmarks/edge_bench.py
-	$(BIN)/python benchmarks/request_bench.py
-	$(BIN)/python benchmarks/audit_bench.py
-	$(BIN)/python benchmarks/files_bench.py
-	@echo 'analytics: see benchmarks/analytics_bench.py (needs a PostgreSQL with 1M demo requests in OVERSIGHT_DATABASE__URL)'
+	$(BIN)/python benchmarks/run.py
+
+## resilience: the fault cases alone (they also run in `make test`)
+resilience: $(STAMP_DEV)
+	$(BIN)/pytest -n 2 --dist loadfile -q -m resilience
 
 ## messages: refresh the bot's catalogues from the source (then translate the new entries)
 MESSAGE_SOURCES := src/oversight/telegram src/oversight/analytics/text.py src/oversight/analytics/charts.py

@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
 
+from common import Row, Scale, absolute_row, print_rows, ratio_row
+
 import servers
 from oversight.audit import capture, chain
 from oversight.audit.repository import AuditFilters, list_events
@@ -148,6 +150,39 @@ def bench_queries(engine) -> list[tuple[str, float]]:
     return figures
 
 
+def rows(scale: Scale, *, parts: set[str] | None = None, events: int = 10_000_000,
+         chain: int | None = None, rounds: int | None = None,
+         updates: int | None = None) -> list[Row]:  # fmt: skip
+    """Capture on/off and verify rate; the 10M-event queries only when asked (~20 minutes)."""
+    parts = parts or {"capture", "verify"}
+    chain = chain or scale.pick(200_000, 20_000)
+    rounds = rounds or scale.pick(5, 2)
+    updates = updates or scale.pick(300, 100)
+    out: list[Row] = []
+    with servers.postgres_server() as pg:
+        pg.create_database("bench")
+        settings = Settings(_env_file=None, env="test", database={"url": pg.url("bench")})  # type: ignore[call-arg]
+        engine = open_database(settings)
+        upgrade(engine)
+        if "capture" in parts:
+            generate(engine, settings, DemoSpec(requests=scale.pick(2000, 300)))
+            on, off = bench_capture(engine, rounds, updates)
+            out.append(ratio_row("audit: request update, capture on vs off (PostgreSQL)", on,
+                                 off, "updates/s", at_least=0.75,
+                                 note=f"median of {rounds} rounds x {updates}"))  # fmt: skip
+        if "verify" in parts:
+            checked, rate = bench_verify(engine, chain)
+            out.append(absolute_row(f"audit verify ({checked:,} chained events)", rate, "ev/s",
+                                    at_least=100_000))  # fmt: skip
+        if "queries" in parts:
+            fill = fill_ten_million(engine, events)
+            out.append(absolute_row(f"audit: load {events:,} events (server-side)", fill, "s"))
+            out += [absolute_row(f"audit query on {events:,}: {name}", ms, "ms")
+                    for name, ms in bench_queries(engine)]  # fmt: skip
+        engine.dispose()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=10_000_000)
@@ -160,32 +195,8 @@ def main() -> None:
     )  # fmt: skip
     args = parser.parse_args()
     parts = set(args.only or ["capture", "verify", "queries"])
-    rows: list[tuple[str, str, str]] = []
-    with servers.postgres_server() as pg:
-        pg.create_database("bench")
-        settings = Settings(_env_file=None, env="test", database={"url": pg.url("bench")})  # type: ignore[call-arg]
-        engine = open_database(settings)
-        upgrade(engine)
-        if "capture" in parts:
-            generate(engine, settings, DemoSpec(requests=2000))
-            on, off = bench_capture(engine, args.rounds, args.updates)
-            rows += [
-                ("update, audit off (median of rounds)", f"{off:.0f}/s", ""),
-                ("update, audit on  (median of rounds)", f"{on:.0f}/s", ""),
-                ("  ratio on/off", f"{on / off:.2f}", ">= 0.75"),
-            ]
-        if "verify" in parts:
-            checked, rate = bench_verify(engine, args.chain)
-            rows.append((f"verify ({checked:,} chained events)", f"{rate:.0f} ev/s", ">= 100000"))
-        if "queries" in parts:
-            fill = fill_ten_million(engine, args.events)
-            rows.append((f"load {args.events:,} events (server-side)", f"{fill:.1f} s", ""))
-            rows += [(f"query: {name}", f"{ms:.2f} ms", "") for name, ms in bench_queries(engine)]
-        engine.dispose()
-    print(f"\n{'measure':<44}{'figure':>16}{'goal':>14}")
-    print("-" * 74)
-    for measure, figure, goal in rows:
-        print(f"{measure:<44}{figure:>16}{goal:>14}")
+    print_rows(rows(Scale(), parts=parts, events=args.events, chain=args.chain,
+                    rounds=args.rounds, updates=args.updates))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests" / "support")]
 
 import servers
+from common import Row, Scale, absolute_row, print_rows, ratio_row
 from oversight.db.migrate import upgrade
 
 BACKUP = """
@@ -76,12 +77,26 @@ def main() -> None:
         "--profile", type=Path, help="record our runs with py-spy (collapsed stacks) into DIR"
     )
     args = parser.parse_args()
+    print_rows(rows(Scale(), megabytes=args.megabytes, restore_jobs=args.restore_jobs,
+                    profile=args.profile))  # fmt: skip
+
+
+def rows(
+    scale: Scale,
+    *,
+    megabytes: int | None = None,
+    restore_jobs: int = 1,
+    profile: Path | None = None,
+) -> list[Row]:
+    """Backup vs pg_dump, restore vs pg_restore, peak RSS of the backup; `profile`: record
+    our runs with py-spy into that folder."""
+    megabytes = megabytes or scale.pick(256, 16)
 
     def ours(name: str, argv: list[str]) -> list[str]:
-        if args.profile is None:
+        if profile is None:
             return argv
-        args.profile.mkdir(parents=True, exist_ok=True)
-        out = args.profile / f"{name}.txt"
+        profile.mkdir(parents=True, exist_ok=True)
+        out = profile / f"{name}.txt"
         return [str(Path(sys.executable).with_name("py-spy")), "record", "--format", "raw", "--threads", "--subprocesses",
                 "--output", str(out), "--", *argv]  # fmt: skip
 
@@ -90,7 +105,7 @@ def main() -> None:
         work = Path(folder)
         pg.create_database("bench")
         url = pg.url("bench")
-        fill(url, args.megabytes)
+        fill(url, megabytes)
         libpq = pg.url("bench", driver="postgresql")
         with create_engine(url).connect() as connection:
             size = connection.execute(text("SELECT pg_database_size('bench')")).scalar_one()
@@ -103,7 +118,7 @@ def main() -> None:
             "OVERSIGHT_BACKUP__STAGING_DIR": str(work / "staging"),
             "OVERSIGHT_BACKUP__FILES_DIR": str(work / "files"),
             "OVERSIGHT_BACKUP__SET_NAME": "bench",
-            "OVERSIGHT_BACKUP__RESTORE_JOBS": str(args.restore_jobs),
+            "OVERSIGHT_BACKUP__RESTORE_JOBS": str(restore_jobs),
         }  # fmt: skip
         pg_dump = str(pg.bin("pg_dump"))
         dump_s, _ = timed(["sh", "-c", f'"{pg_dump}" -Fc --dbname="{libpq}" > /dev/null'])
@@ -122,17 +137,17 @@ def main() -> None:
             "--identity", str(work / "identity.txt"), "--database", pg.url("ours_target"),
         ]), env=env)  # fmt: skip
         mb = size / 1e6
-        if args.profile is not None:
+        if profile is not None:
             print("\n".join(line for line in (restored.stdout + restored.stderr).splitlines()
                             if "restore_step" in line))  # fmt: skip
-        print(f"database {mb:,.0f} MB, backup object {int(object_size) / 1e6:,.0f} MB")
-        print(f"pg_dump -Fc > /dev/null   {dump_s:7.2f} s  {mb / dump_s:8.1f} MB/s")
-        print(f"oversight backup run      {backup_s:7.2f} s  {mb / backup_s:8.1f} MB/s  "
-              f"ratio {dump_s / backup_s:.2f} (goal >= 0.8)")  # fmt: skip
-        print(f"backup peak RSS           {int(rss_kib) / 1024:7.0f} MiB (goal < 150)")
-        print(f"pg_restore                {restore_s:7.2f} s  {mb / restore_s:8.1f} MB/s")
-        print(f"oversight restore         {ours_s:7.2f} s  {mb / ours_s:8.1f} MB/s  "
-              f"ratio {restore_s / ours_s:.2f} (goal >= 0.8)")  # fmt: skip
+        note = f"database {mb:,.0f} MB, object {int(object_size) / 1e6:,.0f} MB"
+        return [
+            ratio_row("backup run vs pg_dump -Fc", mb / backup_s, mb / dump_s, "MB/s",
+                      at_least=0.8, note=note),
+            absolute_row("backup run: peak RSS", int(rss_kib) / 1024, "MiB", at_most=150),
+            ratio_row("restore vs pg_restore", mb / ours_s, mb / restore_s, "MB/s",
+                      at_least=0.8, note=note),
+        ]  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import httpx
 
+from common import Row, Scale, print_rows, ratio_row
+
 HERE = Path(__file__).parent
 BIN = Path(sys.executable).parent
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -46,17 +48,19 @@ def start(variant: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], i
         cwd=HERE, env=env | {"BENCH_VARIANT": variant}, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    for _ in range(200):
+    for _ in range(2400):  # up to 2 minutes: seven servers start at once on a busy host
         try:
             httpx.get(f"http://127.0.0.1:{port}/docs", timeout=1)
             return process, port
         except httpx.HTTPError:
             time.sleep(0.05)
+    process.terminate()
+    process.wait()
     raise RuntimeError(f"{variant} did not start")
 
 
-def wrk(url: str, headers: dict[str, str]) -> float:
-    args = ["wrk", "-t2", "-c32", f"-d{SECONDS}s"]
+def wrk(url: str, headers: dict[str, str], seconds: int = SECONDS) -> float:
+    args = ["wrk", "-t2", "-c32", f"-d{seconds}s"]
     for key, value in headers.items():
         args += ["-H", f"{key}: {value}"]
     out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
@@ -65,7 +69,10 @@ def wrk(url: str, headers: dict[str, str]) -> float:
     return float(match.group(1))
 
 
-def main() -> None:
+def rows(scale: Scale) -> list[Row]:
+    """wrk ratios (HTTP) and the /metrics render ratio."""
+    rounds = scale.pick(ROUNDS, 1)
+    seconds = scale.pick(SECONDS, 2)
     tmp = Path(tempfile.mkdtemp(prefix="oversight-bench-"))
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("OVERSIGHT_")}
     base_env |= {
@@ -97,8 +104,10 @@ def main() -> None:
         "edge": base_env,
         "instrumentator": base_env,
     }
-    servers = {name: start(name, env) for name, env in variants.items()}
+    servers: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
     try:
+        for name, env in variants.items():  # in the try: a failed start stops the others
+            servers[name] = start(name, env)
         port = servers["full"][1]
         token = httpx.post(
             f"http://127.0.0.1:{port}/api/v1/auth/login",
@@ -106,33 +115,38 @@ def main() -> None:
         ).json()["access_token"]
         auth = {"Authorization": f"Bearer {token}"}
         results: dict[str, list[float]] = {name: [] for name in variants}
-        for _ in range(ROUNDS):
+        for _ in range(rounds):
             for name, (_, port) in servers.items():
                 if name.startswith("full") or name == "observability":
-                    results[name].append(wrk(f"http://127.0.0.1:{port}/api/v1/users/me", auth))
+                    results[name].append(
+                        wrk(f"http://127.0.0.1:{port}/api/v1/users/me", auth, seconds)
+                    )
                 else:
-                    results[name].append(wrk(f"http://127.0.0.1:{port}/items/5", {}))
+                    results[name].append(wrk(f"http://127.0.0.1:{port}/items/5", {}, seconds))
     finally:
         for process, _ in servers.values():
             process.terminate()
             process.wait()
     med = {name: statistics.median(values) for name, values in results.items()}
-    for name, value in med.items():
-        print(f"{name:>15}: {value:8.0f} req/s (median of {ROUNDS} x {SECONDS}s)")
-    print(
-        f"all middleware / none             : {med['full'] / med['full-off']:.3f}  (goal >= 0.85)"
-    )
-    print(f"observability only / none         : {med['observability'] / med['full-off']:.3f}")
-    print(f"metrics middleware / bare         : {med['metrics'] / med['bare']:.3f}")
-    print(f"edge middleware / bare            : {med['edge'] / med['bare']:.3f}")
-    print(f"instrumentator / bare             : {med['instrumentator'] / med['bare']:.3f}")
-    print(
-        f"metrics middleware / instrumentator: {med['metrics'] / med['instrumentator']:.3f}  (goal > 1)"
-    )
-    render_ratio()
+    note = f"wrk -c32, median of {rounds} x {seconds} s"
+    return [
+        ratio_row("HTTP /users/me: all middleware vs none", med["full"], med["full-off"],
+                  "req/s", at_least=0.85, note=note),
+        ratio_row("HTTP /users/me: observability only vs none", med["observability"],
+                  med["full-off"], "req/s", at_least=None, note=note),
+        ratio_row("HTTP bare app: metrics middleware vs instrumentator", med["metrics"],
+                  med["instrumentator"], "req/s", at_least=1.0, note=note),
+        ratio_row("HTTP bare app: edge middleware vs none", med["edge"], med["bare"], "req/s",
+                  at_least=None, note=note),
+        render_ratio(),
+    ]  # fmt: skip
 
 
-def render_ratio() -> None:
+def main() -> None:
+    print_rows(rows(Scale.from_environment()))
+
+
+def render_ratio() -> Row:
     from prometheus_client import CollectorRegistry, Counter, generate_latest
 
     from oversight.observability import metrics
@@ -148,9 +162,11 @@ def render_ratio() -> None:
         start = time.perf_counter()
         generate_latest(metrics.REGISTRY)
         theirs.append(time.perf_counter() - start)
-    ratio = statistics.median(ours) / statistics.median(theirs)
-    print(f"/metrics render / generate_latest : {ratio:.3f}  (goal <= 1.1; 10,000 series)")
     assert isinstance(CollectorRegistry(), CollectorRegistry)
+    # Goal: our render takes at most 1.1x generate_latest's time, i.e. ratio >= 1 / 1.1.
+    return ratio_row("/metrics render vs generate_latest (10,000 series)",
+                     statistics.median(ours) * 1000, statistics.median(theirs) * 1000, "ms",
+                     at_least=round(1 / 1.1, 3), higher_better=False, note="median of 7")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from common import Row, Scale, print_rows, ratio_row
+
 HERE = Path(__file__).parent
 BIN = Path(sys.executable).parent
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
@@ -141,17 +143,27 @@ async def _run(made: dict[str, Any], token: str) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in results.items()}
 
 
-def main() -> None:
+def rows(scale: Scale) -> list[Row]:
+    """In-process middleware ratios."""
+    global ROUNDS, REQUESTS
+    ROUNDS, REQUESTS = scale.pick(ROUNDS, 1), scale.pick(REQUESTS, 300)
     _prepare()
     made = _apps()
     token = _token()
     # The access log is written (its cost is part of the middleware's), to nowhere.
     with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
         med = asyncio.run(_run(made, token))
-    for name, value in med.items():
-        print(f"{name:>9}: {value:8.0f} req/s in-process (median of {ROUNDS})")
-    print(f"edge middleware / bare (in-process): {med['edge'] / med['bare']:.3f}")
-    print(f"all middleware / none (in-process) : {med['full'] / med['full-off']:.3f}")
+    note = f"in-process, concurrency 32, median of {ROUNDS}"
+    return [
+        ratio_row("in-process: edge middleware vs bare", med["edge"], med["bare"], "req/s",
+                  at_least=None, note=note),
+        ratio_row("in-process /users/me: all middleware vs none", med["full"], med["full-off"],
+                  "req/s", at_least=0.85, note=note),
+    ]  # fmt: skip
+
+
+def main() -> None:
+    print_rows(rows(Scale.from_environment()))
 
 
 if __name__ == "__main__":

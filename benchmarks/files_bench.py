@@ -28,6 +28,8 @@ from starlette.requests import Request
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "support"))
 
+from common import Row, Scale, absolute_row, print_rows, ratio_row
+
 import files_samples
 from oversight.config.storage import StorageTarget
 from oversight.files import previews
@@ -123,19 +125,26 @@ def bench_mover(folder: Path) -> tuple[float, float]:
     return ours, plain
 
 
-def main() -> None:
+def rows(scale: Scale) -> list[Row]:
+    """Upload receiving vs a plain write, preview P90, mover vs a plain put (50 MB each)."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         ours, plain = bench_upload(folder)
-        print(f"upload 50 MB: receive_file {50 / ours:.0f} MB/s, plain write {50 / plain:.0f} "
-              f"MB/s, ratio {plain / ours:.2f}x (objective >= 0.7x)")  # fmt: skip
         times = sorted(bench_previews(folder))
         p90 = times[int(0.9 * len(times)) - 1]
-        print(f"previews (10 x 12 MP JPEG, 10 x PDF): P50 {statistics.median(times):.2f} s, "
-              f"P90 {p90:.2f} s (objective < 60 s)")  # fmt: skip
         moved, put = bench_mover(folder)
-        print(f"mover 50 MB to a local cold folder: {50 / moved:.0f} MB/s (copy + read-back), "
-              f"plain put {50 / put:.0f} MB/s, ratio {put / moved:.2f}x")  # fmt: skip
+    return [
+        ratio_row("files: receive a 50 MB upload vs plain write", 50 / ours, 50 / plain, "MB/s",
+                  at_least=0.7),
+        absolute_row("files: preview P90 (12 MP JPEGs, PDFs)", p90, "s", at_most=60,
+                     note=f"P50 {statistics.median(times):.2f} s"),
+        ratio_row("files: move 50 MB to cold (copy + read-back) vs plain put", 50 / moved,
+                  50 / put, "MB/s", at_least=None),
+    ]  # fmt: skip
+
+
+def main() -> None:
+    print_rows(rows(Scale.from_environment()))
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from common import Row, Scale, ratio_row
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -219,6 +220,20 @@ def run_engine(engine: str) -> list[tuple[str, str, int, float, float, float, fl
                 server.process.wait()
     shutil.rmtree(tmp, ignore_errors=True)
     return rows
+
+
+def rows(scale: Scale) -> list[Row]:
+    """`make bench`'s rows: requests per second against the plain app, per engine, case and
+    concurrency (quick: one round of one second)."""
+    global ROUNDS, SECONDS
+    ROUNDS, SECONDS = scale.pick(ROUNDS, 1), scale.pick(SECONDS, 1)
+    return [
+        ratio_row(f"request path {engine} {case} c{conns}", ours, plain, "req/s",
+                  at_least=GOALS[case],
+                  note=f"server CPU ms/request: ours {cpu_ours:.2f}, plain {cpu_plain:.2f}")
+        for name in ("sqlite", "postgresql")
+        for engine, case, conns, ours, plain, cpu_ours, cpu_plain in run_engine(name)
+    ]  # fmt: skip
 
 
 def main() -> None:

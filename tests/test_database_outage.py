@@ -30,6 +30,7 @@ def own_postgres() -> Iterator[servers.PostgresServer]:
         yield server
 
 
+@pytest.mark.resilience
 def test_the_api_answers_503_while_the_database_is_down_and_recovers(own_postgres):
     own_postgres.create_database("outage")
     settings = Settings(  # type: ignore[call-arg]

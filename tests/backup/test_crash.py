@@ -48,6 +48,7 @@ def staged(world: World) -> list[str]:
 
 @pytest.mark.parametrize("step", ["after_dump", "mid_encrypt", "after_encrypt", "mid_upload",
                                   "before_manifest"])  # fmt: skip
+@pytest.mark.resilience
 def test_a_run_killed_at_a_step_leaves_nothing_complete_and_the_next_run_recovers(
     world, backend, step
 ):

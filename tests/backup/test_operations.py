@@ -42,6 +42,7 @@ class Flaky(LocalStorage):
         return super().put(name, stream, size=size)
 
 
+@pytest.mark.resilience
 def test_a_failed_upload_is_retried_and_the_staged_copy_kept_until_it_succeeds(world):
     storage = Flaky(world.storage_dir, failures=2)
     outcome = making.run_backup(settings=world.settings.backup, engine=world.engine,
@@ -80,6 +81,7 @@ def test_an_object_that_reads_back_differently_is_removed_and_uploaded_again(wor
     )
 
 
+@pytest.mark.resilience
 def test_an_upload_that_keeps_failing_fails_the_run_and_keeps_the_staged_copy(world):
     storage = Flaky(world.storage_dir, failures=100)
     with pytest.raises(BackupError, match=r"upload of .* failed: .*connection reset"):
@@ -119,6 +121,7 @@ def tiny_disk(tmp_path):
     subprocess.run(["umount", str(mount)], check=False)
 
 
+@pytest.mark.resilience
 def test_a_full_staging_disk_is_no_space_at_once_and_leaves_nothing(world, tiny_disk):
     import os
 

@@ -58,6 +58,7 @@ def login(client, username: str):
     return client.post(LOGIN, json={"username": username, "password": PASSWORD})
 
 
+@pytest.mark.resilience
 def test_redis_stopped_mid_test_closes_sign_in_and_keeps_reads_open(
     redis_app, redis_server, session, auth
 ):
@@ -78,6 +79,7 @@ def test_redis_stopped_mid_test_closes_sign_in_and_keeps_reads_open(
     assert unavailable("login", "refused") == refused_before + 1
 
 
+@pytest.mark.resilience
 def test_a_frozen_redis_does_not_stall_reads(redis_app, redis_server, session, auth):
     user = make_user(session, Role.engineer)
     with client_from(redis_app) as client:
@@ -109,6 +111,7 @@ def test_a_frozen_redis_is_asked_once_per_breaker_period(redis_app, redis_server
     assert "TimeoutError" in warnings[0].getMessage()
 
 
+@pytest.mark.resilience
 def test_limits_hold_again_once_redis_answers(app, settings, engine, redis_server):
     configured = edge_settings(
         settings,

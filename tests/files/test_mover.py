@@ -139,6 +139,7 @@ def _port(target: StorageTarget) -> int:
 
 
 @pytest.mark.parametrize("cold_target", ["sftp", "s3"], indirect=True)
+@pytest.mark.resilience
 def test_a_connection_dropped_mid_copy_loses_nothing_and_is_retried(
     session, files_settings, cold_target
 ):

@@ -72,6 +72,7 @@ def test_failing_job_rolls_back_and_is_counted(engine):
     assert runs("broken_rollback", "failure") == before + 1
 
 
+@pytest.mark.resilience
 def test_only_one_postgres_scheduler_leads(postgres):
     from oversight.config import DatabaseSettings
     from oversight.db.session import create_db_engine

@@ -13,6 +13,7 @@ from oversight.config import Settings
 from oversight.edge.docs import DOCS_PATH
 from oversight.edge.middleware import GuardMiddleware, TransportMiddleware
 from oversight.edge.rules import PathSet, RateTable
+from oversight.observability.health import Check, redis_check
 from oversight.observability.metrics import MULTIPROC_ENV
 from oversight.security.network import IpAllowlist, TrustedProxies
 from oversight.security.rate_limiter import RateLimiter
@@ -68,6 +69,25 @@ def make_rate_limiter(settings: Settings) -> RateLimiter | None:
     )
 
 
+def redis_readiness_checks(settings: Settings) -> dict[str, Check]:
+    """`/ready` checks for each Redis the app is configured with (rate limits, KPI cache)."""
+    urls = {
+        "redis": settings.rate_limit_redis_url if settings.ratelimit.enabled else None,
+        "redis_kpi_cache": (
+            settings.analytics.redis_url.get_secret_value()
+            if settings.analytics.redis_url
+            else None
+        ),
+    }
+    checks: dict[str, Check] = {}
+    seen: set[str] = set()
+    for name, url in urls.items():
+        if url is not None and url not in seen:
+            seen.add(url)
+            checks[name] = redis_check(url, settings.ratelimit.timeout_seconds)
+    return checks
+
+
 def install_edge(app: FastAPI, settings: Settings) -> None:
     """The guard innermost of the user middleware, CORS around it, the transport layer
     outermost (see `oversight.edge.middleware` for the order and why)."""
@@ -76,6 +96,8 @@ def install_edge(app: FastAPI, settings: Settings) -> None:
     limiter = make_rate_limiter(settings)
     app.state.rate_limiter = limiter
     app.state.rate_table = RateTable(settings.ratelimit.rules)
+    checks = getattr(app.state, "readiness_checks", {})
+    app.state.readiness_checks = {**checks, **redis_readiness_checks(settings)}
     app.user_middleware.append(
         Middleware(
             GuardMiddleware,

@@ -33,3 +33,10 @@ class LinkRefused(AppError):
 class FileUnavailable(AppError):
     status_code = 503
     code = "file_unavailable"
+
+
+class NoSpaceForFiles(AppError):
+    """The hot folder's disk is full (or its quota spent): the upload is refused whole."""
+
+    status_code = 507
+    code = "insufficient_storage"

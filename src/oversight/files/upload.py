@@ -9,6 +9,7 @@ never used on this route.
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -17,9 +18,10 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
-from oversight.files.errors import BadUpload, FileTooLarge
+from oversight.files.errors import BadUpload, FileTooLarge, NoSpaceForFiles
 
 FIELD = "file"
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +104,13 @@ async def receive_file(request: Request, spool: Path, limit: int) -> Received:
     except MultipartParseError:
         spool.unlink(missing_ok=True)
         raise BadUpload("the multipart body is malformed") from None
+    except OSError as error:
+        spool.unlink(missing_ok=True)
+        if error.errno in NO_SPACE:
+            raise NoSpaceForFiles(
+                "no space left on the server to store this file; try again later"
+            ) from None
+        raise
     except BaseException:
         spool.unlink(missing_ok=True)
         raise

@@ -44,6 +44,24 @@ def database_check(engine: Engine) -> Check:
     return check
 
 
+def redis_check(url: str, timeout_seconds: float = 0.5) -> Check:
+    """A PING within `timeout_seconds`; the client reconnects by itself once Redis is back."""
+    import redis
+
+    client = redis.Redis.from_url(
+        url, socket_timeout=timeout_seconds, socket_connect_timeout=timeout_seconds
+    )
+
+    def check() -> str | None:
+        try:
+            client.ping()
+        except (redis.RedisError, OSError):
+            return "unreachable"
+        return None
+
+    return check
+
+
 def migrations_check(engine: Engine) -> Check:
     def check() -> str | None:
         try:
