@@ -30,6 +30,7 @@ from oversight.config.local import take_announcements, with_local_secrets
 with_local_secrets({"state_dir": os.environ["OVERSIGHT_STATE_DIR"]})
 take_announcements()
 
+import engines
 import servers
 from builders import TEST_ARGON2
 from oversight.analytics.cache import make_cache
@@ -291,3 +292,11 @@ def auth(settings: Settings, session: Session):  # type: ignore[no-untyped-def]
         return {"Authorization": f"Bearer {issued.access_token}"}
 
     return headers
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Engine-independent modules run on the embedded engine alone (tests/support/engines.py)."""
+    dropped = [item for item in items if engines.deselected(item)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if not engines.deselected(item)]

@@ -14,4 +14,6 @@ def test_a_started_app_has_frozen_its_startup_heap(app):
     with TestClient(app):
         frozen = gc.get_freeze_count()
     assert frozen > 10_000  # modules, mappers, the route table: far more than this
-    assert freeze_startup_heap() == gc.get_freeze_count()  # once per process: no new freeze
+    before = gc.get_freeze_count()
+    assert freeze_startup_heap() > 10_000  # what the first call froze
+    assert gc.get_freeze_count() <= before  # once per process: no new freeze (some since freed)

@@ -17,12 +17,12 @@ from oversight.audit.models import AuditEvent
 from oversight.audit.repository import AuditFilters
 from oversight.db.migrate import upgrade
 
-TOTAL = 200_000
-SMALL = 20_000
-# Two hours early in the trail (which spans 2026-01-01 + 200,000 seconds), inside the span of
+TOTAL = 100_000
+SMALL = 10_000
+# One hour early in the trail (which spans 2026-01-01 + 100,000 seconds), inside the span of
 # the rare "small" action: ordered by id alone, PostgreSQL would walk every newer event.
-RANGE_FROM = datetime(2026, 1, 1, 2, tzinfo=UTC)
-RANGE_TO = datetime(2026, 1, 1, 4, tzinfo=UTC)
+RANGE_FROM = datetime(2026, 1, 1, 1, tzinfo=UTC)
+RANGE_TO = datetime(2026, 1, 1, 2, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def big_trail(backend, database_url_factory):
     start = datetime(2026, 1, 1, tzinfo=UTC)
     # Exports do not check the chain, so the rows carry placeholder hashes (cheaper to make).
     with engine.begin() as connection:
-        for offset in range(0, TOTAL, 20_000):
+        for offset in range(0, TOTAL, 10_000):
             connection.execute(insert(AuditEvent), [
                 {
                     "id": n + 1, "occurred_at": start + timedelta(seconds=n),
@@ -44,7 +44,7 @@ def big_trail(backend, database_url_factory):
                     "changes": '{"status":["new","assigned"]}', "reason": None,
                     "prev_hash": f"{n:064x}", "hash": f"{n + 1:064x}",
                 }
-                for n in range(offset, offset + 20_000)
+                for n in range(offset, offset + 10_000)
             ])  # fmt: skip
         if engine.dialect.name == "postgresql":
             connection.execute(text("ANALYZE audit_events"))

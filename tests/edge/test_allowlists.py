@@ -8,10 +8,13 @@ import pytest
 
 from builders import make_user
 from edge import OUTSIDE, PROXY, client_from, edge_settings, make_edge_app
+from engines import EMBEDDED_ONLY
 from oversight.config import ObservabilitySettings
 from oversight.observability import metrics
 from oversight.observability.logging import configure_logging
 from oversight.vocabulary import Role
+
+pytestmark = EMBEDDED_ONLY
 
 OFFICE = ("10.20.0.5", 50000)
 ADMIN_PATHS = [

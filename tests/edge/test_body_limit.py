@@ -7,8 +7,11 @@ import pytest
 
 from builders import make_user
 from edge import client_from, edge_settings, make_edge_app
+from engines import EMBEDDED_ONLY
 from oversight.customers.models import Customer
 from oversight.vocabulary import Role
+
+pytestmark = EMBEDDED_ONLY
 
 LIMIT = 4096
 

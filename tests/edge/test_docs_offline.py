@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 
 import servers
+from engines import EMBEDDED_ONLY
 from processes import start, stop, wait_http
+
+pytestmark = EMBEDDED_ONLY
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

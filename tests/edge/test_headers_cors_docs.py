@@ -11,9 +11,12 @@ import pytest
 
 from builders import make_user
 from edge import PROXY, client_from, edge_settings, make_edge_app
+from engines import EMBEDDED_ONLY
 from oversight.config import Environment
 from oversight.edge.headers import STRICT_CSP
 from oversight.vocabulary import Role
+
+pytestmark = EMBEDDED_ONLY
 
 COMMON = {
     "x-content-type-options": "nosniff",

@@ -8,8 +8,11 @@ import redis
 import servers
 from builders import PASSWORD, make_user
 from edge import OUTSIDE, client_from, edge_settings, make_edge_app
+from engines import EMBEDDED_ONLY
 from oversight.observability import metrics
 from oversight.vocabulary import Role
+
+pytestmark = EMBEDDED_ONLY
 
 OTHER = ("198.51.100.30", 50000)
 

@@ -15,8 +15,11 @@ import pytest
 import servers
 from builders import PASSWORD, make_user
 from edge import client_from, edge_settings, make_edge_app
+from engines import EMBEDDED_ONLY
 from oversight.observability import metrics
 from oversight.vocabulary import Role
+
+pytestmark = EMBEDDED_ONLY
 
 LOGIN = "/api/v1/auth/login"
 # A request that hangs on Redis fails the test instead of the suite: far above any real answer.

@@ -9,9 +9,12 @@ from typer.testing import CliRunner
 import servers
 from builders import make_user
 from edge import OUTSIDE, client_from, edge_settings, make_edge_app
+from engines import EMBEDDED_ONLY
 from oversight.cli import app as cli
 from oversight.config import get_settings
 from oversight.vocabulary import Role
+
+pytestmark = EMBEDDED_ONLY
 
 runner = CliRunner()
 

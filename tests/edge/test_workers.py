@@ -9,10 +9,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from engines import EMBEDDED_ONLY
 from oversight import cli
 from oversight.config import ApiSettings, Settings, get_settings
 from oversight.edge.app import SharedStorageRequired, check_rate_limit_storage
 from oversight.main import create_app
+
+pytestmark = EMBEDDED_ONLY
 
 runner = CliRunner()
 

@@ -14,12 +14,15 @@ from sqlalchemy import select
 from alert_hub import ONCALL_PEOPLE, am_alert, make_alert, payload, start_alertmanager
 from bot_harness import bot_settings, link
 from builders import make_user
+from engines import EMBEDDED_ONLY
 from oversight.alerts import delivery, intake
 from oversight.alerts.models import Alert
 from oversight.audit.models import AuditEvent
 from oversight.config import AlertsSettings
 from oversight.kit.clock import utcnow
 from oversight.vocabulary import Role
+
+pytestmark = EMBEDDED_ONLY
 
 
 @pytest.fixture

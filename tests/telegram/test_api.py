@@ -11,11 +11,14 @@ from sqlalchemy import select
 
 from bot_harness import bot_settings, new_telegram_id, test_scope
 from builders import make_user
+from engines import EMBEDDED_ONLY
 from oversight.audit.models import AuditEvent
 from oversight.main import create_app
 from oversight.telegram.runtime import DEPS
 from oversight.telegram.webhook import SECRET_HEADER, webhook_bot
 from oversight.vocabulary import Role
+
+pytestmark = EMBEDDED_ONLY
 
 
 def test_an_admin_makes_a_link_code_that_the_bot_accepts(client, auth, session, bot):

@@ -16,11 +16,14 @@ import pytest
 
 from bot_harness import link
 from builders import make_user
+from engines import EMBEDDED_ONLY
 from oversight.backup.manifest import Manifest, manifest_name, new_id, object_name
 from oversight.config import BackupSettings
 from oversight.kit.clock import utcnow
 from oversight.storage.local import LocalStorage
 from oversight.vocabulary import Role
+
+pytestmark = EMBEDDED_ONLY
 
 SET = "bot-test"
 SIZE = 3 * 2**20 + 2**19  # 3.5 MiB

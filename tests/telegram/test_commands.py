@@ -9,8 +9,11 @@ from sqlalchemy import select
 from bot_company import build_company
 from bot_harness import link
 from builders import make_user
+from engines import EMBEDDED_ONLY
 from oversight.audit.models import AuditEvent
 from oversight.vocabulary import Role
+
+pytestmark = EMBEDDED_ONLY
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -87,7 +90,8 @@ def test_help_lists_only_what_the_role_may_run(bot, session, settings):
         "/help — this list",
         "/link CODE — link this account to your user",
         "/unlink — unlink this account",
-        "/analytics [YYYY-MM | YYYY-MM-DD YYYY-MM-DD] — the KPI summary: this month, a month or "
+        "/analytics [YYYY-MM | YYYY-MM-DD YYYY-MM-DD] — the KPI summary: month to date, a month "
+        "or "
         "a period",
         "/overdue — overdue invoices by client",
         "/chart <name> [YYYY-MM | YYYY-MM-DD YYYY-MM-DD] — a chart as a picture",

@@ -9,12 +9,15 @@ from sqlalchemy import select
 
 from bot_harness import link, new_telegram_id
 from builders import make_user
+from engines import EMBEDDED_ONLY
 from fake_sentry import fake_sentry
 from oversight.audit.models import AuditEvent
 from oversight.observability import sentry
 from oversight.telegram.bot import all_commands
 from oversight.telegram.runtime import Button, Call, Command, Refusal, Reply
 from oversight.vocabulary import Role
+
+pytestmark = EMBEDDED_ONLY
 
 
 def _events(session, action: str) -> list[AuditEvent]:

@@ -13,10 +13,13 @@ from babel.messages.pofile import read_po
 from bot_company import build_company
 from bot_harness import link
 from builders import make_user
+from engines import EMBEDDED_ONLY
 from oversight.auth.models import User
 from oversight.telegram import i18n, linking
 from oversight.telegram.models import TelegramLink
 from oversight.vocabulary import Role
+
+pytestmark = EMBEDDED_ONLY
 
 SRC = Path(i18n.__file__).parents[1]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "t": None}

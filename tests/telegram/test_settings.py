@@ -7,7 +7,10 @@ import secrets
 
 import pytest
 
+from engines import EMBEDDED_ONLY
 from oversight.config import SettingsError, load_settings, masked_settings
+
+pytestmark = EMBEDDED_ONLY
 
 
 def _load(**telegram: object):

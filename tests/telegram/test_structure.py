@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from engines import EMBEDDED_ONLY
+
+pytestmark = EMBEDDED_ONLY
+
 
 def test_bot_handlers_import_no_sqlalchemy():
     # import-linter checks the project's own layers; this covers the external package.

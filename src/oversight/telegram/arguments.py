@@ -35,7 +35,7 @@ def _no_date(call: Call, text: str) -> date:
 
 
 def period_params(call: Call, args: tuple[str, ...]) -> KpiParams:
-    """The KPI parameters for no argument (this month), a month or two days; Refusal with
+    """The KPI parameters for no argument (month to date), a month or two days; Refusal with
     the usage line for anything else."""
     start: date | None = None
     end: date | None = None

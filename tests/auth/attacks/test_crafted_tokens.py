@@ -12,10 +12,13 @@ import jwt
 import pytest
 
 from builders import make_user
+from engines import EMBEDDED_ONLY
 from logins import bearer, events, login
 from oversight.auth.sessions import start_session
 from oversight.kit.clock import utcnow
 from oversight.vocabulary import Role
+
+pytestmark = EMBEDDED_ONLY
 
 ME = "/api/v1/users/me"
 

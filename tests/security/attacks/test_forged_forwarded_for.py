@@ -12,8 +12,11 @@ from sqlalchemy import select
 
 from builders import PASSWORD, make_user
 from edge import OUTSIDE, PROXY, client_from, edge_settings, make_edge_app
+from engines import EMBEDDED_ONLY
 from oversight.audit.models import AuditEvent
 from oversight.vocabulary import Role
+
+pytestmark = EMBEDDED_ONLY
 
 OFFICE = "10.9.9.9"  # an address the admin allowlist admits
 REAL = "198.51.100.20"  # the attacker's real address, as our proxy sees it

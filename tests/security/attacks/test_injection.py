@@ -11,6 +11,9 @@ from companies import make_company
 from operations import API, operations
 from oversight.vocabulary import Role
 
+# One of each kind: quoting, statement and UNION smuggling, LIKE wildcards and escapes, NUL,
+# direction overrides, very long text, JSON operators, numbers past every integer type, NaN,
+# an impossible timestamp, SQL in a sort.
 PAYLOADS = [
     "' OR 1=1--",
     '" OR ""="',
@@ -19,18 +22,12 @@ PAYLOADS = [
     "%",
     "_",
     "\\",
-    "%25%00",
     "\x00",
-    "Пожарная сигнализация",
     "\u202etxt.exe",
-    "🔥" * 10,
     "x" * 10_000,
     '{"$ne": null}',
-    "[1, 2]",
     "-1",
-    "0",
     "99999999999999999999999",
-    "1e309",
     "NaN",
     "2026-13-45T25:61:00Z",
     "-created_at;DROP TABLE users",
@@ -52,7 +49,12 @@ def _query_params(openapi, path):
     (operation,) = [
         op for method, p, op in operations(openapi) if p == API + path and method == "GET"
     ]
-    return [param["name"] for param in operation.get("parameters", []) if param["in"] == "query"]
+    # Former names (`created_from` beside `from`) go through their successor's validator.
+    return [
+        param["name"]
+        for param in operation.get("parameters", [])
+        if param["in"] == "query" and not param.get("deprecated")
+    ]
 
 
 def _ids(body):

@@ -12,7 +12,7 @@ from oversight.auth.public import is_public
 from oversight.vocabulary import Role
 from routes import sample_url
 
-ROLES = {Role.project_manager: 4, Role.engineer: 4, Role.client: 4}
+ROLES = {Role.project_manager: 3, Role.engineer: 3, Role.client: 3}
 PRIVATE = [label for label in operations() if not is_public(*label.split(" ", 1))]
 
 

@@ -89,7 +89,7 @@ COMMANDS = (
     Command(
         "analytics",
         _("/analytics [YYYY-MM | YYYY-MM-DD YYYY-MM-DD]"),
-        _("the KPI summary: this month, a month or a period"),
+        _("the KPI summary: month to date, a month or a period"),
         show_summary,
         needs=ANY_ANALYTICS,
     ),
