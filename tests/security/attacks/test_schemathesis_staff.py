@@ -15,7 +15,7 @@ from oversight.auth.public import is_public
 from oversight.vocabulary import Role
 from routes import sample_url
 
-ROLES = {Role.admin: 8, Role.director: 3, Role.accountant: 3, Role.viewer: 3}
+ROLES = {Role.admin: 6, Role.director: 2, Role.accountant: 3, Role.viewer: 2}
 PUBLIC = [label for label in operations() if is_public(*label.split(" ", 1))]
 PRIVATE = [label for label in operations() if label not in PUBLIC]
 
