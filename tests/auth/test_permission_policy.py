@@ -59,6 +59,7 @@ analytics_people    read    Y Y . Y Y . Y
 alerts          read        Y Y . Y . . Y
 alerts          acknowledge Y . . Y . . .
 alerts          silence     Y . . Y . . .
+alerts          update      Y . . . . . .
 backups         read        Y Y . . . . .
 attachments     read        Y Y Y Y Y Y Y
 attachments     create      Y . . Y Y Y .
