@@ -41,7 +41,7 @@ imports: $(STAMP_DEV)
 	PYTHONPATH=src $(BIN)/lint-imports  # this checkout's code, whichever one the venv installed
 
 unit: $(STAMP_DEV)
-	$(BIN)/pytest -n 2 --dist loadfile -q
+	$(BIN)/pytest -n 3 --dist loadfile -q
 
 ## bench: every benchmark in benchmarks/ (builds its own data), one table, BENCHMARKS.md
 ## (BENCH_QUICK=1: small data and short runs, to prove they work; not part of `make test`)
