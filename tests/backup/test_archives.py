@@ -192,7 +192,8 @@ def test_cli_archive_prints_what_it_shipped_and_fails_in_one_line(
     assert failed.exit_code == 1
     assert "Traceback" not in failed.output
     assert failed.output.strip().splitlines()[-1] == (
-        "error: no age recipient configured: set OVERSIGHT_BACKUP__RECIPIENTS (public keys, age1…)"
+        "error: no age recipient configured: set OVERSIGHT_BACKUP__RECIPIENTS (public keys, age1…; "
+        "make a key pair with `age-keygen -o backup-identity.txt` off this server)"
     )
 
 

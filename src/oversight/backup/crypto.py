@@ -23,7 +23,8 @@ def parse_recipients(recipients: Sequence[str]) -> list[pyrage.x25519.Recipient]
     """The configured public keys as pyrage recipients; none at all is a `BackupError`."""
     if not recipients:
         raise BackupError(
-            "no age recipient configured: set OVERSIGHT_BACKUP__RECIPIENTS (public keys, age1…)"
+            "no age recipient configured: set OVERSIGHT_BACKUP__RECIPIENTS (public keys, age1…; "
+            "make a key pair with `age-keygen -o backup-identity.txt` off this server)"
         )
     try:
         return [pyrage.x25519.Recipient.from_str(text) for text in recipients]
