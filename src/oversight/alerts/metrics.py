@@ -8,23 +8,18 @@ shows "no data" rather than losing the series.
 from __future__ import annotations
 
 import math
-import threading
-import time
-from collections.abc import Iterator
 from datetime import timedelta
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from oversight.alerts import stats
 from oversight.alerts.schemas import Goal
 from oversight.config import Settings
 from oversight.kit.clock import utcnow
-from oversight.observability.logging import get_logger
+from oversight.observability.collectors import CachedCollector
 
-log = get_logger("oversight.metrics")
 WINDOWS = {"7d": timedelta(days=7), "28d": timedelta(days=28)}
 
 
@@ -34,28 +29,15 @@ def _value(goal: Goal, scale: float, digits: int) -> float:
     return math.nan if goal.value is None else round(goal.value * scale, digits)
 
 
-class AlertStatsCollector:
+class AlertStatsCollector(CachedCollector):
+    """The on-call gauges, recomputed at most once per `alerts.stats_ttl_seconds`."""
+
     def __init__(self, bind: Engine | Connection, settings: Settings) -> None:
+        super().__init__(settings.alerts.stats_ttl_seconds, failure_event="alert_metrics_failed")
         self._bind = bind
         self._settings = settings
-        self._ttl = settings.alerts.stats_ttl_seconds
-        self._lock = threading.Lock()
-        self._cached: list[Metric] = []
-        self._expires = 0.0
 
-    def collect(self) -> Iterator[Metric]:
-        with self._lock:
-            if time.monotonic() >= self._expires:
-                try:
-                    self._cached = self._query()
-                except SQLAlchemyError as error:
-                    log.warning("alert_metrics_failed", error=type(error).__name__)
-                    self._cached = []
-                self._expires = time.monotonic() + self._ttl
-            cached = list(self._cached)
-        yield from cached
-
-    def _query(self) -> list[Metric]:
+    def compute(self) -> list[Metric]:
         now = utcnow()
         mttr = GaugeMetricFamily(
             "oversight_alerts_mttr_seconds",

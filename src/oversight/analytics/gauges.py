@@ -6,55 +6,38 @@ dashboard and the API never disagree. Queries run without a principal: unscoped,
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
 from datetime import datetime
 from datetime import time as day_time
 from decimal import Decimal
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import Connection, Engine, func, select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from oversight.config import Settings
 from oversight.invoices import repository as invoice_repository
 from oversight.invoices.models import Invoice
 from oversight.kit.clock import local_today, utcnow
-from oversight.observability.logging import get_logger
+from oversight.observability.collectors import CachedCollector
 from oversight.service_requests import repository as request_repository
 from oversight.service_requests.models import RequestStatus, ServiceRequest
 from oversight.service_requests.workflow import OPEN_STATUSES
 from oversight.vocabulary import Priority
 
-log = get_logger("oversight.metrics")
 
-
-class BusinessCollector:
-    """A prometheus_client collector; at most one set of queries per `ttl` seconds."""
+class BusinessCollector(CachedCollector):
+    """A prometheus_client collector; at most one set of queries per
+    `observability.business_metrics_ttl_seconds`."""
 
     def __init__(self, bind: Engine | Connection, settings: Settings) -> None:
+        super().__init__(
+            settings.observability.business_metrics_ttl_seconds,
+            failure_event="business_metrics_failed",
+        )
         self._bind = bind
         self._settings = settings
-        self._ttl = settings.observability.business_metrics_ttl_seconds
-        self._lock = threading.Lock()
-        self._cached: list[Metric] = []
-        self._expires = 0.0
 
-    def collect(self) -> Iterator[Metric]:
-        with self._lock:
-            if time.monotonic() >= self._expires:
-                try:
-                    self._cached = self._query()
-                except SQLAlchemyError as error:
-                    log.warning("business_metrics_failed", error=type(error).__name__)
-                    self._cached = []
-                self._expires = time.monotonic() + self._ttl
-            cached = list(self._cached)
-        yield from cached
-
-    def _query(self) -> list[Metric]:
+    def compute(self) -> list[Metric]:
         calendar = self._settings.company.calendar
         now = utcnow()
         today = local_today(calendar.timezone)
