@@ -285,6 +285,12 @@ def here(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         patch.setenv("OVERSIGHT_DATABASE__URL", f"sqlite:///{folder / 'oversight.db'}")
         patch.setenv(PASSWORD_ENV, secrets.token_urlsafe(24))
         patch.chdir(folder)
+        # The console script builds the command tree once per process; so does this run (it
+        # is most of a case's time otherwise). `main()` and everything under it still run.
+        tree, build = typer.main.get_command(app), typer.main.get_command
+        patch.setattr(
+            typer.main, "get_command", lambda typed: tree if typed is app else build(typed)
+        )
         get_settings.cache_clear()
         (folder / "a-file").write_text("a file, not a folder\n")
         (folder / "identity.txt").write_text(f"{pyrage.x25519.Identity.generate()}\n")
