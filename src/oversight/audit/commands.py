@@ -18,7 +18,7 @@ from oversight.audit.repository import AuditFilters
 from oversight.audit.tasks import known_checkpoints
 from oversight.audit.verification import locate
 from oversight.config import Settings
-from oversight.config.cli import settings_or_exit
+from oversight.config.cli import folder_or_exit, settings_or_exit
 from oversight.context import RequestContext, bound_context
 from oversight.db.session import open_database, session_factory, unit_of_work
 
@@ -55,7 +55,10 @@ def _known_checkpoints(settings: Settings, extra_files: list[Path]) -> list[Chec
 @audit_app.command("verify")
 def verify(
     archives: Annotated[
-        Path | None, typer.Option(help="archive folder (default: audit.archive_dir)")
+        Path | None,
+        typer.Option(
+            exists=True, file_okay=False, help="archive folder (default: audit.archive_dir)"
+        ),
     ] = None,
     checkpoint_files: Annotated[
         list[Path] | None,
@@ -145,7 +148,7 @@ def export(
     action: Annotated[str | None, typer.Option()] = None,
     entity_type: Annotated[str | None, typer.Option()] = None,
     entity_id: Annotated[str | None, typer.Option()] = None,
-    actor_id: Annotated[int | None, typer.Option()] = None,
+    actor_id: Annotated[int | None, typer.Option(min=1)] = None,
     since: Annotated[datetime | None, typer.Option(help="from this UTC time")] = None,
     until: Annotated[datetime | None, typer.Option(help="before this UTC time")] = None,
 ) -> None:
@@ -175,6 +178,8 @@ def archive(
     ] = None,
 ) -> None:
     """Move old events into monthly .jsonl.gz files; `audit verify` still walks them."""
+    if out is not None:
+        folder_or_exit(out, "--out")
     settings, factory, context = _units_of_work("archive")
     directory = out or settings.audit.archive_dir
     with bound_context(context), unit_of_work(factory) as session:
@@ -197,6 +202,8 @@ def quarantine_tail(
 ) -> None:
     """Move rows past the recorded chain head (written around the application; every write
     answers 503 while they exist) into an evidence file, so the chain accepts appends again."""
+    if out is not None:
+        folder_or_exit(out, "--out")
     settings, factory, context = _units_of_work("quarantine-tail")
     if not confirm:
         _fail("refusing to move audit rows without --confirm (read OPERATIONS.md first)", 2)
@@ -215,7 +222,9 @@ def quarantine_tail(
 @audit_app.command("purge-archives")
 def purge_archives(
     confirm: Annotated[bool, typer.Option("--confirm", help="really delete the files")] = False,
-    archives: Annotated[Path | None, typer.Option(help="archive folder")] = None,
+    archives: Annotated[
+        Path | None, typer.Option(exists=True, file_okay=False, help="archive folder")
+    ] = None,
 ) -> None:
     """Delete archive files older than the retention period (audit.retention_years)."""
     settings, factory, context = _units_of_work("purge-archives")

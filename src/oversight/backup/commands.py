@@ -17,6 +17,7 @@ from oversight.backup.errors import BackupError
 from oversight.backup.manifest import find
 from oversight.backup.verify import Outcome
 from oversight.config import Settings, SettingsError, get_settings
+from oversight.config.cli import folder_or_exit
 from oversight.db.session import open_database as open_app_database
 from oversight.db.session import session_factory, unit_of_work
 from oversight.storage import StorageError, open_storage
@@ -230,6 +231,8 @@ def restore_command(
 ) -> None:
     """Restore backup ID into DATABASE (empty unless --force) and FILES."""
     settings = _settings()
+    if files is not None:
+        folder_or_exit(files, "--files")  # found out now, not after the database is restored
     try:
         identities = read_identities(identity)
         target = open_database(database)

@@ -3,11 +3,14 @@
 A command reads the settings with `settings_or_exit()`: a bad setting is one line on stderr
 naming it (`error: invalid setting OVERSIGHT_…`) and exit status 2, never a traceback. A
 user error is `fail(message)`: each line prefixed `error: ` on stderr, then a non-zero exit
-(1 by default, 2 for bad input to the command itself).
+(1 by default, 2 for bad input to the command itself). A folder the command will write into
+is checked with `folder_or_exit(path, option)` before the command starts its work.
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import NoReturn
 
 import typer
@@ -43,3 +46,20 @@ def settings_or_exit() -> Settings:
     for line in take_announcements():
         typer.echo(line, err=True)
     return settings
+
+
+def folder_or_exit(path: Path, option: str) -> Path:
+    """`path`, a folder the command will write into, checked before any work is done: it is
+    a folder, or can be made one (its nearest existing ancestor is a folder this process may
+    write in). Anything else is one line naming `option` and the path, exit 2."""
+    ancestor = path.absolute()
+    # os.path.exists: False on any OSError (a file on the way, no permission), not a raise.
+    while not os.path.exists(ancestor) and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if ancestor == path.absolute() and not ancestor.is_dir():
+        fail(f"{option}: {path} is a file, not a folder", code=2)
+    if not ancestor.is_dir():
+        fail(f"{option}: {path} cannot be a folder: {ancestor} is a file", code=2)
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        fail(f"{option}: {path}: no permission to write in {ancestor}", code=2)
+    return path

@@ -60,7 +60,9 @@ def create_user(
     full_name: Annotated[str, typer.Option("--name", help="full name")],
     email: Annotated[str | None, typer.Option()] = None,
     phone: Annotated[str | None, typer.Option()] = None,
-    customer_id: Annotated[int | None, typer.Option(help="required for client users")] = None,
+    customer_id: Annotated[
+        int | None, typer.Option(min=1, help="required for client users")
+    ] = None,
     capacity: Annotated[Decimal | None, typer.Option(help="engineer: weekly hours")] = None,
     cost_rate: Annotated[Decimal | None, typer.Option(help="engineer: cost per hour")] = None,
     password_env: Annotated[
@@ -130,7 +132,7 @@ def set_role(
     username: str,
     role: Role,
     customer_id: Annotated[
-        int | None, typer.Option(help="required when the role is client")
+        int | None, typer.Option(min=1, help="required when the role is client")
     ] = None,
 ) -> None:
     """Change a user's role (takes effect on their next request)."""
