@@ -237,3 +237,13 @@ def test_set_password_gives_a_temporary_password(cli_env, monkeypatch):
     assert weak.output.count("\n") == 1
     ghost = invoke("users", "set-password", "nobody", "--password-env", "TEMPORARY")
     assert ghost.exit_code != 0
+
+
+def test_a_password_prompt_without_a_terminal_is_one_line_naming_the_option(cli_env):
+    # CliRunner's stdin is not a terminal, as under cron, a pipe or `ssh host oversight ...`.
+    created = invoke("users", "create", "p.nobody", "--role", "engineer", "--name", "P N")
+    assert created.exit_code == 2
+    assert created.output.strip().splitlines() == [
+        "error: no terminal to type the password at: pass --password-env NAME"
+    ]
+    assert "p.nobody" not in invoke("users", "list", "--json").stdout

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import sys
 from decimal import Decimal
 from typing import Annotated
 
@@ -47,6 +48,8 @@ def _new_password(password_env: str | None) -> str:
         if not password:
             fail(f"environment variable {password_env} is empty or not set", code=2)
         return password
+    if not sys.stdin.isatty():
+        fail("no terminal to type the password at: pass --password-env NAME", code=2)
     password = getpass.getpass("password: ")
     if getpass.getpass("repeat: ") != password:
         fail("the passwords differ", code=2)
