@@ -17,7 +17,6 @@ import files_samples as samples
 from bot_harness import link
 from builders import make_user
 from companies import make_company
-from engines import EMBEDDED_ONLY
 from oversight.audit.models import AuditEvent
 from oversight.auth.scope import PRINCIPAL_KEY
 from oversight.config import FilesSettings, Settings
@@ -25,8 +24,6 @@ from oversight.files import previews
 from oversight.files.kinds import DOCX
 from oversight.files.models import Attachment, Blob
 from oversight.vocabulary import Role
-
-pytestmark = EMBEDDED_ONLY
 
 
 @pytest.fixture
