@@ -296,7 +296,10 @@ def auth(settings: Settings, session: Session):  # type: ignore[no-untyped-def]
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Engine-independent modules run on the embedded engine alone (tests/support/engines.py)."""
-    dropped = [item for item in items if engines.deselected(item)]
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        (dropped if engines.deselected(item) else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-        items[:] = [item for item in items if not engines.deselected(item)]
+        items[:] = kept

@@ -57,14 +57,7 @@ def escalate_and_deliver(
     """Queue due escalations, then deliver everything pending (each one committed as it goes);
     the number of notifications delivered."""
     escalation.escalate_due(session, settings, now=clock())
-    session.commit()
-    return delivery.deliver_pending(
-        session,
-        settings,
-        channels or delivery.channels_from(settings),
-        checkpoint=session.commit,
-        now=clock,
-    )
+    return _commit_and_deliver(session, settings, clock, channels)
 
 
 def retry_failed(
@@ -77,6 +70,13 @@ def retry_failed(
     """Requeue the failed notifications whose retry is due, then deliver everything pending;
     the number of notifications delivered."""
     retries.requeue_due(session, settings, now=clock())
+    return _commit_and_deliver(session, settings, clock, channels)
+
+
+def _commit_and_deliver(
+    session: Session, settings: Settings, clock: Clock, channels: delivery.Channels | None
+) -> int:
+    """Commit what was queued, then deliver everything pending, each committed as it goes."""
     session.commit()
     return delivery.deliver_pending(
         session,
