@@ -27,7 +27,7 @@ run: $(STAMP_RUN)
 
 ## test: install what the tests need, then lint, type-check, check layers, run the suite
 test: $(STAMP_DEV)
-	scripts/ensure-system-deps.sh prometheus prometheus-alertmanager:amtool prometheus-blackbox-exporter:prometheus-blackbox-exporter nginx:/usr/sbin/nginx chromium openssh-server:/usr/sbin/sshd age zstd
+	scripts/ensure-system-deps.sh prometheus prometheus-alertmanager:amtool prometheus-blackbox-exporter:prometheus-blackbox-exporter nginx:/usr/sbin/nginx chromium openssh-server:/usr/sbin/sshd age zstd curl
 	$(MAKE) --no-print-directory lint typecheck imports unit
 
 lint: $(STAMP_DEV)

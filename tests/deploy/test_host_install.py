@@ -1,35 +1,64 @@
-"""The host install, followed literally: deploy/host/install.sh into a temporary prefix (the
-same wheel the Dockerfile builds), then `oversight migrate` and `oversight serve --workers 2`
-from that prefix against a real PostgreSQL and Redis, until `/ready` answers; its systemd
-units pass `systemd-analyze verify`.
+"""The host install, followed literally: OPERATIONS.md's install block (the ```sh block that
+starts with `# host-install:`), its text unchanged, run by `bash -euo pipefail` as root from the
+checkout — database role and database by `runuser -u postgres`, deploy/host/install.sh into a
+temporary prefix (the same wheel the Dockerfile builds), the database and Redis into the
+settings file, `oversight migrate` and `users create` with that file loaded, and a smoke check
+serving two workers from the prefix until `/ready` answers. The environment overrides only
+variables the block declares (PREFIX, CONFIG_DIR, UNIT_DIR, INSTALL_OPTIONS, DB_*, REDIS_URL,
+ADMIN_PASSWORD, SMOKE_PORT), pointing them at temporary directories and at the test's
+PostgreSQL (run as the `postgres` system user, reached by the superuser through its socket
+directory) and Redis; INSTALL_OPTIONS=--no-system-user keeps the test from adding a system
+user to the machine. The installed units then pass `systemd-analyze verify`.
 
-Only the dependencies are borrowed: the fresh environment sees the test environment's
-site-packages through a .pth line, so the test does not download the world. What is under
-test is Oversight's own wheel (its modules, migrations, data files) and the script; the
-dependency list itself is what `make test` installed the test environment from.
+Only the dependencies are borrowed: before the block runs, the test creates the virtual
+environment at PREFIX itself (install.sh keeps an existing one) with a .pth line to the test
+environment's site-packages, and sets pip's own PIP_NO_DEPS=1, so nothing is downloaded. What
+is under test is Oversight's own wheel (its modules, migrations, data files), the script and
+the documented commands; the dependency list itself is what `make test` installed the test
+environment from.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import secrets
 import shlex
 import shutil
+import socket
 import stat
 import subprocess
 import sys
 import sysconfig
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine
 
 import servers
-from processes import start, stop, wait_http
+from oversight.db import migrate
+from processes import group_alive, start, stop, stop_group, wait_http
 
 ROOT = Path(__file__).parents[2]
 INSTALL = ROOT / "deploy/host/install.sh"
+OPERATIONS = ROOT / "OPERATIONS.md"
+DATABASE = "host_install"
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0, reason="the install block runs as root (runuser -u postgres)"
+)
+
+
+def install_block() -> str:
+    """The operator's commands: OPERATIONS.md's one ```sh block starting `# host-install:`."""
+    blocks = re.findall(r"^```sh\n(.*?)^```", OPERATIONS.read_text(), flags=re.S | re.M)
+    (block,) = [b for b in blocks if b.startswith("# host-install:")]
+    return block
 
 
 @dataclass(frozen=True)
@@ -38,6 +67,8 @@ class Installed:
     config_dir: Path
     unit_dir: Path
     output: str
+    admin_password: str
+    database_url: str
 
     def env(self, **overrides: str) -> dict[str, str]:
         values = dict(os.environ)
@@ -50,31 +81,98 @@ class Installed:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+def redis() -> Iterator[servers.RedisServer]:
+    with servers.redis_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def installed(
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres: servers.PostgresServer,
+    redis: servers.RedisServer,
+) -> Installed:
     base = tmp_path_factory.mktemp("host")
     prefix, config_dir, unit_dir = base / "opt", base / "etc", base / "units"
     subprocess.run([sys.executable, "-m", "venv", str(prefix)], check=True)
     fresh = Path(sysconfig.get_path("purelib", vars={"base": str(prefix), "platbase": str(prefix)}))
     (fresh / "zz-test-dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
-    result = subprocess.run(
-        [
-            str(INSTALL),
-            "--prefix",
-            str(prefix),
-            "--config-dir",
-            str(config_dir),
-            "--unit-dir",
-            str(unit_dir),
-            "--no-system-user",
-            "--systemd",
-        ],
-        env=dict(os.environ, PIP_NO_DEPS="1"),
-        capture_output=True,
-        text=True,
-        check=False,
+    admin_password = secrets.token_urlsafe(18)
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PG")}
+    env |= {
+        "PIP_NO_DEPS": "1",  # pip's own variable: the dependencies are borrowed (see above)
+        "PREFIX": str(prefix),
+        "CONFIG_DIR": str(config_dir),
+        "UNIT_DIR": str(unit_dir),
+        "INSTALL_OPTIONS": "--no-system-user",
+        "DB_ADMIN_HOST": str(postgres.socket_dir),
+        "DB_HOST": postgres.host,
+        "DB_PORT": str(postgres.port),
+        "DB_NAME": DATABASE,
+        "REDIS_URL": f"redis://{redis.host}:{redis.port}",
+        "ADMIN_PASSWORD": admin_password,
+        "SMOKE_PORT": str(servers.free_port()),
+    }
+    # Its own session, so that whatever the block leaves running is ended with it.
+    block = subprocess.Popen(
+        ["bash", "-euo", "pipefail", "-c", install_block()],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return Installed(prefix, config_dir, unit_dir, result.stdout)
+    try:
+        output = block.communicate(timeout=600)[0].decode()
+        # uvicorn's supervisor joins its workers; what may outlive it for a moment is
+        # multiprocessing's resource tracker, which exits once it sees the supervisor gone.
+        deadline = time.monotonic() + 10
+        while group_alive(block.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left_running = group_alive(block.pid)
+    finally:
+        stop_group(block)
+    assert block.returncode == 0, output
+    assert not left_running, "the install block left a process running"
+    with pytest.raises(ConnectionRefusedError):  # the units' port is free again
+        socket.create_connection(("127.0.0.1", int(env["SMOKE_PORT"])), timeout=5).close()
+    database_url = postgres.url(DATABASE)
+    return Installed(prefix, config_dir, unit_dir, output, admin_password, database_url)
+
+
+def test_the_install_block_migrates_creates_the_admin_and_reaches_ready(installed, tmp_path):
+    assert '"status":"ok"' in installed.output  # the block's smoke check: /ready of two workers
+    assert installed.output.rstrip().endswith(
+        "systemctl enable --now oversight-api oversight-scheduler"
+    )
+    engine = create_engine(installed.database_url)
+    try:
+        head = ScriptDirectory.from_config(migrate.alembic_config(engine)).get_current_head()
+        assert migrate.current_revision(engine) == head
+    finally:
+        engine.dispose()
+    # The administrator's password is accepted by the installed app, as the unit runs it.
+    env = installed.env(OVERSIGHT_OBSERVABILITY__MULTIPROCESS_DIR=str(tmp_path / "metrics"))
+    assert env["OVERSIGHT_DATABASE__URL"].endswith(f"@{installed.database_url.split('@')[1]}")
+    port = servers.free_port()
+    log = tmp_path / "serve.log"
+    oversight = str(installed.prefix / "bin/oversight")
+    server = start(
+        [oversight, "serve", "--host", "127.0.0.1", "--port", str(port)], log, env=env, cwd=tmp_path
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{port}/ready", server, log, timeout=90)
+        login = f"http://127.0.0.1:{port}/api/v1/auth/login"
+        accepted = httpx.post(
+            login, json={"username": "admin", "password": installed.admin_password}
+        )
+        refused = httpx.post(login, json={"username": "admin", "password": "not-the-password"})
+    finally:
+        stop(server)
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["two_factor"] == "enrol"  # an administrator enrols 2FA first
+    assert refused.status_code == 401, refused.text
 
 
 def test_install_writes_fresh_secrets_readable_only_by_the_service(installed):
@@ -85,9 +183,14 @@ def test_install_writes_fresh_secrets_readable_only_by_the_service(installed):
         value = installed.env()[name]
         assert value != "CHANGE-ME"
         assert len(value) >= 40, name
-    settings_lines = [line for line in text.splitlines() if not line.startswith("#")]
-    # Only the database password is left to the operator among the lines in force.
-    assert sum("CHANGE-ME" in line for line in settings_lines) == 1
+    # install.sh left only the database password to the operator among the lines in force,
+    # and the install block filled it in (sed -i kept the mode checked above).
+    example = (INSTALL.parent / "oversight.env.example").read_text().splitlines()
+    in_force = [line for line in example if not line.startswith("#") and "CHANGE-ME" in line]
+    assert [line.partition("=")[0] for line in in_force] == [
+        "OVERSIGHT_DATABASE__URL", "OVERSIGHT_AUTH__JWT_SECRET", "OVERSIGHT_ENCRYPTION__KEYS",
+    ]  # fmt: skip
+    assert "CHANGE-ME" not in "".join(line for line in text.splitlines() if line[:1] != "#")
 
 
 def test_install_again_keeps_the_settings(installed):
@@ -128,42 +231,6 @@ def test_the_installed_wheel_is_the_one_that_runs(installed):
         check=True,
     ).stdout.strip()
     assert where.startswith(str(installed.prefix)), where
-
-
-@pytest.fixture(scope="module")
-def redis() -> Iterator[servers.RedisServer]:
-    with servers.redis_server() as server:
-        yield server
-
-
-def test_installed_app_migrates_and_serves_two_workers_until_ready(
-    installed, postgres, redis, tmp_path
-):
-    postgres.create_database("host_install")
-    env = installed.env(
-        OVERSIGHT_DATABASE__URL=postgres.url("host_install"),
-        OVERSIGHT_RATELIMIT__REDIS_URL=f"{redis.url}/0",
-        OVERSIGHT_ANALYTICS__REDIS_URL=f"{redis.url}/1",
-        OVERSIGHT_OBSERVABILITY__MULTIPROCESS_DIR=str(tmp_path / "metrics"),
-    )
-    oversight = str(installed.prefix / "bin/oversight")
-    migrate = subprocess.run(
-        [oversight, "migrate"], env=env, cwd=tmp_path, capture_output=True, text=True, check=False
-    )
-    assert migrate.returncode == 0, migrate.stdout + migrate.stderr
-    port = servers.free_port()
-    log = tmp_path / "serve.log"
-    process = start(
-        [oversight, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-        log,
-        env=env,
-        cwd=tmp_path,
-    )
-    try:
-        wait_http(f"http://127.0.0.1:{port}/ready", process, log, timeout=90)
-        assert httpx.get(f"http://127.0.0.1:{port}/health").json()["status"] == "ok"
-    finally:
-        stop(process)
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd not installed")
