@@ -124,7 +124,11 @@ def test_every_piece_of_state_is_on_a_named_volume(compose):
         "alertmanager": "/alertmanager",
         "grafana": "/var/lib/grafana",
         "loki": "/loki",
+        # The files' hot directory, the audit archive and the backups' staging are under the
+        # working directory: every process of the image sees the same one.
         "app": "/var/lib/oversight",
+        "scheduler": "/var/lib/oversight",
+        "bot": "/var/lib/oversight",
     }
     for name, path in state.items():
         mounts = [str(v) for v in services(compose)[name]["volumes"]]  # type: ignore[union-attr]
