@@ -82,3 +82,23 @@ def test_migrate_against_an_unreachable_database_is_one_line(tmp_path):
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"error: cannot reach the database at 127.0.0.1:{port}: ")
     assert "refused" in lines[0]
+
+
+def test_a_command_before_migrate_is_one_line_naming_the_fix(
+    backend, database_url_factory, tmp_path
+):
+    """A database without Oversight's tables (never migrated): one line, exit 1, no trace."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OVERSIGHT_")}
+    env["OVERSIGHT_STATE_DIR"] = os.environ["OVERSIGHT_STATE_DIR"]
+    env["OVERSIGHT_DATABASE__URL"] = database_url_factory(backend)
+    env["PYTHONPATH"] = str(Path(__file__).parents[1] / "src")  # this tree's code
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "oversight"), "users", "list"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    missing = {"sqlite": "no such table: users", "postgresql": 'relation "users" does not exist'}
+    expected = f"error: the database is not migrated ({missing[backend]}): run `oversight migrate`"
+    assert lines[0] == expected

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from oversight import wiring
 from oversight.alerts.commands import alerts_app
@@ -27,7 +27,7 @@ from oversight.config import masked_settings as masked
 from oversight.config.cli import exit_for_settings_error, fail, settings_or_exit
 from oversight.context import RequestContext, bound_context
 from oversight.db import migrate as db_migrate
-from oversight.db.session import database_unavailable
+from oversight.db.session import database_unavailable, missing_schema
 from oversight.demo.commands import demo_data
 from oversight.edge.app import WORKERS_ENV, SharedStorageRequired, check_rate_limit_storage
 from oversight.edge.commands import ratelimit_app
@@ -181,11 +181,18 @@ def main() -> None:
         where = f"{error.filename}: " if error.filename else ""
         typer.echo(f"error: {where}{error.strerror or error}", err=True)
         sys.exit(1)
-    except OperationalError as error:
-        if not database_unavailable(error):
+    except DBAPIError as error:
+        if isinstance(error, OperationalError) and database_unavailable(error):
+            typer.echo(f"error: {unreachable_database(get_settings(), error)}", err=True)
+            sys.exit(1)
+        missing = missing_schema(error)
+        if missing is None:
             capture_exception(error)
             raise
-        typer.echo(f"error: {unreachable_database(get_settings(), error)}", err=True)
+        # Run before `oversight migrate` (or after an upgrade without it): the operator's to fix.
+        typer.echo(
+            f"error: the database is not migrated ({missing}): run `oversight migrate`", err=True
+        )
         sys.exit(1)
     except Exception as error:
         capture_exception(error)

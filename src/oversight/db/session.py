@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from oversight.config import DatabaseSettings, Settings
@@ -157,6 +158,20 @@ def database_unavailable(exc: OperationalError) -> bool:
         return True
     reason = str(exc.orig).lower()
     return "database is locked" in reason or "unable to open database" in reason
+
+
+_SQLITE_MISSING = re.compile(r"^no such (?:table|column): \S+$")
+
+
+def missing_schema(exc: DBAPIError) -> str | None:
+    """The database's own words when a statement failed because a table or column of
+    Oversight's schema is not there (a database never migrated, or migrated for an older
+    version); None for any other failure."""
+    lines = str(exc.orig).strip().splitlines()
+    first = lines[0] if lines else ""
+    if isinstance(exc.orig, psycopg.errors.UndefinedTable | psycopg.errors.UndefinedColumn):
+        return first
+    return first if _SQLITE_MISSING.match(first) else None
 
 
 DatabaseOpener = Callable[["Settings"], Engine]
