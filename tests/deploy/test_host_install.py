@@ -164,10 +164,11 @@ def test_the_install_block_migrates_creates_the_admin_and_reaches_ready(installe
     try:
         wait_http(f"http://127.0.0.1:{port}/ready", server, log, timeout=90)
         login = f"http://127.0.0.1:{port}/api/v1/auth/login"
-        accepted = httpx.post(
-            login, json={"username": "admin", "password": installed.admin_password}
-        )
-        refused = httpx.post(login, json={"username": "admin", "password": "not-the-password"})
+        # Production's argon2 cost on a busy machine: more than httpx's default 5 s may pass.
+        password = {"username": "admin", "password": installed.admin_password}
+        accepted = httpx.post(login, json=password, timeout=60)
+        wrong = {"username": "admin", "password": "not-the-password"}
+        refused = httpx.post(login, json=wrong, timeout=60)
     finally:
         stop(server)
     assert accepted.status_code == 200, accepted.text
