@@ -70,6 +70,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = db_engine
     app.state.session_factory = session_factory(db_engine)
     app.state.read_session_factory = session_factory(db_engine, write=False)
+    # Safe-method requests (GET, HEAD) on SQLite read in a deferred, query-only transaction:
+    # SQLite has one write lock, and a slow read holding it would queue every writer behind
+    # it. Their few writes (audit events) land after the read (`oversight.db.session`). On
+    # PostgreSQL readers never wait for writers; every request keeps the write session.
+    app.state.safe_session_factory = (
+        app.state.read_session_factory
+        if db_engine.dialect.name == "sqlite"
+        else app.state.session_factory
+    )
     app.state.analytics_cache = make_cache(settings.analytics)
     install_error_handlers(app)
     install_observability(app, settings)

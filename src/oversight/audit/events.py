@@ -4,6 +4,12 @@
 events about a request that is going to fail (a 403, an out-of-scope 404, a failed login):
 the request's transaction rolls back, and the unit of work writes the deferred events
 afterwards in a transaction of their own (`write_deferred`).
+
+In a read-only session (a GET on SQLite: `oversight.db.session.is_read_only`) nothing is
+written in the read's transaction: an event lands, after the read, in a short write
+transaction that the unit of work commits before the request answers — only if the request
+succeeded, or whatever happens with `survive_rollback`. Either way the chain is appended to
+under the write lock.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from oversight.audit import chain
 from oversight.audit.actor import actor_fields
-from oversight.db.session import keep_whatever_happens
+from oversight.db.session import is_read_only, keep_whatever_happens, write_after_read
 from oversight.kit.clock import utcnow
 
 _DEFERRED = "oversight.audit.deferred"
@@ -32,7 +38,9 @@ def record_event(
     survive_rollback: bool = False,
 ) -> None:
     """Append one event in the session's current transaction — or, with `survive_rollback`,
-    keep it for the unit of work to write whatever becomes of this transaction."""
+    keep it for the unit of work to write whatever becomes of this transaction. In a
+    read-only session, keep it for the unit of work to write after the read (if the unit
+    succeeds, or whatever happens with `survive_rollback`)."""
     event = {
         **actor_fields(session),
         **(actor or {}),
@@ -46,6 +54,8 @@ def record_event(
     if survive_rollback:
         session.info.setdefault(_DEFERRED, []).append(event)
         keep_whatever_happens(session, write_deferred)
+    elif is_read_only(session):
+        write_after_read(session, lambda later: chain.append(later.connection(), [event]))
     else:
         chain.append(session.connection(), [event])
 

@@ -39,12 +39,22 @@ async def get_settings_dep(request: Request) -> Settings:
     return settings
 
 
+# Methods that change nothing (RFC 9110, 9.2.1): on SQLite they read in a read-only session.
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request: committed when the handler succeeds, rolled back otherwise
-    (`oversight.db.session.end_transaction`). Opening a session does no I/O (it connects on
-    its first statement), so it happens on the event loop; the ending, which talks to the
+    (`oversight.db.session.end_transaction`). A safe-method request gets the app's
+    `safe_session_factory` (read-only on SQLite: its audit events land after the read, in a
+    short write transaction, before the answer). Opening a session does no I/O (it connects
+    on its first statement), so it happens on the event loop; the ending, which talks to the
     database, runs on a worker thread in one hand-off."""
-    session: Session = request.app.state.session_factory()
+    state = request.app.state
+    factory = (
+        state.safe_session_factory if request.method in SAFE_METHODS else state.session_factory
+    )
+    session: Session = factory()
     try:
         yield session
     except BaseException:

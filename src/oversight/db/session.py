@@ -26,10 +26,15 @@ def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+    connection_record.info[_QUERY_ONLY] = False
 
 
-# The execution option that says how a SQLite transaction begins (see session_factory).
+# The execution option that says how a SQLite transaction begins (see session_factory):
+# "IMMEDIATE" (a unit of work that may write), "READ" (deferred and query-only: a read-only
+# session) or absent (deferred: plain connections such as health, metrics, migrations).
 SQLITE_BEGIN = "oversight_sqlite_begin"
+# Whether the pooled connection is in `PRAGMA query_only` now (kept in its pool record).
+_QUERY_ONLY = "oversight.query_only"
 
 
 def _sqlite_begin(connection: Connection) -> None:
@@ -37,9 +42,16 @@ def _sqlite_begin(connection: Connection) -> None:
     # committed since its read: SQLite answers SQLITE_BUSY at once and the busy timeout never
     # waits. Write transactions therefore take the write lock up front (BEGIN IMMEDIATE), where
     # the busy timeout queues them; plain connections (health, metrics, migrations) and read-only
-    # sessions stay deferred so that readers never wait for a writer (WAL).
-    immediate = connection.get_execution_options().get(SQLITE_BEGIN) == "IMMEDIATE"
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    # sessions stay deferred so that readers never wait for a writer (WAL). A read-only
+    # session's connection is also query-only for as long as it is one, so that a write
+    # attempted in it fails at once ("attempt to write a readonly database") instead of trying
+    # the upgrade above.
+    mode = connection.get_execution_options().get(SQLITE_BEGIN)
+    query_only = mode == "READ"
+    if connection.info.get(_QUERY_ONLY, False) != query_only:
+        connection.exec_driver_sql(f"PRAGMA query_only={'ON' if query_only else 'OFF'}")
+        connection.info[_QUERY_ONLY] = query_only
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
 
 
 def create_db_engine(settings: DatabaseSettings) -> Engine:
@@ -69,25 +81,56 @@ def create_db_engine(settings: DatabaseSettings) -> Engine:
     )
 
 
+_READ_ONLY = "oversight.read_only"
+_WRITE: dict[str, Any] = {SQLITE_BEGIN: "IMMEDIATE"}
+
+
 def session_factory(engine: Engine, *, write: bool = True) -> sessionmaker[Session]:
     """Sessions on `engine`. A unit of work may write, so on SQLite its transactions begin
     IMMEDIATE (they queue behind the current writer for up to the busy timeout instead of
-    failing with "database is locked"); `write=False` gives deferred, read-only transactions
-    for work that only reads (a streamed export). Other engines ignore the option."""
-    bind = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE" if write else "DEFERRED"})
-    return sessionmaker(bind=bind, expire_on_commit=False, autoflush=True)
+    failing with "database is locked").
+
+    `write=False` gives read-only sessions (a safe-method request on SQLite, a streamed
+    export): on SQLite their transactions are deferred and query-only, so they never hold or
+    wait for the write lock. The few writes a reader must make (audit events, survivors) are
+    not made in its transaction but registered (`keep_whatever_happens`, `write_after_read`)
+    and made by `end_transaction` in a short write transaction of their own once the read
+    has ended. Other engines ignore the SQLite options; the registration applies to them too."""
+    bind = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE" if write else "READ"})
+    return sessionmaker(
+        bind=bind, expire_on_commit=False, autoflush=True, info={_READ_ONLY: not write}
+    )
+
+
+def is_read_only(session: Session) -> bool:
+    """True for a session of a `session_factory(..., write=False)`: its writes must be
+    registered with `write_after_read` or `keep_whatever_happens`, not made in it."""
+    return bool(session.info.get(_READ_ONLY))
 
 
 _SURVIVORS = "oversight.survivors"
+_AFTER_READ = "oversight.after_read"
 
 
 def keep_whatever_happens(session: Session, write: Callable[[Session], object]) -> None:
     """Register a write that must land whatever becomes of this unit of work: with it when it
     commits, or in a transaction of its own after it rolls back (the audit event of a refused
-    request, say). Registering the same callable twice runs it once."""
+    request, say). On a read-only session it always lands in a write transaction of its own
+    after the read. Registering the same callable twice runs it once."""
     survivors: list[Callable[[Session], object]] = session.info.setdefault(_SURVIVORS, [])
     if write not in survivors:
         survivors.append(write)
+
+
+def write_after_read(session: Session, write: Callable[[Session], object]) -> None:
+    """Register a write of a read-only session (`is_read_only`) that lands only if its unit of
+    work succeeds: once the read has ended, in a short write transaction of its own that
+    `end_transaction` commits before it returns (so a request answers only after the write
+    is durable, and fails if it cannot be made). Registering the same callable twice runs it
+    once. On a session that may write, make the write in its transaction instead."""
+    writes: list[Callable[[Session], object]] = session.info.setdefault(_AFTER_READ, [])
+    if write not in writes:
+        writes.append(write)
 
 
 def _run_survivors(session: Session) -> bool:
@@ -103,12 +146,50 @@ def _roll_back(session: Session) -> None:
         session.commit()
 
 
+def _write_apart(session: Session, writes: list[Callable[[Session], object]]) -> None:
+    """Run `writes`, then the survivors, in one write transaction of the session's own
+    (BEGIN IMMEDIATE on SQLite, whatever the session's bind says) and commit it."""
+    writes = [*writes, *session.info.pop(_SURVIVORS, [])]
+    if not writes:
+        return
+    session.connection(execution_options=_WRITE)
+    try:
+        for write in writes:
+            write(session)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _end_read(session: Session, *, succeeded: bool) -> None:
+    after_read = session.info.pop(_AFTER_READ, [])
+    if not succeeded:
+        session.rollback()
+        _write_apart(session, [])
+        return
+    try:
+        # Commit, not roll back: pending changes would flush, and fail loudly in a query-only
+        # transaction, instead of vanishing.
+        session.commit()
+    except BaseException:
+        session.rollback()
+        _write_apart(session, [])
+        raise
+    _write_apart(session, after_read)
+
+
 def end_transaction(session: Session, *, succeeded: bool) -> None:
     """End the unit of work as `transaction_scope` does when its block ends: survivors, then
     commit, if it succeeded (rolled back if the commit fails, and the error raised); rolled
-    back, then survivors in a transaction of their own, if it failed. For callers that cannot
-    wrap the work in a `with` block on one thread (the request's async session dependency,
-    which runs this on a worker thread: it does I/O)."""
+    back, then survivors in a transaction of their own, if it failed. A read-only session
+    ends its read first (commit or rollback), then makes its registered writes (those of
+    `write_after_read` only if it succeeded) and survivors in one write transaction.
+    For callers that cannot wrap the work in a `with` block on one thread (the request's
+    async session dependency, which runs this on a worker thread: it does I/O)."""
+    if is_read_only(session):
+        _end_read(session, succeeded=succeeded)
+        return
     if not succeeded:
         _roll_back(session)
         return
