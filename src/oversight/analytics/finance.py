@@ -213,28 +213,7 @@ def profitability(session: Session, params: KpiParams, currency: str) -> s.Profi
             .group_by(ProjectCost.project_id)
         ).all()
     )
-    # only the period's work logs (by work date): never the whole history unless `to_date`
-    labour_filters = [SR.project_id.is_not(None), *_between(WorkLog.work_date, params)]
-    if params.project_id is not None:
-        labour_filters.append(SR.project_id == params.project_id)
-    if params.customer_id is not None:
-        labour_filters.append(SR.customer_id == params.customer_id)
-    labour_query = (
-        select(
-            SR.project_id,
-            _sum(cents(WorkLog.hours) * func.coalesce(cents(User.cost_rate), 0)),
-        )
-        .select_from(WorkLog)
-        .join(SR, SR.id == WorkLog.request_id)
-        .join(User, User.id == WorkLog.engineer_id)
-        if rates
-        else select(SR.project_id, func.count(WorkLog.id))
-        .select_from(WorkLog)
-        .join(SR, SR.id == WorkLog.request_id)
-    )
-    labour = _pairs(
-        session.execute(labour_query.where(*labour_filters).group_by(SR.project_id)).all()
-    )
+    labour = _labour(session, params, rates)
     withheld = None if rates else LABOUR_WITHHELD
     empty = s.Profitability(
         period=params.period_read,
@@ -276,6 +255,67 @@ def profitability(session: Session, params: KpiParams, currency: str) -> s.Profi
         )
     result.sort(key=lambda project: (project.margin or Decimal(0), project.code))
     return empty.model_copy(update={"projects": result})
+
+
+def _labour(session: Session, params: KpiParams, rates: bool) -> dict[int, int]:
+    """Per project: the sum of `hours x cost rate` of its work logs, in ten-thousandths
+    (`rates`), or a count of its work logs (only which projects have any is used then).
+
+    For a period, the logs are summed per request and engineer through the work-date index
+    and each group's project is found by the request's key (a correlated subquery: one index
+    probe per group), so nothing outside the period is read, whatever the history's length.
+    Up to a date (`to_date`), the history is read anyway: a plain join is cheaper there.
+    """
+    request_filters: list[ColumnElement[bool]] = []
+    if params.project_id is not None:
+        request_filters.append(SR.project_id == params.project_id)
+    if params.customer_id is not None:
+        request_filters.append(SR.customer_id == params.customer_id)
+    if params.to_date:
+        value = (
+            _sum(cents(WorkLog.hours) * func.coalesce(cents(User.cost_rate), 0))
+            if rates
+            else func.count(WorkLog.id)
+        )
+        query = (
+            select(SR.project_id, value).select_from(WorkLog).join(SR, SR.id == WorkLog.request_id)
+        )
+        if rates:
+            query = query.join(User, User.id == WorkLog.engineer_id)
+        rows = session.execute(
+            query.where(
+                SR.project_id.is_not(None), *_between(WorkLog.work_date, params), *request_filters
+            ).group_by(SR.project_id)
+        ).all()
+        return _pairs(rows)
+    groups = (
+        select(
+            WorkLog.request_id.label("request_id"),
+            WorkLog.engineer_id.label("engineer_id"),
+            func.sum(cents(WorkLog.hours)).label("hours"),
+        )
+        .where(*_between(WorkLog.work_date, params))
+        .group_by(WorkLog.request_id, WorkLog.engineer_id)
+        .subquery("groups")
+    )
+    # NULL for a request without a project, outside the filters or outside the row scope
+    project = (
+        select(SR.project_id)
+        .where(SR.id == groups.c.request_id, *request_filters)
+        .scalar_subquery()
+        .label("project_id")
+    )
+    if rates:
+        query = (
+            select(project, _sum(groups.c.hours * func.coalesce(cents(User.cost_rate), 0)))
+            .select_from(groups)
+            .join(User, User.id == groups.c.engineer_id)
+        )
+    else:
+        query = select(project, func.count()).select_from(groups)
+    pairs = _pairs(session.execute(query.group_by(project)).all())
+    pairs.pop(None, None)
+    return pairs
 
 
 def _pairs(rows: Any) -> dict[Any, Any]:
