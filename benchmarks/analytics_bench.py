@@ -46,9 +46,9 @@ from oversight.wiring import open_database
 
 # The lower bound reads what the summary must read and nothing more: the open requests (a
 # snapshot, through the status index), the month's rows through their date indexes (closed,
-# responded, created; invoices issued and paid; the month's work logs, each request's
-# project found by its key) and the open invoices (issued, unpaid: the overdue snapshot).
-# Each part is one indexed pass; nothing reads history outside the period.
+# responded, created; invoices issued and paid; the month's work logs joined to the requests
+# between the lowest and highest key they name) and the open invoices (issued, unpaid: the
+# overdue snapshot). Each part is one indexed pass; nothing reads history outside the period.
 LOWER_BOUND_SQL = """
 WITH o AS (
   SELECT count(*) AS open, sum(extract(epoch FROM created_at)) AS open_age,
@@ -74,12 +74,13 @@ WITH o AS (
 ), io AS (
   SELECT sum(amount) AS overdue, count(DISTINCT customer_id) AS overdue_clients
   FROM invoices WHERE status = 'issued' AND due_on < :today
+), g AS (
+  SELECT request_id, sum(hours) AS hours FROM work_logs
+  WHERE work_date BETWEEN :ds AND :de GROUP BY request_id
 ), w AS (
-  SELECT sum(g.hours) AS hours,
-    count(DISTINCT (SELECT r.project_id FROM service_requests r WHERE r.id = g.request_id))
-      AS projects
-  FROM (SELECT request_id, sum(hours) AS hours FROM work_logs
-        WHERE work_date BETWEEN :ds AND :de GROUP BY request_id) g
+  SELECT sum(g.hours) AS hours, count(DISTINCT r.project_id) AS projects
+  FROM g JOIN service_requests r ON r.id = g.request_id
+  WHERE r.id BETWEEN (SELECT min(request_id) FROM g) AND (SELECT max(request_id) FROM g)
 )
 SELECT * FROM o, c, f, n, ii, ip, io, w
 """
@@ -108,9 +109,11 @@ class Company:
             f"{self.requests // 1_000_000}M")  # fmt: skip
 
     def demo_argv(self) -> list[str]:
-        return ["demo-data", "--requests", str(self.requests), "--projects",
-                str(max(20, self.requests // 100)), "--months", str(self.months),
-                "--end", HISTORY_END]  # fmt: skip
+        # projects in proportion to the requests of a month (most projects run for most of
+        # the history), so a month of either company holds about as many of them
+        projects = max(20, self.requests // self.months // 33)
+        return ["demo-data", "--requests", str(self.requests), "--projects", str(projects),
+                "--months", str(self.months), "--end", HISTORY_END]  # fmt: skip
 
 
 @dataclass(frozen=True)

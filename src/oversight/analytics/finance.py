@@ -11,7 +11,19 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, case, cast, extract, func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    any_,
+    bindparam,
+    case,
+    cast,
+    extract,
+    func,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from oversight.analytics import schemas as s
@@ -228,7 +240,7 @@ def profitability(session: Session, params: KpiParams, currency: str) -> s.Profi
     projects = session.execute(
         select(Project.id, Project.code, Project.name, Customer.name)
         .join(Customer, Customer.id == Project.customer_id)
-        .where(Project.id.in_(ids), *project_filters)
+        .where(_one_of(session, Project.id, ids), *project_filters)
     ).all()
     result = []
     for pid, code, name, customer in projects:
@@ -261,12 +273,14 @@ def _labour(session: Session, params: KpiParams, rates: bool) -> dict[int, int]:
     """Per project: the sum of `hours x cost rate` of its work logs, in ten-thousandths
     (`rates`), or a count of its work logs (only which projects have any is used then).
 
-    For a period, the logs are summed per request and engineer through the work-date index
-    and each group's project is found by the request's key (a correlated subquery: one index
-    probe per group), so nothing outside the period is read, whatever the history's length.
-    Up to a date (`to_date`), the history is read anyway: a plain join is cheaper there.
+    For a period, the logs are summed per request and engineer through the work-date index,
+    and the requests are read only between the lowest and the highest request key worked on
+    in the period (an exact bound: the join needs no other row), from the index holding each
+    request's project and customer. So a month reads that month's logs and about that
+    month's requests, whatever the history's length. Up to a date (`to_date`), the history is
+    read anyway: a plain join.
     """
-    request_filters: list[ColumnElement[bool]] = []
+    request_filters: list[ColumnElement[bool]] = [SR.project_id.is_not(None)]
     if params.project_id is not None:
         request_filters.append(SR.project_id == params.project_id)
     if params.customer_id is not None:
@@ -277,17 +291,13 @@ def _labour(session: Session, params: KpiParams, rates: bool) -> dict[int, int]:
             if rates
             else func.count(WorkLog.id)
         )
-        query = (
-            select(SR.project_id, value).select_from(WorkLog).join(SR, SR.id == WorkLog.request_id)
-        )
+        query = select(SR.project_id, value).select_from(WorkLog)
+        query = query.join(SR, SR.id == WorkLog.request_id)
         if rates:
             query = query.join(User, User.id == WorkLog.engineer_id)
-        rows = session.execute(
-            query.where(
-                SR.project_id.is_not(None), *_between(WorkLog.work_date, params), *request_filters
-            ).group_by(SR.project_id)
-        ).all()
-        return _pairs(rows)
+        query = query.where(*_between(WorkLog.work_date, params), *request_filters)
+        return _pairs(session.execute(query.group_by(SR.project_id)).all())
+    # referenced three times: PostgreSQL computes it once (a materialised CTE)
     groups = (
         select(
             WorkLog.request_id.label("request_id"),
@@ -296,26 +306,28 @@ def _labour(session: Session, params: KpiParams, rates: bool) -> dict[int, int]:
         )
         .where(*_between(WorkLog.work_date, params))
         .group_by(WorkLog.request_id, WorkLog.engineer_id)
-        .subquery("groups")
+        .cte("groups")
     )
-    # NULL for a request without a project, outside the filters or outside the row scope
-    project = (
-        select(SR.project_id)
-        .where(SR.id == groups.c.request_id, *request_filters)
-        .scalar_subquery()
-        .label("project_id")
-    )
+    lowest = select(func.min(groups.c.request_id)).scalar_subquery()
+    highest = select(func.max(groups.c.request_id)).scalar_subquery()
     if rates:
-        query = (
-            select(project, _sum(groups.c.hours * func.coalesce(cents(User.cost_rate), 0)))
-            .select_from(groups)
-            .join(User, User.id == groups.c.engineer_id)
-        )
+        value = _sum(groups.c.hours * func.coalesce(cents(User.cost_rate), 0))
+        query = select(SR.project_id, value).select_from(groups)
+        query = query.join(User, User.id == groups.c.engineer_id)
     else:
-        query = select(project, func.count()).select_from(groups)
-    pairs = _pairs(session.execute(query.group_by(project)).all())
-    pairs.pop(None, None)
-    return pairs
+        query = select(SR.project_id, func.count()).select_from(groups)
+    query = query.join(SR, SR.id == groups.c.request_id).where(
+        SR.id >= lowest, SR.id <= highest, *request_filters
+    )
+    return _pairs(session.execute(query.group_by(SR.project_id)).all())
+
+
+def _one_of(session: Session, column: Any, ids: set[int]) -> ColumnElement[bool]:
+    """`column IN ids`; on PostgreSQL as one array parameter (`= ANY(:ids)`) rather than
+    one parameter per id: a month can name thousands of projects."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("ids", sorted(ids), type_=ARRAY(Integer)))
+    return column.in_(ids)
 
 
 def _pairs(rows: Any) -> dict[Any, Any]:
