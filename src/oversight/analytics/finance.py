@@ -24,7 +24,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from oversight.analytics import schemas as s
 from oversight.analytics.params import KpiParams, ratio_percent, two_places
@@ -322,7 +322,9 @@ def _labour(session: Session, params: KpiParams, rates: bool) -> dict[int, int]:
     return _pairs(session.execute(query.group_by(SR.project_id)).all())
 
 
-def _one_of(session: Session, column: Any, ids: set[int]) -> ColumnElement[bool]:
+def _one_of(
+    session: Session, column: InstrumentedAttribute[int], ids: set[int]
+) -> ColumnElement[bool]:
     """`column IN ids`; on PostgreSQL as one array parameter (`= ANY(:ids)`) rather than
     one parameter per id: a month can name thousands of projects."""
     if session.get_bind().dialect.name == "postgresql":
