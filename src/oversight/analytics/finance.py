@@ -273,52 +273,37 @@ def _labour(session: Session, params: KpiParams, rates: bool) -> dict[int, int]:
     """Per project: the sum of `hours x cost rate` of its work logs, in ten-thousandths
     (`rates`), or a count of its work logs (only which projects have any is used then).
 
-    For a period, the logs are summed per request and engineer through the work-date index,
-    and the requests are read only between the lowest and the highest request key worked on
-    in the period (an exact bound: the join needs no other row), from the index holding each
-    request's project and customer. So a month reads that month's logs and about that
-    month's requests, whatever the history's length. Up to a date (`to_date`), the history is
-    read anyway: a plain join.
+    For a period, the requests are read only between the lowest and the highest request key
+    the period's work logs name (an exact bound: the join needs no other row), from the
+    index that holds each request's project and customer; the bounds are read first, so the
+    planner sizes the join by them. A month thus reads that month's logs and about that
+    month's requests, whatever the history's length. Up to a date (`to_date`), the history
+    is read anyway: no bound.
     """
+    logs = _between(WorkLog.work_date, params)
     request_filters: list[ColumnElement[bool]] = [SR.project_id.is_not(None)]
     if params.project_id is not None:
         request_filters.append(SR.project_id == params.project_id)
     if params.customer_id is not None:
         request_filters.append(SR.customer_id == params.customer_id)
-    if params.to_date:
-        value = (
-            _sum(cents(WorkLog.hours) * func.coalesce(cents(User.cost_rate), 0))
-            if rates
-            else func.count(WorkLog.id)
-        )
-        query = select(SR.project_id, value).select_from(WorkLog)
-        query = query.join(SR, SR.id == WorkLog.request_id)
-        if rates:
-            query = query.join(User, User.id == WorkLog.engineer_id)
-        query = query.where(*_between(WorkLog.work_date, params), *request_filters)
-        return _pairs(session.execute(query.group_by(SR.project_id)).all())
-    # referenced three times: PostgreSQL computes it once (a materialised CTE)
-    groups = (
-        select(
-            WorkLog.request_id.label("request_id"),
-            WorkLog.engineer_id.label("engineer_id"),
-            func.sum(cents(WorkLog.hours)).label("hours"),
-        )
-        .where(*_between(WorkLog.work_date, params))
-        .group_by(WorkLog.request_id, WorkLog.engineer_id)
-        .cte("groups")
+    if not params.to_date:
+        # `+ 0`: an aggregate over the period's logs (the work-date index), not a walk of
+        # the request-key index in key order looking for the period's first log
+        key = WorkLog.request_id + 0
+        lowest, highest = session.execute(select(func.min(key), func.max(key)).where(*logs)).one()
+        if lowest is None:
+            return {}
+        request_filters += [SR.id >= lowest, SR.id <= highest]
+    value = (
+        _sum(cents(WorkLog.hours) * func.coalesce(cents(User.cost_rate), 0))
+        if rates
+        else func.count(WorkLog.id)
     )
-    lowest = select(func.min(groups.c.request_id)).scalar_subquery()
-    highest = select(func.max(groups.c.request_id)).scalar_subquery()
+    query = select(SR.project_id, value).select_from(WorkLog)
+    query = query.join(SR, SR.id == WorkLog.request_id)
     if rates:
-        value = _sum(groups.c.hours * func.coalesce(cents(User.cost_rate), 0))
-        query = select(SR.project_id, value).select_from(groups)
-        query = query.join(User, User.id == groups.c.engineer_id)
-    else:
-        query = select(SR.project_id, func.count()).select_from(groups)
-    query = query.join(SR, SR.id == groups.c.request_id).where(
-        SR.id >= lowest, SR.id <= highest, *request_filters
-    )
+        query = query.join(User, User.id == WorkLog.engineer_id)
+    query = query.where(*logs, *request_filters)
     return _pairs(session.execute(query.group_by(SR.project_id)).all())
 
 
