@@ -168,9 +168,15 @@ def _run(argv: list[str], env: dict[str, str] | None = None) -> None:
 
 def _build(pg: Any, database: str, company: Company, console: Console) -> str:
     """Create `database` holding `company`: restored from var/bench/ when a dump for this key
-    exists, else generated (and dumped for the next run). Returns how it was made."""
+    exists, else generated (and dumped for the next run); then migrated to this checkout's
+    head either way. Returns how it was made."""
     pg.create_database(database)
     url = pg.url(database)
+    # this checkout's code, not whatever `oversight` the environment has installed
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OVERSIGHT_")}
+    env |= {"OVERSIGHT_DATABASE__URL": url, "OVERSIGHT_ENV": "test",
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])}  # fmt: skip
+    oversight = str(BIN_DIR / "oversight")
     dump = CACHE_DIR / f"analytics-{company.requests}-{_cache_key(company)}.dump"
     started = time.monotonic()
     if dump.exists():
@@ -178,9 +184,6 @@ def _build(pg: Any, database: str, company: Company, console: Console) -> str:
               pg.url(database, driver="postgresql"), str(dump)])  # fmt: skip
         how = f"restored from {dump.relative_to(ROOT)}"
     else:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OVERSIGHT_")}
-        env |= {"OVERSIGHT_DATABASE__URL": url, "OVERSIGHT_ENV": "test"}
-        oversight = str(BIN_DIR / "oversight")
         for argv in (["migrate"], company.demo_argv()):
             _run([oversight, *argv], env=env)
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
@@ -191,6 +194,7 @@ def _build(pg: Any, database: str, company: Company, console: Console) -> str:
               pg.url(database, driver="postgresql")])  # fmt: skip
         partial.rename(dump)
         how = "generated"
+    _run([oversight, "migrate"], env=env)
     # as a database in service: statistics and visibility map up to date (autovacuum's work)
     _run([str(pg.bin("psql")), "-q", "-c", "VACUUM ANALYZE", pg.url(database, driver="postgresql")])
     how += f" in {time.monotonic() - started:.0f} s"
