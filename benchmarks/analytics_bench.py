@@ -174,8 +174,8 @@ def _build(pg: Any, database: str, company: Company, console: Console) -> str:
     url = pg.url(database)
     # this checkout's code, not whatever `oversight` the environment has installed
     env = {k: v for k, v in os.environ.items() if not k.startswith("OVERSIGHT_")}
-    env |= {"OVERSIGHT_DATABASE__URL": url, "OVERSIGHT_ENV": "test",
-            "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])}  # fmt: skip
+    path = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
+    env |= {"OVERSIGHT_DATABASE__URL": url, "OVERSIGHT_ENV": "test", "PYTHONPATH": path}
     oversight = str(BIN_DIR / "oversight")
     dump = CACHE_DIR / f"analytics-{company.requests}-{_cache_key(company)}.dump"
     started = time.monotonic()
