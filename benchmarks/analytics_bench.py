@@ -209,7 +209,6 @@ def rows(scale: Scale) -> list[Row]:
     small = Company(scale.pick(100_000, 3_000), 3)
     large = Company(scale.pick(1_000_000, 30_000), 30)
     console = Console()
-    results: dict[Company, Measured] = {}
     saved = {k: v for k, v in os.environ.items() if k.startswith("OVERSIGHT_")}
     with servers.postgres_server() as pg:
         # The test servers keep 16 MB of shared buffers; a database in service has more (a
@@ -219,20 +218,20 @@ def rows(scale: Scale) -> list[Row]:
         pg.stop()
         pg.start()
         try:
-            reference: int | None = None  # requests closed in the short history's month
-            for index, company in enumerate((small, large)):
-                database = f"bench{index}"
-                how = _build(pg, database, company, console)
+            built = [(f"bench{i}", company, _build(pg, f"bench{i}", company, console))
+                     for i, company in enumerate((small, large))]  # fmt: skip
+            targets: list[Target] = []
+            for database, company, how in built:
                 os.environ.update({"OVERSIGHT_DATABASE__URL": pg.url(database),
                                    "OVERSIGHT_ENV": "test"})  # fmt: skip
                 get_settings.cache_clear()
                 # the long history's month: the one as busy as the short history's latest
                 # month (the demo company grows), so only the history's length differs
-                chosen = None if reference is None else _matching_month(reference)
-                results[company] = measure(chosen, scale.pick(7, 3),
-                                           note=f"{company.requests:,} requests over "
-                                           f"{company.months} months ({how})")  # fmt: skip
-                reference = results[company].closed
+                month = _matching_month(targets[0].closed) if targets else None
+                targets.append(prepare(month, f"{company.requests:,} requests over "
+                                       f"{company.months} months ({how})"))  # fmt: skip
+            results = dict(zip((small, large), measure_all(targets, scale.pick(9, 3)),
+                               strict=True))  # fmt: skip
         finally:
             for key in [k for k in os.environ if k.startswith("OVERSIGHT_")]:
                 del os.environ[key]
@@ -264,8 +263,22 @@ def rows(scale: Scale) -> list[Row]:
     return out
 
 
-def measure(month: str | None, repeat: int, note: str = "") -> Measured:
-    """The summary cold, warm and against one hand-written SQL pass, on the configured DB."""
+@dataclass
+class Target:
+    """One database's summary, ready to time: cold, the lower bound, warm."""
+
+    engine: Engine
+    start: date
+    closed: int
+    title: str
+    note: str
+    cold: Callable[[], None]
+    lower_bound: Callable[[], None]
+    warm: Callable[[], None]
+
+
+def prepare(month: str | None, note: str = "") -> Target:
+    """The summary of `month` (default: the latest data month) on the configured database."""
     settings = get_settings()
     engine = open_database(settings)
     sessions = session_factory(engine)
@@ -307,39 +320,56 @@ def measure(month: str | None, repeat: int, note: str = "") -> Measured:
         with sessions() as session:
             service.get_summary(session, params, settings=settings, cache=warm_cache)
 
-    cold()  # warm the database's buffers and the query compilation cache for both sides
-    lower_bound()
-    warm()
+    closed = _closed_in(engine, start)
+    described = ", ".join(f"{name} {count:,}" for name, count in counts.items())
+    title = f"analytics summary, period {params.period.start}..{params.period.end}; {described}"
+    note = f"{note or described}; month {start:%Y-%m}, {closed:,} closed in it"
+    return Target(engine, start, closed, title, note, cold, lower_bound, warm)
+
+
+def measure_all(targets: list[Target], repeat: int) -> list[Measured]:
+    """Each target cold, against its lower bound and warm, the targets interleaved run by run
+    (so a busy moment of a shared machine hits every side alike); then one cold summary of
+    each timed statement by statement, and its statements' plans checked."""
+    for target in targets:  # warm the buffers and the query compilation cache of every side
+        target.cold()
+        target.lower_bound()
+        target.warm()
     freeze_startup_heap()  # as the app does once started (oversight.main)
-    results: dict[str, list[float]] = {"cold": [], "bound": [], "warm": []}
-    for _ in range(repeat):  # interleaved, so a busy moment hits both sides alike
-        results["cold"] += _timed(cold, 1)
-        results["bound"] += _timed(lower_bound, 1)
-        results["warm"] += _timed(warm, 20)
+    results = [{"cold": [], "bound": [], "warm": []} for _ in targets]  # type: ignore[var-annotated]
+    for _ in range(repeat):
+        for target, times in zip(targets, results, strict=True):
+            times["cold"] += _timed(target.cold, 1)
+            times["bound"] += _timed(target.lower_bound, 1)
+            times["warm"] += _timed(target.warm, 20)
     names = {"cold": "summary, cold (computed)", "bound": "lower bound: one hand-written SQL "
              "pass", "warm": "summary, warm (cache)"}  # fmt: skip
-    medians = {key: statistics.median(times) for key, times in results.items()}
-    table = Table(
-        title=f"analytics summary, period {params.period.start}..{params.period.end}; "
-        + ", ".join(f"{name} {count:,}" for name, count in counts.items())
-    )
-    for column in ("what", "median ms", "min ms", "max ms", "runs"):
-        table.add_column(column, justify="left" if column == "what" else "right")
-    for key, times in results.items():
-        table.add_row(names[key], f"{medians[key] * 1000:.2f}", f"{min(times) * 1000:.2f}",
-                      f"{max(times) * 1000:.2f}", str(len(times)))  # fmt: skip
     console = Console()
-    console.print(table)
-    statements = _statements(engine, cold, console)
-    full_scans = _full_scans(engine, statements)
-    for scan in full_scans:
-        console.print(f"  reads a whole history table: {scan}", markup=False, highlight=False)
-    note = note or ", ".join(f"{name} {count:,}" for name, count in counts.items())
-    closed = _closed_in(engine, start)
-    engine.dispose()
-    note = f"{note}; month {start:%Y-%m}, {closed:,} closed in it"
-    return Measured(f"{start:%Y-%m}", closed, medians["cold"] * 1000, medians["bound"] * 1000,
-                    medians["warm"] * 1000, full_scans, note)  # fmt: skip
+    measured = []
+    for target, times in zip(targets, results, strict=True):
+        medians = {key: statistics.median(values) for key, values in times.items()}
+        table = Table(title=target.title)
+        for column in ("what", "median ms", "min ms", "max ms", "runs"):
+            table.add_column(column, justify="left" if column == "what" else "right")
+        for key, values in times.items():
+            table.add_row(names[key], f"{medians[key] * 1000:.2f}", f"{min(values) * 1000:.2f}",
+                          f"{max(values) * 1000:.2f}", str(len(values)))  # fmt: skip
+        console.print(table)
+        statements = _statements(target.engine, target.cold, console)
+        full_scans = _full_scans(target.engine, statements)
+        for scan in full_scans:
+            console.print(f"  reads a whole history table: {scan}", markup=False, highlight=False)
+        target.engine.dispose()
+        measured.append(Measured(
+            f"{target.start:%Y-%m}", target.closed, medians["cold"] * 1000,
+            medians["bound"] * 1000, medians["warm"] * 1000, full_scans, target.note,
+        ))  # fmt: skip
+    return measured
+
+
+def measure(month: str | None, repeat: int, note: str = "") -> Measured:
+    """The summary cold, warm and against one hand-written SQL pass, on the configured DB."""
+    return measure_all([prepare(month, note)], repeat)[0]
 
 
 def _closed_in(engine: Engine, start: date) -> int:
