@@ -11,8 +11,20 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, case, cast, extract, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    any_,
+    bindparam,
+    case,
+    cast,
+    extract,
+    func,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from oversight.analytics import schemas as s
 from oversight.analytics.params import KpiParams, ratio_percent, two_places
@@ -213,28 +225,7 @@ def profitability(session: Session, params: KpiParams, currency: str) -> s.Profi
             .group_by(ProjectCost.project_id)
         ).all()
     )
-    # only the period's work logs (by work date): never the whole history unless `to_date`
-    labour_filters = [SR.project_id.is_not(None), *_between(WorkLog.work_date, params)]
-    if params.project_id is not None:
-        labour_filters.append(SR.project_id == params.project_id)
-    if params.customer_id is not None:
-        labour_filters.append(SR.customer_id == params.customer_id)
-    labour_query = (
-        select(
-            SR.project_id,
-            _sum(cents(WorkLog.hours) * func.coalesce(cents(User.cost_rate), 0)),
-        )
-        .select_from(WorkLog)
-        .join(SR, SR.id == WorkLog.request_id)
-        .join(User, User.id == WorkLog.engineer_id)
-        if rates
-        else select(SR.project_id, func.count(WorkLog.id))
-        .select_from(WorkLog)
-        .join(SR, SR.id == WorkLog.request_id)
-    )
-    labour = _pairs(
-        session.execute(labour_query.where(*labour_filters).group_by(SR.project_id)).all()
-    )
+    labour = _labour(session, params, rates)
     withheld = None if rates else LABOUR_WITHHELD
     empty = s.Profitability(
         period=params.period_read,
@@ -249,7 +240,7 @@ def profitability(session: Session, params: KpiParams, currency: str) -> s.Profi
     projects = session.execute(
         select(Project.id, Project.code, Project.name, Customer.name)
         .join(Customer, Customer.id == Project.customer_id)
-        .where(Project.id.in_(ids), *project_filters)
+        .where(_one_of(session, Project.id, ids), *project_filters)
     ).all()
     result = []
     for pid, code, name, customer in projects:
@@ -276,6 +267,54 @@ def profitability(session: Session, params: KpiParams, currency: str) -> s.Profi
         )
     result.sort(key=lambda project: (project.margin or Decimal(0), project.code))
     return empty.model_copy(update={"projects": result})
+
+
+def _labour(session: Session, params: KpiParams, rates: bool) -> dict[int, int]:
+    """Per project: the sum of `hours x cost rate` of its work logs, in ten-thousandths
+    (`rates`), or a count of its work logs (only which projects have any is used then).
+
+    For a period, the requests are read only between the lowest and the highest request key
+    the period's work logs name (an exact bound: the join needs no other row), from the
+    index that holds each request's project and customer; the bounds are read first, so the
+    planner sizes the join by them. A month thus reads that month's logs and about that
+    month's requests, whatever the history's length. Up to a date (`to_date`), the history
+    is read anyway: no bound.
+    """
+    logs = _between(WorkLog.work_date, params)
+    request_filters: list[ColumnElement[bool]] = [SR.project_id.is_not(None)]
+    if params.project_id is not None:
+        request_filters.append(SR.project_id == params.project_id)
+    if params.customer_id is not None:
+        request_filters.append(SR.customer_id == params.customer_id)
+    if not params.to_date:
+        # `+ 0`: an aggregate over the period's logs (the work-date index), not a walk of
+        # the request-key index in key order looking for the period's first log
+        key = WorkLog.request_id + 0
+        lowest, highest = session.execute(select(func.min(key), func.max(key)).where(*logs)).one()
+        if lowest is None:
+            return {}
+        request_filters += [SR.id >= lowest, SR.id <= highest]
+    value = (
+        _sum(cents(WorkLog.hours) * func.coalesce(cents(User.cost_rate), 0))
+        if rates
+        else func.count(WorkLog.id)
+    )
+    query = select(SR.project_id, value).select_from(WorkLog)
+    query = query.join(SR, SR.id == WorkLog.request_id)
+    if rates:
+        query = query.join(User, User.id == WorkLog.engineer_id)
+    query = query.where(*logs, *request_filters)
+    return _pairs(session.execute(query.group_by(SR.project_id)).all())
+
+
+def _one_of(
+    session: Session, column: InstrumentedAttribute[int], ids: set[int]
+) -> ColumnElement[bool]:
+    """`column IN ids`; on PostgreSQL as one array parameter (`= ANY(:ids)`) rather than
+    one parameter per id: a month can name thousands of projects."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("ids", sorted(ids), type_=ARRAY(Integer)))
+    return column.in_(ids)
 
 
 def _pairs(rows: Any) -> dict[Any, Any]:

@@ -34,7 +34,7 @@ def utilization(session: Session, params: KpiParams) -> s.Utilization:
     engineer = SR.assigned_engineer_id
     assigned = _pairs(
         session.execute(
-            select(engineer, func.count(SR.id))
+            select(engineer, func.count())
             .where(engineer.is_not(None), SR.created_at >= start, SR.created_at < end)
             .where(*request_filters(params))
             .group_by(engineer)
@@ -42,7 +42,7 @@ def utilization(session: Session, params: KpiParams) -> s.Utilization:
     )
     closed = _pairs(
         session.execute(
-            select(engineer, func.count(SR.id))
+            select(engineer, func.count())
             .where(engineer.is_not(None), *closed_in_period(params))
             .group_by(engineer)
         ).all()
