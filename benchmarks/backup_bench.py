@@ -90,7 +90,7 @@ def rows(
 ) -> list[Row]:
     """Backup vs pg_dump, restore vs pg_restore, peak RSS of the backup; `profile`: record
     our runs with py-spy into that folder."""
-    megabytes = megabytes or scale.pick(256, 16)
+    megabytes = megabytes or scale.pick(1024, 16)
 
     def ours(name: str, argv: list[str]) -> list[str]:
         if profile is None:
