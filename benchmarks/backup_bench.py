@@ -66,6 +66,20 @@ def fill(url: str, megabytes: int) -> None:
     engine.dispose()
 
 
+def settle(url: str, *, drop: str | None = None, vacuum: bool = False) -> None:
+    """A quiet server for the next timed run: `drop` the previous run's target (its
+    autovacuum and dirty pages would otherwise land on the next run), `vacuum` the source
+    table once after the fill, then CHECKPOINT — so neither tool pays for the one before."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        if drop is not None:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{drop}"'))
+        if vacuum:
+            connection.execute(text("VACUUM (ANALYZE) ballast"))
+        connection.execute(text("CHECKPOINT"))
+    engine.dispose()
+
+
 def timed(argv: list[str], **kwargs: object) -> tuple[float, subprocess.CompletedProcess[str]]:
     start = time.perf_counter()
     done = subprocess.run(argv, check=False, text=True, capture_output=True, **kwargs)  # type: ignore[call-overload]
@@ -126,7 +140,9 @@ def rows(
             "OVERSIGHT_BACKUP__RESTORE_JOBS": str(restore_jobs),
         }  # fmt: skip
         pg_dump = str(pg.bin("pg_dump"))
+        settle(url, vacuum=True)
         dump_s, _ = timed(["sh", "-c", f'"{pg_dump}" -Fc --dbname="{libpq}" > /dev/null'])
+        settle(url)
         backup_s, done = timed(ours("backup", [sys.executable, "-c", BACKUP]), env=env)
         result = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
         backup_id, object_size, rss_kib = result.split()[1:]
@@ -134,9 +150,11 @@ def rows(
                        check=True)  # fmt: skip
         pg.create_database("plain_target")
         pg.create_database("ours_target")
+        settle(url)
         restore_s, _ = timed([str(pg.bin("pg_restore")), "--no-owner",
                               f"--dbname={pg.url('plain_target', driver='postgresql')}",
                               str(work / "plain.dump")])  # fmt: skip
+        settle(url, drop="plain_target")
         ours_s, restored = timed(ours("restore", [
             sys.executable, "-c", "from oversight.cli import main; main()", "restore", backup_id,
             "--identity", str(work / "identity.txt"), "--database", pg.url("ours_target"),
