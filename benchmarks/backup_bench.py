@@ -4,10 +4,15 @@ here (not part of `make test`).
 1. `oversight backup run` (dump, zstd, age, staging, upload to a local folder, read back)
    against `pg_dump -Fc > /dev/null` alone, same database, same run.
    Goal: at least 0.8 of pg_dump's throughput; peak RSS of the backup process < 150 MB.
-2. `oversight restore` (download, verify and decrypt once into a scratch dump file,
-   `pg_restore` of that file — `--jobs` with --restore-jobs —, checks) against
+2. `oversight restore` (the whole command: start-up, download, decrypt, decompress and load
+   in one pass into `pg_restore --single-transaction` reading a pipe, commit held back until
+   every check passed, then row counts, audit chain and migrations checked; with
+   --restore-jobs > 1 the dump goes to a scratch file for `pg_restore --jobs`) against
    `pg_restore` alone of a plain `pg_dump -Fc` file into an empty database.
    Goal: at least 0.8 of pg_restore's throughput.
+
+Full size is 1024 MB of rows (the issue's "at least 1 GB"; about 1.4 GB on disk), built with
+one INSERT … SELECT over generate_series and used for both comparisons.
 
 Usage: .venv/bin/python benchmarks/backup_bench.py [--size 1024] [--restore-jobs 2]
        [--profile DIR]   (py-spy collapsed stacks of our two runs, and restore's step times)
@@ -61,6 +66,20 @@ def fill(url: str, megabytes: int) -> None:
     engine.dispose()
 
 
+def settle(url: str, *, drop: str | None = None, vacuum: bool = False) -> None:
+    """A quiet server for the next timed run: `drop` the previous run's target (its
+    autovacuum and dirty pages would otherwise land on the next run), `vacuum` the source
+    table once after the fill, then CHECKPOINT — so neither tool pays for the one before."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        if drop is not None:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{drop}"'))
+        if vacuum:
+            connection.execute(text("VACUUM (ANALYZE) ballast"))
+        connection.execute(text("CHECKPOINT"))
+    engine.dispose()
+
+
 def timed(argv: list[str], **kwargs: object) -> tuple[float, subprocess.CompletedProcess[str]]:
     start = time.perf_counter()
     done = subprocess.run(argv, check=False, text=True, capture_output=True, **kwargs)  # type: ignore[call-overload]
@@ -90,7 +109,7 @@ def rows(
 ) -> list[Row]:
     """Backup vs pg_dump, restore vs pg_restore, peak RSS of the backup; `profile`: record
     our runs with py-spy into that folder."""
-    megabytes = megabytes or scale.pick(256, 16)
+    megabytes = megabytes or scale.pick(1024, 16)
 
     def ours(name: str, argv: list[str]) -> list[str]:
         if profile is None:
@@ -121,7 +140,9 @@ def rows(
             "OVERSIGHT_BACKUP__RESTORE_JOBS": str(restore_jobs),
         }  # fmt: skip
         pg_dump = str(pg.bin("pg_dump"))
+        settle(url, vacuum=True)
         dump_s, _ = timed(["sh", "-c", f'"{pg_dump}" -Fc --dbname="{libpq}" > /dev/null'])
+        settle(url)
         backup_s, done = timed(ours("backup", [sys.executable, "-c", BACKUP]), env=env)
         result = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
         backup_id, object_size, rss_kib = result.split()[1:]
@@ -129,9 +150,11 @@ def rows(
                        check=True)  # fmt: skip
         pg.create_database("plain_target")
         pg.create_database("ours_target")
+        settle(url)
         restore_s, _ = timed([str(pg.bin("pg_restore")), "--no-owner",
                               f"--dbname={pg.url('plain_target', driver='postgresql')}",
                               str(work / "plain.dump")])  # fmt: skip
+        settle(url, drop="plain_target")
         ours_s, restored = timed(ours("restore", [
             sys.executable, "-c", "from oversight.cli import main; main()", "restore", backup_id,
             "--identity", str(work / "identity.txt"), "--database", pg.url("ours_target"),

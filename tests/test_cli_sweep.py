@@ -108,15 +108,19 @@ class Case:
         return " ".join((*self.path, self.label)) if self.path else self.label
 
 
-def walk(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
-    """Every group (as `("group", path)`) and command (`("command", path)`) under `command`."""
-    commands = getattr(command, "commands", None)
-    if commands is None:
+def walk(
+    command: Any, path: tuple[str, ...] = (), parent: typer.Context | None = None
+) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """Every group (as `("group", path)`) and command (`("command", path)`) under `command`,
+    through the groups' own `list_commands` / `get_command` (the root loads its commands
+    lazily: `commands` alone would miss them)."""
+    if not hasattr(command, "list_commands"):
         yield ("command", path), command
         return
     yield ("group", path), command
-    for name in sorted(commands):
-        yield from walk(commands[name], (*path, name))
+    context = typer.Context(command, info_name=path[-1] if path else "oversight", parent=parent)
+    for name in sorted(command.list_commands(context)):
+        yield from walk(command.get_command(context, name), (*path, name), context)
 
 
 def _base(annotation: Any) -> Any:

@@ -1,6 +1,7 @@
 """The `oversight` command: the root app, `serve`, `migrate` and `config`.
 
-Every other command lives beside its package (`<package>/commands.py`) and is mounted here.
+Every other command lives beside its package (`<package>/commands.py`) and is registered here
+by name (`OversightGroup.lazy`): its module is imported only when that command runs.
 """
 
 from __future__ import annotations
@@ -16,50 +17,90 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from oversight import wiring
-from oversight.alerts.commands import alerts_app
-from oversight.analytics.commands import analytics_app
-from oversight.audit.commands import audit_app
-from oversight.backup.commands import backup_app, restore_command
-from oversight.backup.storage_commands import storage_app
 from oversight.config import Settings, SettingsError, get_settings
 from oversight.config import masked_settings as masked
 from oversight.config.cli import exit_for_settings_error, fail, settings_or_exit
 from oversight.context import RequestContext, bound_context
-from oversight.db import migrate as db_migrate
 from oversight.db.session import database_unavailable, missing_schema
-from oversight.demo.commands import demo_data
-from oversight.edge.app import WORKERS_ENV, SharedStorageRequired, check_rate_limit_storage
-from oversight.edge.commands import ratelimit_app
-from oversight.encryption.commands import keys_app
 from oversight.errors import AppError
-from oversight.files.commands import files_app
-from oversight.jobs.commands import jobs_app, scheduler
-from oversight.observability.logging import configure_logging
+from oversight.kit.lazy_commands import LazyCommand, LazyTyperGroup
 from oversight.observability.sentry import capture_exception, init_sentry
-from oversight.observability.workers import prepare_worker_metrics
-from oversight.telegram.commands import link_code, run_bot, unlink_telegram
-from oversight.users.commands import users_app
-from oversight.wiring import open_database
 
 WORKER_HEALTHCHECK_SECONDS = 60
 
+
+def _with_telegram_commands(users_app: typer.Typer) -> typer.Typer:
+    """`users` with the bot's `link-code` and `unlink-telegram` mounted (the users package
+    sits below the bot's in the layer map)."""
+    from oversight.telegram.commands import link_code, unlink_telegram
+
+    mounted = {info.name for info in users_app.registered_commands}
+    for name, command in (("link-code", link_code), ("unlink-telegram", unlink_telegram)):
+        if name not in mounted:
+            users_app.command(name)(command)
+    return users_app
+
+
+class OversightGroup(LazyTyperGroup):
+    """The root group: every package's commands load when they run (`restore` does not
+    import the web app); `--help` lists them with the help below, which tests compare with
+    each command's own."""
+
+    lazy = {
+        "restore": LazyCommand(
+            "oversight.backup.commands:restore_command",
+            "Restore backup ID into DATABASE (empty unless --force) and FILES.",
+        ),
+        "scheduler": LazyCommand(
+            "oversight.jobs.commands:scheduler",
+            "Run the scheduled jobs (once cluster-wide: only the leader runs them).",
+        ),
+        "demo-data": LazyCommand(
+            "oversight.demo.commands:demo_data",
+            "Generate a realistic, reproducible company: people, projects, requests, invoices.",
+        ),
+        "bot": LazyCommand(
+            "oversight.telegram.commands:run_bot",
+            "Answer Telegram commands (long polling) until interrupted.",
+        ),
+        "users": LazyCommand(
+            "oversight.users.commands:users_app",
+            "Manage user accounts.",
+            prepare=_with_telegram_commands,
+        ),
+        "jobs": LazyCommand("oversight.jobs.commands:jobs_app", "Scheduled jobs."),
+        "audit": LazyCommand(
+            "oversight.audit.commands:audit_app", "The audit trail: verify, export, archive."
+        ),
+        "analytics": LazyCommand("oversight.analytics.commands:analytics_app", "KPI analytics."),
+        "alerts": LazyCommand(
+            "oversight.alerts.commands:alerts_app", "The alert hub: on-call, statistics."
+        ),
+        "keys": LazyCommand(
+            "oversight.encryption.commands:keys_app", "Field encryption keys: status and rotation."
+        ),
+        "ratelimit": LazyCommand("oversight.edge.commands:ratelimit_app", "Rate limits."),
+        "backup": LazyCommand(
+            "oversight.backup.commands:backup_app",
+            "Encrypted backups: run, list, verify, prune, drill.",
+        ),
+        "files": LazyCommand(
+            "oversight.files.commands:files_app", "Attachments: status, previews, cold tier."
+        ),
+        "storage": LazyCommand(
+            "oversight.backup.storage_commands:storage_app",
+            "Remote storage monitor: scan the watched paths, show the trend.",
+        ),
+    }
+
+
 app = typer.Typer(
-    no_args_is_help=True, help="Oversight: the back office of a field-service company."
+    cls=OversightGroup,
+    no_args_is_help=True,
+    help="Oversight: the back office of a field-service company.",
 )
 config_app = typer.Typer(no_args_is_help=True, help="Inspect the configuration.")
-app.add_typer(users_app, name="users")
 app.add_typer(config_app, name="config")
-app.add_typer(jobs_app, name="jobs")
-app.add_typer(audit_app, name="audit")
-app.add_typer(analytics_app, name="analytics")
-app.add_typer(alerts_app, name="alerts")
-app.add_typer(keys_app, name="keys")
-app.add_typer(ratelimit_app, name="ratelimit")
-app.add_typer(backup_app, name="backup")
-app.command("restore")(restore_command)
-app.add_typer(files_app, name="files")
-app.add_typer(storage_app, name="storage")
 
 console = Console()
 
@@ -68,6 +109,8 @@ console = Console()
 def _every_command(ctx: typer.Context) -> None:
     """Whatever a command changes is audited, with the command as its origin: the wiring is
     installed first, so every command's `open_database` installs the session hooks."""
+    from oversight import wiring
+
     wiring.install()
     ctx.with_resource(
         bound_context(RequestContext(origin=f"cli:{ctx.invoked_subcommand or 'oversight'}"))
@@ -76,6 +119,8 @@ def _every_command(ctx: typer.Context) -> None:
 
 def engine_or_exit(settings: Settings) -> Engine:
     """The configured database, wired (keyring bound, every session hook installed)."""
+    from oversight.wiring import open_database
+
     return open_database(settings)
 
 
@@ -91,6 +136,8 @@ def migrate(
     ] = None,
 ) -> None:
     """Bring the database schema up to date (or, with --to, to an older revision)."""
+    from oversight.db import migrate as db_migrate
+
     settings = settings_or_exit()
     engine = engine_or_exit(settings)
     if to is None:
@@ -112,6 +159,10 @@ def serve(
 ) -> None:
     """Serve the HTTP API (and its docs at /docs)."""
     import uvicorn
+
+    from oversight.edge.app import WORKERS_ENV, SharedStorageRequired, check_rate_limit_storage
+    from oversight.observability.logging import configure_logging
+    from oversight.observability.workers import prepare_worker_metrics
 
     settings = settings_or_exit()
     try:
@@ -139,13 +190,6 @@ def serve(
         # host (seen at load 8 on 2 cores: `Child process [...] died` every 5 s, no error).
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
-
-
-app.command("scheduler")(scheduler)
-app.command("demo-data")(demo_data)
-app.command("bot")(run_bot)
-users_app.command("link-code")(link_code)
-users_app.command("unlink-telegram")(unlink_telegram)
 
 
 @config_app.command("show")

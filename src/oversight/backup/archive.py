@@ -25,7 +25,7 @@ from oversight.backup.errors import BackupError
 HEADER = "backup.json"
 FILES_PREFIX = "files/"
 EXTRA_PREFIX = "extra/"
-# tarfile's stream mode reads and writes in `bufsize` pieces (10 KiB by default): larger
+# tarfile's stream mode writes in `bufsize` pieces (10 KiB by default): larger
 # pieces cut the Python-level work per byte of a multi-gigabyte dump (profiled: restore).
 TAR_BUFFER = 1024 * 1024
 
@@ -137,19 +137,54 @@ def _add_tree(tar: tarfile.TarFile, root: Path, arcname: str, counted: dict[str,
     tar.add(str(root), arcname=arcname, recursive=True, filter=count)
 
 
+class MemberReader(io.RawIOBase):
+    """One member's content, read straight out of the decompressed stream: `readinto`
+    decompresses into the caller's buffer (tarfile's stream mode joins and slices every
+    piece it reads: three copies of each byte of a multi-gigabyte dump, profiled: restore).
+    An archive that ends inside the member, or does not decompress, is a `BackupError`."""
+
+    def __init__(self, source: Any, size: int) -> None:
+        self.source = source
+        self.remaining = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.remaining <= 0:
+            return 0
+        view = memoryview(buffer).cast("B")[: self.remaining]
+        try:
+            count = int(self.source.readinto(view))
+        except zstandard.ZstdError as error:
+            raise BackupError(f"the archive is damaged: {error}") from None
+        if count == 0:
+            raise BackupError("the archive is damaged: it ends inside a member")
+        self.remaining -= count
+        return count
+
+
 def read_archive(source: BinaryIO) -> Iterator[tuple[tarfile.TarInfo, IO[bytes] | None]]:
     """The archive's members in order, each with a stream of its content (None for
     directories); a member's stream is valid until the next one is taken. Damage in the
-    compressed stream or the tar structure is a `BackupError`."""
+    compressed stream or the tar structure is a `BackupError`.
+
+    The decompressed stream is read once, front to back: tarfile's random-access mode on a
+    reader that seeks forward only (zstandard's), so a member's content goes from the
+    decompressor to its reader without tarfile's stream buffers."""
     decompressor = zstandard.ZstdDecompressor()
     try:
         with (
             decompressor.stream_reader(source, closefd=False) as plain,
-            tarfile.open(fileobj=plain, mode="r|", bufsize=TAR_BUFFER) as tar,
+            tarfile.open(fileobj=plain, mode="r:") as tar,
         ):
             for info in tar:
-                yield info, tar.extractfile(info) if info.isfile() else None
-    except (tarfile.TarError, zstandard.ZstdError, EOFError) as error:
+                if info.isfile():
+                    plain.seek(info.offset_data)
+                    yield info, MemberReader(plain, info.size)  # type: ignore[misc]
+                else:
+                    yield info, None
+    except (tarfile.TarError, zstandard.ZstdError, EOFError, ValueError) as error:
         raise BackupError(f"the archive is damaged: {error}") from None
 
 

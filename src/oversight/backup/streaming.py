@@ -41,13 +41,23 @@ class HeldBackSink:
         self.tail = bytearray()
 
     def write(self, data: Any) -> int:
+        """Pass on what is no longer among the last `keep` bytes: straight from `data`
+        (a reused buffer) when it is larger than `keep`, so only the tail is copied."""
         view = memoryview(data).cast("B")
-        self.tail += view
-        if len(self.tail) > self.keep:
-            cut = len(self.tail) - self.keep
-            self.target.write(memoryview(self.tail)[:cut])
+        size = len(view)
+        if len(self.tail) + size <= self.keep:
+            self.tail += view
+        elif size >= self.keep:
+            if self.tail:
+                self.target.write(self.tail)
+            self.target.write(view[: size - self.keep])
+            self.tail[:] = view[size - self.keep :]
+        else:
+            cut = len(self.tail) + size - self.keep
+            self.target.write(bytes(self.tail[:cut]))
             del self.tail[:cut]
-        return len(view)
+            self.tail += view
+        return size
 
     def release(self) -> None:
         self.target.write(bytes(self.tail))

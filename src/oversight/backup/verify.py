@@ -11,7 +11,6 @@ import enum
 import fcntl
 import hashlib
 import os
-import shutil
 import sqlite3
 import subprocess
 import tarfile
@@ -329,9 +328,12 @@ def extract_member(
 
 
 def copy_stream(source: IO[bytes], target: IO[bytes]) -> None:
-    """Copy in `CHUNK_SIZE` pieces (a tar member's stream: `shutil.copyfileobj` would do the
-    same with a smaller buffer)."""
-    shutil.copyfileobj(source, target, CHUNK_SIZE)
+    """Copy in `CHUNK_SIZE` pieces through one reused buffer (`readinto`: the member's
+    bytes are decompressed into it and written from it, no other copy)."""
+    buffer = bytearray(CHUNK_SIZE)
+    view = memoryview(buffer)
+    while count := source.readinto(view):  # type: ignore[attr-defined]
+        target.write(view[:count])
 
 
 def verify_archive(

@@ -1,69 +1,45 @@
-"""Page-number pagination and whitelisted sorting, shared by every list endpoint."""
+"""Page-number pagination and whitelisted sorting, shared by every list endpoint.
+
+The routes' query parameters (`PageQuery`, `UnsortedPageQuery`, `SortQuery`, …) live in
+`page_query` and are importable from here as before; they load FastAPI on first use only.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Annotated, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from fastapi import Depends, Query
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, UnaryExpression, func, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from oversight.errors import InvalidInput
+from oversight.kit.page_params import MAX_PAGE_SIZE as MAX_PAGE_SIZE
+from oversight.kit.page_params import PageParams as PageParams
 
-MAX_PAGE_SIZE = 200
+if TYPE_CHECKING:
+    from oversight.kit.page_query import PageQuery as PageQuery
+    from oversight.kit.page_query import SortQuery as SortQuery
+    from oversight.kit.page_query import UnsortedPageQuery as UnsortedPageQuery
+    from oversight.kit.page_query import page_params as page_params
+    from oversight.kit.page_query import unsorted_page_params as unsorted_page_params
+
+QUERY_PARAMETERS = frozenset(
+    {"PageQuery", "SortQuery", "UnsortedPageQuery", "page_params", "unsorted_page_params"}
+)
 
 T = TypeVar("T")
 M = TypeVar("M")
 S = TypeVar("S", bound=BaseModel)
 
 
-@dataclass(frozen=True, slots=True)
-class PageParams:
-    page: int = 1
-    page_size: int = 50
-    sort: str | None = None
+def __getattr__(name: str) -> Any:
+    """The routes' query parameters, from `page_query` (FastAPI is imported then)."""
+    if name in QUERY_PARAMETERS:
+        from oversight.kit import page_query
 
-    @property
-    def offset(self) -> int:
-        return (self.page - 1) * self.page_size
-
-
-SortQuery = Annotated[
-    str | None,
-    Query(
-        max_length=200,
-        pattern=r"^-?[a-z_]+(,-?[a-z_]+)*$",
-        description="comma-separated fields, '-' for descending, e.g. -created_at,number",
-    ),
-]
-"""`sort` of a list (or of its export): unknown fields are refused naming the sortable ones."""
-
-
-async def page_params(
-    page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")] = 1,
-    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="items per page")] = 50,
-    sort: SortQuery = None,
-) -> PageParams:
-    """The page asked for (`async`: pure computation, no worker-thread hand-off)."""
-    return PageParams(page=page, page_size=page_size, sort=sort)
-
-
-PageQuery = Annotated[PageParams, Depends(page_params)]
-
-
-async def unsorted_page_params(
-    page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")] = 1,
-    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="items per page")] = 50,
-) -> PageParams:
-    return PageParams(page=page, page_size=page_size)
-
-
-UnsortedPageQuery = Annotated[PageParams, Depends(unsorted_page_params)]
-"""`page`/`page_size` of a list in one fixed order (a record's history, a request's
-approvals): no `sort` is offered, so none is silently ignored."""
+        return getattr(page_query, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Page(BaseModel, Generic[T]):

@@ -116,9 +116,10 @@ def csv_commands() -> set[str]:
     found = set()
 
     def walk(command: typing.Any, path: str) -> None:
-        if hasattr(command, "commands"):
-            for name, sub in command.commands.items():
-                walk(sub, f"{path} {name}".strip())
+        if hasattr(command, "list_commands"):  # the root loads its commands lazily
+            context = typer.Context(command, info_name=path or "oversight")
+            for name in command.list_commands(context):
+                walk(command.get_command(context, name), f"{path} {name}".strip())
             return
         for param in command.params:
             descriptor = getattr(param, "type_descriptor", None)
