@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from oversight.auth.models import AuthSession, User
@@ -44,17 +44,20 @@ class Caller:
     session_revoked_at: datetime | None
 
 
-_CALLER = select(
-    User.id, User.username, User.role, User.customer_id, User.is_active,
-    User.must_change_password, AuthSession.expires_at, AuthSession.revoked_at,
-).join(AuthSession, AuthSession.user_id == User.id)  # fmt: skip
+# One statement object, built once: its cache key is computed once, not per request.
+_CALLER = (
+    select(
+        User.id, User.username, User.role, User.customer_id, User.is_active,
+        User.must_change_password, AuthSession.expires_at, AuthSession.revoked_at,
+    )
+    .join(AuthSession, AuthSession.user_id == User.id)
+    .where(User.id == bindparam("user_id"), AuthSession.id == bindparam("session_id"))
+)  # fmt: skip
 
 
 def find_caller(session: Session, user_id: int, session_id: str) -> Caller | None:
     """The account `user_id` with its login session `session_id`, read in one statement; None
     if either is missing or the session belongs to someone else. Plain columns, not the
     `User` entity: nothing is decrypted and nothing enters the identity map."""
-    row = session.execute(
-        _CALLER.where(User.id == user_id, AuthSession.id == session_id)
-    ).one_or_none()
+    row = session.execute(_CALLER, {"user_id": user_id, "session_id": session_id}).one_or_none()
     return None if row is None else Caller(*row)
