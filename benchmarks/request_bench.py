@@ -120,7 +120,8 @@ def prepare(url: str, tmp: Path) -> dict[str, str]:
         "OVERSIGHT_RATELIMIT__RULES__DEFAULT__PER_IP": "100000/second",
         "OVERSIGHT_RATELIMIT__RULES__DEFAULT__PER_USER": "100000/second",
         "OVERSIGHT_STATE_DIR": str(tmp),
-        "PYTHONPATH": str(HERE),
+        # This checkout's code, whichever checkout the shared environment was installed from.
+        "PYTHONPATH": os.pathsep.join((str(HERE), str(ROOT / "src"))),
     }
     _oversight(env, "migrate")
     _oversight(env, "demo-data", "--requests", "2000", "--months", "6")

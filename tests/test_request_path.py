@@ -1,7 +1,8 @@
 """The request path's worker-thread hand-offs: one per step that does I/O, none for the
 cheap dependencies (guards, settings, page, permission check) or the response validation;
-and the route class that moves response validation onto the event loop keeps FastAPI's
-behaviour (parameters, dependencies, validation of what the endpoint returns)."""
+the route class that runs endpoint, response check and commit in one hand-off keeps
+FastAPI's behaviour (parameters, dependencies, validation of what the endpoint returns) and
+the unit of work's (committed on success, rolled back on an error or an invalid answer)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,15 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, func, select
 
 from builders import make_request, make_user
+from oversight.auth.dependencies import SessionDep
+from oversight.config import DatabaseSettings
+from oversight.db.session import create_db_engine, session_factory
+from oversight.errors import Conflict
 from oversight.kit.routing import OffloadedRoute, offloaded
+from oversight.observability.error_responses import install_error_handlers
 from oversight.vocabulary import Role
 
 
@@ -110,3 +117,57 @@ def test_coroutine_and_generator_endpoints_are_left_alone():
 
     assert offloaded(coroutine) is coroutine
     assert offloaded(generator) is generator
+
+
+_NOTES = Table(
+    "notes", MetaData(), Column("id", Integer, primary_key=True), Column("text", String(20))
+)
+
+
+class Note(BaseModel):
+    id: int
+    text: str
+
+
+def _notes_app(url: str) -> FastAPI:
+    """Production's session dependency (not the tests' override) behind the route class."""
+    router = APIRouter(route_class=OffloadedRoute)
+
+    @router.post("/notes/{text}")
+    def write_note(session: SessionDep, text: str) -> Note:
+        note_id = session.execute(_NOTES.insert().values(text=text)).inserted_primary_key[0]
+        if text == "refused":
+            raise Conflict("refused after writing")
+        if text == "malformed":
+            return {"id": note_id}  # type: ignore[return-value]
+        return Note(id=note_id, text=text)
+
+    app = FastAPI()
+    install_error_handlers(app)
+    app.include_router(router)
+    engine = create_db_engine(DatabaseSettings(url=url))
+    _NOTES.create(engine)
+    app.state.session_factory = session_factory(engine)
+    return app
+
+
+def test_the_unit_of_work_ends_on_the_endpoints_hand_off(
+    backend: str, database_url_factory: Any, hand_offs: Counter[str]
+) -> None:
+    url = database_url_factory(backend)
+    with TestClient(_notes_app(url), raise_server_exceptions=False) as client:
+        answer = client.post("/notes/kept")
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["text"] == "kept"
+        # One hand-off: the endpoint, its answer's check and the commit.
+        assert [name.rsplit(".", 1)[-1] for name in hand_offs.elements()] == ["write_note"]
+        hand_offs.clear()
+        assert client.post("/notes/refused").status_code == 409
+        assert client.post("/notes/malformed").status_code == 500
+        # Both rolled back, on a hand-off of the session dependency's own.
+        assert hand_offs["end_unit_of_work"] == 2
+    plain = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with plain.connect() as connection:
+        assert connection.execute(select(_NOTES.c.text)).scalars().all() == ["kept"]
+        assert connection.execute(select(func.count()).select_from(_NOTES)).scalar() == 1
+    plain.dispose()

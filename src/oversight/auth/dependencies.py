@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Annotated, NoReturn
 
@@ -20,6 +21,7 @@ from oversight.context import note_user
 from oversight.db.session import end_unit_of_work
 from oversight.edge.limit_enforcement import enforce_user_limit
 from oversight.errors import NotAuthenticated, PermissionDenied
+from oversight.kit.routing import UNIT_END
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -48,19 +50,25 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     (`oversight.db.session.end_transaction`). A safe-method request gets the app's
     `safe_session_factory` (read-only on SQLite: its audit events land after the read, in a
     short write transaction, before the answer). Opening a session does no I/O (it connects
-    on its first statement), so it happens on the event loop; the ending, which talks to the
-    database, runs on a worker thread in one hand-off."""
+    on its first statement), so it happens on the event loop. The successful ending is handed
+    to the endpoint (`UNIT_END`): an `OffloadedRoute` endpoint that takes the session commits
+    on its own worker thread, right after its work, instead of a hand-off of its own here; an
+    endpoint that raised, or one that does not take the session, ends here, on a worker
+    thread in one hand-off."""
     state = request.app.state
     factory = (
         state.safe_session_factory if request.method in SAFE_METHODS else state.session_factory
     )
     session: Session = factory()
+    session.info[UNIT_END] = functools.partial(end_unit_of_work, session, succeeded=True)
     try:
         yield session
     except BaseException:
-        await run_in_threadpool(end_unit_of_work, session, succeeded=False)
+        if session.info.pop(UNIT_END, None) is not None:
+            await run_in_threadpool(end_unit_of_work, session, succeeded=False)
         raise
-    await run_in_threadpool(end_unit_of_work, session, succeeded=True)
+    if session.info.pop(UNIT_END, None) is not None:
+        await run_in_threadpool(end_unit_of_work, session, succeeded=True)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]

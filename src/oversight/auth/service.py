@@ -217,29 +217,43 @@ def principal_from_token(*, session: Session, settings: Settings, token: str) ->
     "2FA pending" token, or an access token without a second factor for a role that needs
     one, opens nothing: 403 saying what to do instead.
     """
-    user, claims = _token_user(session, settings, token)
+    claims = _token_claims(session, settings, token)
     if claims["typ"] == TWO_FACTOR_PENDING:
+        user = _live_user(session, claims)
         enrolled = two_factor_service.is_enrolled(session, user.id)
         _two_factor_denied(
             session,
             user,
             "two-factor authentication pending: " + (VERIFY_HINT if enrolled else ENROL_HINT),
         )
-    if user.role in settings.auth.two_factor_roles and not has_second_factor(claims):
+    sid = claims.get("sid")
+    if not isinstance(sid, str):
+        _live_user(session, claims)  # refuses it, as any access token without a session
+        raise NotAuthenticated(INVALID_TOKEN)
+    # The account and its login session in one statement (the hot path of every request).
+    caller = account_repository.find_caller(session, int(str(claims["sub"])), sid)
+    if (
+        caller is None
+        or not caller.is_active
+        or caller.session_revoked_at is not None
+        or caller.session_expires_at <= utcnow()
+    ):
+        raise NotAuthenticated(INVALID_TOKEN)
+    if caller.role in settings.auth.two_factor_roles and not has_second_factor(claims):
         _two_factor_denied(
             session,
-            user,
-            f"role {user.role.value!r} requires two-factor authentication: log in again"
+            account_repository.get_user_or_raise(session, caller.user_id),
+            f"role {caller.role.value!r} requires two-factor authentication: log in again"
             f" and verify a code, or {ENROL_HINT}",
         )
     return Principal(
-        user_id=user.id,
-        username=user.username,
-        role=user.role,
-        customer_id=user.customer_id,
-        session_id=str(claims["sid"]),
-        dispatcher=user.role in settings.desk.dispatcher_roles,
-        must_change_password=user.must_change_password,
+        user_id=caller.user_id,
+        username=caller.username,
+        role=caller.role,
+        customer_id=caller.customer_id,
+        session_id=sid,
+        dispatcher=caller.role in settings.desk.dispatcher_roles,
+        must_change_password=caller.must_change_password,
     )
 
 
@@ -250,16 +264,26 @@ def two_factor_caller(*, session: Session, settings: Settings, token: str) -> tu
 
 
 def _token_user(session: Session, settings: Settings, token: str) -> tuple[User, dict[str, object]]:
+    claims = _token_claims(session, settings, token)
+    return _live_user(session, claims), claims
+
+
+def _token_claims(session: Session, settings: Settings, token: str) -> dict[str, object]:
+    """The claims of a valid access or "2FA pending" token; NotAuthenticated otherwise (and an
+    audit event when the token is not an expired one of ours)."""
     try:
-        claims = verified_claims(
-            settings, token, token_types=frozenset({ACCESS, TWO_FACTOR_PENDING})
-        )
+        return verified_claims(settings, token, token_types=frozenset({ACCESS, TWO_FACTOR_PENDING}))
     except ExpiredToken:
         raise NotAuthenticated(INVALID_TOKEN) from None
     except InvalidToken as error:
         # Not an expired token of ours: forged, tampered with, or from elsewhere.
         record_event(session, "auth.token_rejected", reason=str(error)[:200], survive_rollback=True)
         raise NotAuthenticated(INVALID_TOKEN) from None
+
+
+def _live_user(session: Session, claims: dict[str, object]) -> User:
+    """The active user the claims name, whose login session (if the token names one) is live;
+    NotAuthenticated otherwise."""
     user = session.get(User, int(str(claims["sub"])))
     if user is None or not user.is_active:
         raise NotAuthenticated(INVALID_TOKEN)
@@ -271,7 +295,7 @@ def _token_user(session: Session, settings: Settings, token: str) -> tuple[User,
         raise NotAuthenticated(INVALID_TOKEN)
     if sid is not None and not (isinstance(sid, str) and is_live(session, sid, user.id)):
         raise NotAuthenticated(INVALID_TOKEN)
-    return user, claims
+    return user
 
 
 def _two_factor_denied(session: Session, user: User, message: str) -> NoReturn:
