@@ -94,6 +94,9 @@ HISTORY_TABLES = ("service_requests", "work_logs", "completion_approvals", "invo
 # valid and the measured month is complete.
 HISTORY_END = "2026-11-30"
 CACHE_DIR = ROOT / "var" / "bench"
+# The development keys the cached databases were generated with travel with them: a dump
+# restored under another checkout's keys would not decrypt its contact details.
+STATE_DIR = CACHE_DIR / "state"
 
 
 @dataclass(frozen=True)
@@ -175,7 +178,8 @@ def _build(pg: Any, database: str, company: Company, console: Console) -> str:
     # this checkout's code, not whatever `oversight` the environment has installed
     env = {k: v for k, v in os.environ.items() if not k.startswith("OVERSIGHT_")}
     path = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
-    env |= {"OVERSIGHT_DATABASE__URL": url, "OVERSIGHT_ENV": "test", "PYTHONPATH": path}
+    env |= {"OVERSIGHT_DATABASE__URL": url, "OVERSIGHT_ENV": "test", "PYTHONPATH": path,
+            "OVERSIGHT_STATE_DIR": str(STATE_DIR)}
     oversight = str(BIN_DIR / "oversight")
     dump = CACHE_DIR / f"analytics-{company.requests}-{_cache_key(company)}.dump"
     started = time.monotonic()
@@ -223,7 +227,8 @@ def rows(scale: Scale) -> list[Row]:
             targets: list[Target] = []
             for database, company, how in built:
                 os.environ.update({"OVERSIGHT_DATABASE__URL": pg.url(database),
-                                   "OVERSIGHT_ENV": "test"})  # fmt: skip
+                                   "OVERSIGHT_ENV": "test",
+                                   "OVERSIGHT_STATE_DIR": str(STATE_DIR)})  # fmt: skip
                 get_settings.cache_clear()
                 # the long history's month: the one as busy as the short history's latest
                 # month (the demo company grows), so only the history's length differs
