@@ -75,27 +75,37 @@ def previous_rows() -> dict[str, list[Row]]:
     return by_module
 
 
+def previous_seconds() -> dict[str, float]:
+    """The last run's time per module (a run of some modules keeps the others' times)."""
+    try:
+        saved = json.loads((HERE / "results.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return {str(k): float(v) for k, v in saved.get("seconds", {}).items()}
+
+
 def main(argv: list[str]) -> int:
     scale = Scale.from_environment()
     described = machine()
     chosen = argv or MODULES
     by_module = previous_rows() if argv else {}
-    timings: list[str] = []
+    seconds = previous_seconds() if argv else {}
     for name in chosen:
         print(f"... {name}", flush=True)
         got, elapsed = run_module(name)
         by_module[name] = got
-        timings.append(f"- {name}: {elapsed:.0f} s")
+        seconds[name] = elapsed
     order = [*MODULES, *(name for name in by_module if name not in MODULES)]
     modules = [(name, row) for name in order for row in by_module.get(name, [])]
     rows = [row for _, row in modules]
     print_rows(rows)
+    timings = [f"- {name}: {seconds[name]:.0f} s" for name in order if name in seconds]
     extra = ["## Time per benchmark", "", *timings]
     notes = HERE / "NOTES.md"
     if notes.exists():
         extra += ["", notes.read_text().strip()]
     write_results(rows, described, quick=scale.quick, extra=extra,
-                  modules=[name for name, _ in modules])  # fmt: skip
+                  modules=[name for name, _ in modules], seconds=seconds)  # fmt: skip
     print(f"\nwritten: {HERE / 'results.json'}, {ROOT / 'BENCHMARKS.md'}")
     return 0 if all(row.met is not False for row in rows) else 1
 
