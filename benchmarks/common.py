@@ -174,7 +174,10 @@ def write_results(rows: list[Row], described: dict[str, str], *, quick: bool,
                   extra: list[str] | None = None, modules: list[str] | None = None,
                   seconds: dict[str, float] | None = None) -> None:  # fmt: skip
     """benchmarks/results.json and BENCHMARKS.md (the table, the machine, any notes)."""
-    described = described | {"load average at end": " ".join(f"{x:.2f}" for x in os.getloadavg())}
+    if "load average at end" not in described:  # kept as measured when only rewriting
+        described = described | {
+            "load average at end": " ".join(f"{x:.2f}" for x in os.getloadavg())
+        }
     (HERE / "results.json").write_text(json.dumps(
         {"machine": described, "quick": quick, "seconds": seconds or {},
          "rows": [row.as_dict() | {"module": module}

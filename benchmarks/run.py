@@ -8,6 +8,7 @@ row naming why, and the others still run.
     python benchmarks/run.py                 # everything, full size
     BENCH_QUICK=1 python benchmarks/run.py   # small data, short runs: proves each one works
     python benchmarks/run.py load_bench      # only these modules
+    python benchmarks/run.py --rewrite       # BENCHMARKS.md from results.json and NOTES.md
 """
 
 from __future__ import annotations
@@ -87,7 +88,12 @@ def previous_seconds() -> dict[str, float]:
 def main(argv: list[str]) -> int:
     scale = Scale.from_environment()
     described = machine()
-    chosen = argv or MODULES
+    rewrite = argv == ["--rewrite"]
+    if rewrite:  # BENCHMARKS.md again from results.json (after editing NOTES.md), no run
+        saved = json.loads((HERE / "results.json").read_text())
+        described = saved["machine"]
+        scale = Scale(quick=saved["quick"])
+    chosen = [] if rewrite else argv or MODULES
     by_module = previous_rows() if argv else {}
     seconds = previous_seconds() if argv else {}
     for name in chosen:
