@@ -140,12 +140,6 @@ def _run_survivors(session: Session) -> bool:
     return bool(survivors)
 
 
-def _roll_back(session: Session) -> None:
-    session.rollback()
-    if _run_survivors(session):
-        session.commit()
-
-
 def _write_apart(session: Session, writes: list[Callable[[Session], object]]) -> None:
     """Run `writes`, then the survivors, in one write transaction of the session's own
     (BEGIN IMMEDIATE on SQLite, whatever the session's bind says) and commit it."""
@@ -162,19 +156,23 @@ def _write_apart(session: Session, writes: list[Callable[[Session], object]]) ->
         raise
 
 
+def _roll_back(session: Session) -> None:
+    """Roll the unit of work back, then land its survivors in a transaction of their own."""
+    session.rollback()
+    _write_apart(session, [])
+
+
 def _end_read(session: Session, *, succeeded: bool) -> None:
     after_read = session.info.pop(_AFTER_READ, [])
     if not succeeded:
-        session.rollback()
-        _write_apart(session, [])
+        _roll_back(session)
         return
     try:
         # Commit, not roll back: pending changes would flush, and fail loudly in a query-only
         # transaction, instead of vanishing.
         session.commit()
     except BaseException:
-        session.rollback()
-        _write_apart(session, [])
+        _roll_back(session)
         raise
     _write_apart(session, after_read)
 
