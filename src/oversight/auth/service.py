@@ -21,7 +21,13 @@ from oversight.auth.access_tokens import (
 from oversight.auth.models import User
 from oversight.auth.passwords import new_password_hash
 from oversight.auth.principal import Principal
-from oversight.auth.sessions import IssuedSession, is_live, revoke_user_sessions, start_session
+from oversight.auth.sessions import (
+    IssuedSession,
+    in_force,
+    is_live,
+    revoke_user_sessions,
+    start_session,
+)
 from oversight.config import Settings
 from oversight.context import current_context
 from oversight.db.intent import note_intent
@@ -235,8 +241,7 @@ def principal_from_token(*, session: Session, settings: Settings, token: str) ->
     if (
         caller is None
         or not caller.is_active
-        or caller.session_revoked_at is not None
-        or caller.session_expires_at <= utcnow()
+        or not in_force(caller.session_revoked_at, caller.session_expires_at)
     ):
         raise NotAuthenticated(INVALID_TOKEN)
     if caller.role in settings.auth.two_factor_roles and not has_second_factor(claims):

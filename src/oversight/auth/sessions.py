@@ -198,9 +198,13 @@ def is_live(session: Session, session_id: str, user_id: int) -> bool:
     return (
         auth_session is not None
         and auth_session.user_id == user_id
-        and auth_session.revoked_at is None
-        and auth_session.expires_at > utcnow()
+        and in_force(auth_session.revoked_at, auth_session.expires_at)
     )
+
+
+def in_force(revoked_at: datetime | None, expires_at: datetime) -> bool:
+    """The rule a login session lives by: not revoked and not past its absolute end."""
+    return revoked_at is None and expires_at > utcnow()
 
 
 def revoke_later(session: Session, session_id: str, reason: str) -> None:
