@@ -30,7 +30,8 @@ from oversight.config import Settings
 from oversight.db.session import unit_of_work
 from oversight.errors import NotAuthenticated
 from oversight.kit.ids import RecordId
-from oversight.kit.pagination import Page, PageQuery, page_of
+from oversight.kit.page_query import PageQuery
+from oversight.kit.pagination import Page, page_of
 from oversight.kit.ranges import DateRange, legacy_range
 from oversight.kit.routing import OffloadedRoute
 from oversight.observability.logging import get_logger

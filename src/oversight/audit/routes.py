@@ -25,7 +25,8 @@ from oversight.auth.scope import get_history_visible_or_raise
 from oversight.db.traits import Audited, registries
 from oversight.errors import NotFound
 from oversight.kit.ids import EventId, RecordId
-from oversight.kit.pagination import Page, UnsortedPageQuery, slice_page
+from oversight.kit.page_query import UnsortedPageQuery
+from oversight.kit.pagination import Page, slice_page
 from oversight.kit.ranges import DateRangeQuery
 from oversight.kit.routing import OffloadedRoute
 

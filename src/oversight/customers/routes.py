@@ -11,7 +11,8 @@ from oversight.customers import repository
 from oversight.customers import service as customer_service
 from oversight.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate
 from oversight.kit.ids import RecordId
-from oversight.kit.pagination import Page, PageQuery, page_of
+from oversight.kit.page_query import PageQuery
+from oversight.kit.pagination import Page, page_of
 from oversight.kit.routing import OffloadedRoute
 
 router = APIRouter(prefix="/customers", tags=["customers"], route_class=OffloadedRoute)

@@ -20,7 +20,7 @@ from oversight.invoices import exports as invoice_exports
 from oversight.invoices import service as invoice_service
 from oversight.invoices.filters import InvoiceFiltersDep
 from oversight.kit.clock import utcnow
-from oversight.kit.pagination import SortQuery
+from oversight.kit.page_query import SortQuery
 from oversight.kit.ranges import DateRangeQuery
 from oversight.kit.spreadsheet import csv_chunks, csv_response, query_described
 from oversight.service_requests import exports as request_exports

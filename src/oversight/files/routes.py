@@ -26,7 +26,8 @@ from oversight.files.schemas import AttachmentLinks, AttachmentRead
 from oversight.files.store import CHUNK
 from oversight.files.upload import receive_file
 from oversight.kit.ids import RecordId
-from oversight.kit.pagination import Page, UnsortedPageQuery
+from oversight.kit.page_query import UnsortedPageQuery
+from oversight.kit.pagination import Page
 from oversight.kit.routing import OffloadedRoute
 from oversight.observability.logging import get_logger
 

@@ -19,7 +19,8 @@ from oversight.invoices.schemas import (
     InvoiceUpdate,
 )
 from oversight.kit.ids import RecordId
-from oversight.kit.pagination import Page, PageQuery
+from oversight.kit.page_query import PageQuery
+from oversight.kit.pagination import Page
 from oversight.kit.ranges import DateRange, legacy_range
 from oversight.kit.routing import OffloadedRoute
 

@@ -1,6 +1,6 @@
 """The FastAPI query parameters of a list (`page`, `page_size`, `sort`): what routes declare.
-Apart from `pagination` so that the repositories sharing its helpers do not import FastAPI
-into every CLI command and job."""
+Apart from `pagination` so that the repositories and services sharing its helpers do not
+import FastAPI into every CLI command and job."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
-from oversight.kit.page_params import MAX_PAGE_SIZE, PageParams
+from oversight.kit.pagination import MAX_PAGE_SIZE, PageParams
 
 SortQuery = Annotated[
     str | None,

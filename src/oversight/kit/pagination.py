@@ -1,45 +1,40 @@
 """Page-number pagination and whitelisted sorting, shared by every list endpoint.
 
-The routes' query parameters (`PageQuery`, `UnsortedPageQuery`, `SortQuery`, …) live in
-`page_query` and are importable from here as before; they load FastAPI on first use only.
+No web framework here (repositories, services and CLI commands use it): the routes' query
+parameters (`PageQuery`, `UnsortedPageQuery`, `SortQuery`) are in `page_query`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, UnaryExpression, func, select
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from oversight.errors import InvalidInput
-from oversight.kit.page_params import MAX_PAGE_SIZE as MAX_PAGE_SIZE
-from oversight.kit.page_params import PageParams as PageParams
-
-if TYPE_CHECKING:
-    from oversight.kit.page_query import PageQuery as PageQuery
-    from oversight.kit.page_query import SortQuery as SortQuery
-    from oversight.kit.page_query import UnsortedPageQuery as UnsortedPageQuery
-    from oversight.kit.page_query import page_params as page_params
-    from oversight.kit.page_query import unsorted_page_params as unsorted_page_params
-
-QUERY_PARAMETERS = frozenset(
-    {"PageQuery", "SortQuery", "UnsortedPageQuery", "page_params", "unsorted_page_params"}
-)
 
 T = TypeVar("T")
 M = TypeVar("M")
 S = TypeVar("S", bound=BaseModel)
 
 
-def __getattr__(name: str) -> Any:
-    """The routes' query parameters, from `page_query` (FastAPI is imported then)."""
-    if name in QUERY_PARAMETERS:
-        from oversight.kit import page_query
+MAX_PAGE_SIZE = 200
 
-        return getattr(page_query, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+@dataclass(frozen=True, slots=True)
+class PageParams:
+    """The page a list asks for."""
+
+    page: int = 1
+    page_size: int = 50
+    sort: str | None = None
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
 
 
 class Page(BaseModel, Generic[T]):

@@ -8,7 +8,8 @@ from oversight.auth.dependencies import SessionDep, SettingsDep, require
 from oversight.auth.permissions import Action, Resource
 from oversight.auth.principal import Principal
 from oversight.kit.ids import RecordId
-from oversight.kit.pagination import Page, PageQuery, page_of
+from oversight.kit.page_query import PageQuery
+from oversight.kit.pagination import Page, page_of
 from oversight.kit.ranges import DateRangeQuery
 from oversight.kit.routing import OffloadedRoute
 from oversight.projects import repository

@@ -9,7 +9,8 @@ from oversight.auth.permissions import Action, Resource
 from oversight.auth.principal import Principal
 from oversight.kit.clock import utcnow
 from oversight.kit.ids import RecordId
-from oversight.kit.pagination import Page, PageQuery, UnsortedPageQuery, page_of
+from oversight.kit.page_query import PageQuery, UnsortedPageQuery
+from oversight.kit.pagination import Page, page_of
 from oversight.kit.ranges import DateRange, DateRangeQuery, legacy_range
 from oversight.kit.routing import OffloadedRoute
 from oversight.service_requests import repository, work_logs

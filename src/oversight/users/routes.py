@@ -19,7 +19,8 @@ from oversight.auth.principal import Principal
 from oversight.auth.schemas import EnrolmentTokenIssued
 from oversight.auth.scope import open_loads
 from oversight.kit.ids import RecordId
-from oversight.kit.pagination import Page, PageQuery, page_of
+from oversight.kit.page_query import PageQuery
+from oversight.kit.pagination import Page, page_of
 from oversight.kit.routing import OffloadedRoute
 from oversight.users import repository
 from oversight.users import service as user_service
